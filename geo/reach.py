@@ -1,0 +1,146 @@
+"""The reach model shared by the gap metrics and the expansion planner.
+
+Each ZCTA's children are placed at the ZCTA's point. A ZCTA is *within reach*
+when its nearest Community School lies within the reach distance of the ZCTA's
+locale class. Distances are great-circle (haversine on a sphere of the mean
+Earth radius), found through a BallTree, never by scanning all pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import BallTree
+
+from geo.crs import EARTH_RADIUS_MILES
+from geo.errors import InvalidParameterError
+
+logger = logging.getLogger(__name__)
+
+#: Default reach distance by NCES-style locale class, in miles. These are the
+#: project's planning defaults (issue #4): roughly a walk/short drive in a city,
+#: a short drive in a suburb, longer in towns and rural areas.
+DEFAULT_REACH_MILES: dict[str, float] = {"city": 1.0, "suburb": 3.0, "town": 5.0, "rural": 10.0}
+
+LOCALE4 = ("city", "suburb", "town", "rural")
+
+
+def reach_table(
+    reach_miles: Mapping[str, float] | float | None = None,
+) -> dict[str, float]:
+    """Return a complete ``{locale4: miles}`` table.
+
+    Parameters
+    ----------
+    reach_miles : mapping, float or None
+        None gives the defaults; a number sets one distance for all classes;
+        a mapping overrides some classes.
+    """
+    table = dict(DEFAULT_REACH_MILES)
+    if reach_miles is None:
+        return table
+    if isinstance(reach_miles, Mapping):
+        for key, value in reach_miles.items():
+            if key not in table:
+                msg = f"unknown locale class {key!r} in reach_miles; expected one of {LOCALE4}"
+                raise InvalidParameterError("reach_miles", msg)
+            table[key] = float(value)
+    else:
+        table = {key: float(reach_miles) for key in table}
+    for key, value in table.items():
+        if not np.isfinite(value) or value <= 0:
+            msg = f"reach distance for {key!r} must be a positive number of miles, got {value!r}"
+            raise InvalidParameterError("reach_miles", msg)
+    return table
+
+
+def reach_for_locales(locale4: pd.Series, reach_miles: Mapping[str, float] | float | None = None) -> np.ndarray:
+    """Return the reach distance in miles for each row's locale class."""
+    table = reach_table(reach_miles)
+    out = locale4.map(table).to_numpy(dtype=float, na_value=np.nan)
+    # A ZCTA with no locale class falls back to the most generous (rural) reach.
+    return np.where(np.isnan(out), table["rural"], out)
+
+
+def _radians(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    return np.radians(np.column_stack([np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)]))
+
+
+class SchoolIndex:
+    """A haversine BallTree over school points, for nearest and radius queries.
+
+    Parameters
+    ----------
+    lat, lon : array-like
+        School coordinates in WGS84 degrees.
+    """
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        self.size = len(lat)
+        self._tree = BallTree(_radians(lat, lon), metric="haversine") if self.size else None
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(miles, index)`` arrays of shape (n, k) for the k nearest schools."""
+        n = len(lat)
+        if self._tree is None or n == 0:
+            return np.full((n, k), np.inf), np.full((n, k), -1, dtype=int)
+        k_eff = min(k, self.size)
+        dist, idx = self._tree.query(_radians(lat, lon), k=k_eff)
+        dist = dist * EARTH_RADIUS_MILES
+        if k_eff < k:
+            dist = np.hstack([dist, np.full((n, k - k_eff), np.inf)])
+            idx = np.hstack([idx, np.full((n, k - k_eff), -1, dtype=int)])
+        return dist, idx
+
+    def within(self, lat: np.ndarray, lon: np.ndarray, miles: np.ndarray | float) -> tuple[list, list]:
+        """Return ``(indices, miles)`` lists, one array per query point, sorted by distance."""
+        n = len(lat)
+        if self._tree is None or n == 0:
+            return [np.empty(0, dtype=int)] * n, [np.empty(0)] * n
+        r = np.broadcast_to(np.asarray(miles, dtype=float) / EARTH_RADIUS_MILES, (n,))
+        idx, dist = self._tree.query_radius(_radians(lat, lon), r=r, return_distance=True, sort_results=True)
+        return list(idx), [d * EARTH_RADIUS_MILES for d in dist]
+
+
+def nearest_school_miles(zctas: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
+    """Return the great-circle distance (miles) from each ZCTA to its nearest school.
+
+    Both frames need ``lat`` and ``lon`` columns in WGS84 degrees; with no
+    schools every distance is infinite.
+    """
+    index = SchoolIndex(schools["lat"].to_numpy(), schools["lon"].to_numpy())
+    dist, _ = index.nearest(zctas["lat"].to_numpy(), zctas["lon"].to_numpy(), k=1)
+    return dist[:, 0]
+
+
+def within_reach(
+    zctas: pd.DataFrame,
+    schools: pd.DataFrame,
+    reach_miles: Mapping[str, float] | float | None = None,
+) -> np.ndarray:
+    """Return a boolean array: is each ZCTA within reach of a school?
+
+    ``zctas`` needs ``lat``, ``lon`` and ``locale4``.
+    """
+    reach = reach_for_locales(zctas["locale4"], reach_miles)
+    return nearest_school_miles(zctas, schools) <= reach
+
+
+def coverage_lists(
+    candidates: pd.DataFrame,
+    zctas: pd.DataFrame,
+    reach_miles: Mapping[str, float] | float | None = None,
+) -> list[np.ndarray]:
+    """For each candidate site, the positional indices of ZCTAs it would reach.
+
+    A candidate reaches a ZCTA when their distance is within the ZCTA's reach
+    distance (the same rule as :func:`within_reach`). Uses one BallTree over
+    the ZCTAs and a radius query at the largest reach, then filters.
+    """
+    reach = reach_for_locales(zctas["locale4"], reach_miles)
+    index = SchoolIndex(zctas["lat"].to_numpy(), zctas["lon"].to_numpy())
+    idx, dist = index.within(candidates["lat"].to_numpy(), candidates["lon"].to_numpy(), float(reach.max()) if len(reach) else 0.0)
+    return [i[d <= reach[i]] for i, d in zip(idx, dist, strict=True)]

@@ -1,0 +1,26 @@
+"""The ``csmap`` command: one click group, one subcommand per task."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from scripts.cmd_build import build_command
+from scripts.cmd_serve import serve_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def cli(verbose: int, quiet: bool) -> None:
+    """Community Schools Map: build the data, compute gaps, plan, and serve.
+
+    The data folder is data/build/ unless CSMAP_DATA_DIR says otherwise.
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+cli.add_command(build_command)
+cli.add_command(serve_command)
