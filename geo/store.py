@@ -191,7 +191,9 @@ def prune(base: Path, keep: int = KEEP_BUILDS) -> None:
     """Remove old builds beyond the newest ``keep`` and stale temporary folders."""
     builds = base / "builds"
     current = (base / "current").resolve() if (base / "current").exists() else None
-    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    done = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name
+    )
     for old in done[:-keep]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The csmap command line and the benchmarks."""

@@ -17,10 +17,16 @@ from scripts.common import data_dir_option, progress_printer, resolve_data_dir
 @data_dir_option
 @click.option("--force", is_flag=True, help="Rebuild even when the inputs are unchanged.")
 @click.option("--if-missing", is_flag=True, help="Build only when the data folder has no build yet.")
-@click.option("--online", type=click.Choice(["census", "nominatim"]), default=None,
-              help="Use an online geocoder for rows the offline chain cannot place at street precision.")
+@click.option(
+    "--online",
+    type=click.Choice(["census", "nominatim"]),
+    default=None,
+    help="Use an online geocoder for rows the offline chain cannot place at street precision.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the build manifest as JSON.")
-def build_command(data_dir: Path | None, force: bool, if_missing: bool, online: str | None, as_json: bool) -> None:
+def build_command(
+    data_dir: Path | None, force: bool, if_missing: bool, online: str | None, as_json: bool
+) -> None:
     """Build states, counties, ZCTAs, schools, coalitions and metrics into the data folder.
 
     With no school list loaded (csmap load FILE), the labelled sample is used.

@@ -19,7 +19,9 @@ from scripts.common import data_dir_option, resolve_data_dir
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to bind.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn workers.")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Threads per worker."
+)
 def serve_command(data_dir: Path | None, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the maps, downloads and API at http://HOST:PORT with gunicorn."""
     root = resolve_data_dir(data_dir)
@@ -32,6 +34,17 @@ def serve_command(data_dir: Path | None, host: str, port: int, workers: int, thr
         raise click.ClickException("gunicorn is not installed; run 'make serve' to bootstrap the environment")
     env = dict(os.environ, CSMAP_DATA_DIR=str(root))
     click.echo(f"serving build {build.name} at http://{host}:{port}/ with {workers} workers", err=True)
-    args = [gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--access-logfile", "-", "--preload", "webmap:create_app()"]
+    args = [
+        gunicorn,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--preload",
+        "webmap:create_app()",
+    ]
     os.execve(gunicorn, args, env)

@@ -38,4 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     data.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    from webmap import api, downloads
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(downloads.bp)
     return app

@@ -34,7 +34,8 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     report = {
         "cold": {k: cold[k] for k in ("wall_s", "peak_rss_mb")},
-        "warm_unchanged": {k: warm[k] for k in ("wall_s", "peak_rss_mb")} | {"skipped": warm["result"]["skipped"]},
+        "warm_unchanged": {k: warm[k] for k in ("wall_s", "peak_rss_mb")}
+        | {"skipped": warm["result"]["skipped"]},
         "forced_with_reference_cache": {k: forced[k] for k in ("wall_s", "peak_rss_mb")},
         "web_layer_bytes": cold["result"]["web_layer_bytes"],
         "row_counts": cold["result"]["row_counts"],

@@ -26,7 +26,9 @@ def main() -> int:
             continue
         print(f"=== {name}", flush=True)
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parents[1])
+        proc = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parents[1]
+        )
         text = proc.stdout + (f"\n[stderr]\n{proc.stderr[-4000:]}" if proc.returncode else "")
         print(text, flush=True)
         (OUT / f"{name}.txt").write_text(text)

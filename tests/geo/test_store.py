@@ -19,7 +19,9 @@ from geo.errors import NoBuildError
 
 
 def _frame(n: int) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"n": range(n)}, geometry=[shapely.Point(i, i) for i in range(n)], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"n": range(n)}, geometry=[shapely.Point(i, i) for i in range(n)], crs="EPSG:4326"
+    )
 
 
 def _good_build(root, n=3):
@@ -71,8 +73,9 @@ def test_killed_build_leaves_previous(tmp_path):
             time.sleep(60)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=store.PROJECT_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=store.PROJECT_ROOT
+    )
     assert proc.stdout.readline().strip() == "writing"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
@@ -86,14 +89,18 @@ def test_prune_keeps_last_builds(tmp_path):
         builds.append(_good_build(tmp_path, n + 1))
         time.sleep(1.01)  # build ids are timestamped to the second
     remaining = sorted(p.name for p in (tmp_path / "builds").iterdir() if not p.name.startswith("."))
-    assert remaining == sorted(b.name for b in builds[-store.KEEP_BUILDS:])
+    assert remaining == sorted(b.name for b in builds[-store.KEEP_BUILDS :])
 
 
 def test_csv_safe_neutralizes_formulas():
-    frame = pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1", "-cmd", "@SUM(A1)", "Plain <b>", None],
-                          "value": [-1.5, 2, 3, 4, 5, 6]})
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("x")', "+1", "-cmd", "@SUM(A1)", "Plain <b>", None],
+            "value": [-1.5, 2, 3, 4, 5, 6],
+        }
+    )
     out = store.csv_safe(frame)
-    assert list(out["name"][:5]) == ["'=HYPERLINK(\"x\")", "'+1", "'-cmd", "'@SUM(A1)", "Plain <b>"]
+    assert list(out["name"][:5]) == ['\'=HYPERLINK("x")', "'+1", "'-cmd", "'@SUM(A1)", "Plain <b>"]
     assert pd.isna(out["name"].iloc[5])
     assert list(out["value"]) == [-1.5, 2, 3, 4, 5, 6]
     assert frame["name"].iloc[0].startswith("=")  # input unchanged
@@ -103,4 +110,7 @@ def test_json_safe():
     import numpy as np
 
     assert store.json_safe({"a": float("nan"), "b": np.int64(3), "c": [np.float64(1.5), float("inf")]}) == {
-        "a": None, "b": 3, "c": [1.5, None]}
+        "a": None,
+        "b": 3,
+        "c": [1.5, None],
+    }

