@@ -2,7 +2,7 @@
 
 Used alike by the API, the downloads and the OGC API, so every interface
 answers the same question the same way. Bounding boxes use the layer's
-spatial index (an STRtree); nearest search uses a haversine BallTree.
+spatial index (an STRtree); nearest search uses a great-circle spatial tree (geo.reach.SchoolIndex).
 """
 
 from __future__ import annotations
@@ -129,6 +129,43 @@ class NearestResult:
     within_radius: bool
 
 
+def nearest_positions(
+    index: SchoolIndex,
+    lat: float,
+    lon: float,
+    *,
+    k: int = 10,
+    radius_mi: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return ``(positions, miles, within_radius)`` of up to ``k`` schools nearest to (lat, lon).
+
+    The array form of :func:`nearest_schools`, with no frame indexing, for
+    callers that keep per-school results pre-serialized (the JSON API).
+    Positions index the frame the :class:`SchoolIndex` was built from;
+    distances are great-circle miles, closest first.
+    """
+    if not (-90 <= lat <= 90) or not math.isfinite(lat):
+        raise InvalidParameterError("lat", f"lat must be a number from -90 to 90, got {lat!r}")
+    if not (-180 <= lon <= 180) or not math.isfinite(lon):
+        raise InvalidParameterError("lon", f"lon must be a number from -180 to 180, got {lon!r}")
+    if k < 1:
+        raise InvalidParameterError("k", f"k must be a positive whole number, got {k!r}")
+    if radius_mi is not None and (not math.isfinite(radius_mi) or radius_mi <= 0):
+        raise InvalidParameterError("radius_mi", f"radius_mi must be a positive number, got {radius_mi!r}")
+    dist, idx = index.nearest(np.array([lat]), np.array([lon]), k=k)
+    dist, idx = dist[0], idx[0]
+    keep = idx >= 0
+    dist, idx = dist[keep], idx[keep]
+    within = True
+    if radius_mi is not None:
+        inside = dist <= radius_mi
+        if inside.any():
+            dist, idx = dist[inside], idx[inside]
+        else:
+            within = False
+    return idx, dist, within
+
+
 def nearest_schools(
     schools: pd.DataFrame,
     index: SchoolIndex,
@@ -145,27 +182,7 @@ def nearest_schools(
     ``within_radius=False``, so a caller can say so and still help.
     The result carries a ``distance_mi`` column (great-circle miles).
     """
-    if not (-90 <= lat <= 90) or not math.isfinite(lat):
-        raise InvalidParameterError("lat", f"lat must be a number from -90 to 90, got {lat!r}")
-    if not (-180 <= lon <= 180) or not math.isfinite(lon):
-        raise InvalidParameterError("lon", f"lon must be a number from -180 to 180, got {lon!r}")
-    if k < 1:
-        raise InvalidParameterError("k", f"k must be a positive whole number, got {k!r}")
-    dist, idx = index.nearest(np.array([lat]), np.array([lon]), k=k)
-    dist, idx = dist[0], idx[0]
-    keep = idx >= 0
-    dist, idx = dist[keep], idx[keep]
-    within = True
-    if radius_mi is not None:
-        if not math.isfinite(radius_mi) or radius_mi <= 0:
-            raise InvalidParameterError(
-                "radius_mi", f"radius_mi must be a positive number, got {radius_mi!r}"
-            )
-        inside = dist <= radius_mi
-        if inside.any():
-            dist, idx = dist[inside], idx[inside]
-        else:
-            within = False
+    idx, dist, within = nearest_positions(index, lat, lon, k=k, radius_mi=radius_mi)
     found = schools.iloc[idx].copy()
     found["distance_mi"] = np.round(dist, 3)
     return NearestResult(found, within)

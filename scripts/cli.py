@@ -7,6 +7,8 @@ import logging
 import click
 
 from scripts.cmd_build import build_command
+from scripts.cmd_metrics import metrics_command
+from scripts.cmd_plan import plan_command
 from scripts.cmd_serve import serve_command
 
 
@@ -24,3 +26,5 @@ def cli(verbose: int, quiet: bool) -> None:
 
 cli.add_command(build_command)
 cli.add_command(serve_command)
+cli.add_command(metrics_command)
+cli.add_command(plan_command)
