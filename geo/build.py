@@ -31,15 +31,16 @@ from geo.errors import BuildError, CsmapError
 logger = logging.getLogger(__name__)
 
 #: Bump when the reference stage's output changes shape, to invalidate caches.
-REFERENCE_VERSION = "4"
+REFERENCE_VERSION = "5"
 #: Bump when the school/metrics stages change, so builds are redone.
 PIPELINE_VERSION = "1"
 
 #: Douglas–Peucker tolerances in degrees for the web-weight layers, chosen so
 #: the national states layer stays under 300 KB and counties under 3 MB of
-#: GeoJSON (issue #2); measured figures are in the manifest.
+#: GeoJSON (issue #2), metrics properties included; the measured sizes are in
+#: the manifest (web_layer_bytes).
 STATES_WEB_TOLERANCE = 0.03
-COUNTIES_WEB_TOLERANCE = 0.01
+COUNTIES_WEB_TOLERANCE = 0.015
 #: Coordinate grid of the web layers: 1e-4° (4 decimals, about 11 m), well
 #: under the 5-decimal ceiling and far finer than the simplification.
 WEB_PRECISION = 1e-4
@@ -222,14 +223,14 @@ def run_build(
     try:
         with store.new_build(base) as out:
             summary = _assemble(base, out, key, options, progress, fail_after)
+            summary["build_seconds"] = round(time.perf_counter() - started, 2)
+            out.write_json(store.MANIFEST_NAME, summary)
     except CsmapError:
         raise
     except Exception as exc:
         msg = f"build failed ({type(exc).__name__}: {exc}); the previous build is unchanged"
         raise BuildError(msg) from exc
     final = store.current_build_dir(base)
-    summary["build_seconds"] = round(time.perf_counter() - started, 2)
-    (final / store.MANIFEST_NAME).write_text(json.dumps(store.json_safe(summary), indent=1), encoding="utf-8")
     progress(f"published build {final.name} in {summary['build_seconds']} s")
     return BuildSummary(final, False, time.perf_counter() - started, summary, summary.get("load_report", {}))
 
@@ -262,7 +263,7 @@ def _assemble(
 
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
     return {
-        "build_id": out.path.name,
+        "build_id": out.build_id,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "input_key": key,
         "is_sample": is_sample,
@@ -316,7 +317,7 @@ def _web_members(out: store.BuildWriter, is_sample: bool, title: str) -> dict[st
     return {
         "name": title,
         "csmap:is_sample": is_sample,
-        "csmap:build_id": out.path.name,
+        "csmap:build_id": out.build_id,
         "csmap:built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -350,6 +351,10 @@ def _schools_stage(
         progress=True,
     )
     schools = result.schools
+    if "stusps" not in schools.columns:
+        # The USPS code of the state the point falls in (point-in-polygon), for filters and maps.
+        fips_to_usps = dict(zip(reference.states["statefp"], reference.states["stusps"], strict=True))
+        schools = schools.assign(stusps=schools["statefp"].map(fips_to_usps))
     out.write_layer(schools, "schools")
     rejects_path = out.write_csv(result.rejects, "rejects.csv")
     report = dict(result.report)
@@ -426,6 +431,7 @@ def _metrics_stage(
         feature_collection(
             tables["state_metrics"],
             precision=4,
+            digits=4,
             id_column="stusps",
             members=_web_members(out, is_sample, "states with coverage metrics"),
         ),
@@ -435,6 +441,7 @@ def _metrics_stage(
         feature_collection(
             tables["county_metrics"],
             precision=4,
+            digits=4,
             id_column="geoid",
             members=_web_members(out, is_sample, "counties with coverage metrics"),
         ),

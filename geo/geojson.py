@@ -22,13 +22,15 @@ from geo.store import json_safe
 logger = logging.getLogger(__name__)
 
 
-def _column_values(series: pd.Series) -> list[Any]:
+def _column_values(series: pd.Series, digits: int | None = None) -> list[Any]:
     if pd.api.types.is_bool_dtype(series):
         return [None if v is pd.NA else bool(v) for v in series.astype(object)]
     if pd.api.types.is_integer_dtype(series):
         return [None if v is pd.NA else int(v) for v in series.astype(object)]
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype=float, na_value=np.nan)
+        if digits is not None:
+            values = np.round(values, digits)
         return [None if not np.isfinite(v) else float(v) for v in values]
     return [
         None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v
@@ -42,6 +44,7 @@ def feature_strings(
     properties: Sequence[str] | None = None,
     id_column: str | None = None,
     precision: int = 6,
+    digits: int | None = None,
 ) -> list[str]:
     """Return one compact GeoJSON Feature string per row (EPSG:4326 output).
 
@@ -55,11 +58,13 @@ def feature_strings(
         Column whose value becomes the Feature ``id``.
     precision : int
         Decimal places kept in coordinates.
+    digits : int, optional
+        Decimal places kept in float properties (web layers use 4).
     """
     require_crs(frame, name="GeoJSON frame")
     out = frame if frame.crs.equals(WGS84) else frame.to_crs(WGS84)
     names = [c for c in (properties or out.columns) if c != out.geometry.name]
-    columns = {name: _column_values(out[name]) for name in names}
+    columns = {name: _column_values(out[name], digits) for name in names}
     geoms = shapely.to_geojson(shapely.set_precision(out.geometry.array, 10.0**-precision), indent=None)
     ids = _column_values(out[id_column]) if id_column else None
     features = []
@@ -85,6 +90,7 @@ def feature_collection(
     properties: Sequence[str] | None = None,
     id_column: str | None = None,
     precision: int = 6,
+    digits: int | None = None,
     members: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Serialize a frame as an RFC 7946 FeatureCollection (UTF-8 bytes).
@@ -92,7 +98,9 @@ def feature_collection(
     ``members`` are extra top-level (foreign) members such as the build's
     ``is_sample`` flag and build time; RFC 7946 §6.1 allows them.
     """
-    features = feature_strings(frame, properties=properties, id_column=id_column, precision=precision)
+    features = feature_strings(
+        frame, properties=properties, id_column=id_column, precision=precision, digits=digits
+    )
     head = {"type": "FeatureCollection"}
     head.update(json_safe(dict(members or {})))
     prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]

@@ -112,8 +112,9 @@ class BuildWriter:
     block completes without an exception.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, build_id: str) -> None:
         self.path = path
+        self.build_id = build_id
         self.gpkg = path / GPKG_NAME
         self.layers: dict[str, int] = {}
 
@@ -165,8 +166,8 @@ def new_build(root: str | os.PathLike | None = None) -> Iterator[BuildWriter]:
     builds = base / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
-    writer = BuildWriter(tmp)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{build_id}-", dir=builds))
+    writer = BuildWriter(tmp, build_id)
     try:
         yield writer
     except BaseException:

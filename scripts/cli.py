@@ -22,6 +22,8 @@ def cli(verbose: int, quiet: bool) -> None:
     """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # pyogrio logs every layer it writes at INFO; that is noise next to our progress lines.
+    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
 
 
 cli.add_command(build_command)
