@@ -148,7 +148,7 @@ def load_reference(root: Path, progress: Progress = _noop) -> ref.Reference:
         layers = {name: gpd.read_file(cache, layer=name, engine="pyogrio") for name in REFERENCE_LAYERS}
     else:
         layers = build_reference_layers(progress)
-        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
+        tmp = cache.with_name(f"{cache.stem}.tmp-{os.getpid()}.gpkg")
         tmp.unlink(missing_ok=True)
         for name in REFERENCE_LAYERS:
             pyogrio.write_dataframe(layers[name], tmp, layer=name, driver="GPKG")

@@ -163,3 +163,31 @@ def screenshot() -> Callable[[object, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def site(csmap_app, live_server) -> str:
+    """Base URL of the whole app (``csmap_app``) served on 127.0.0.1."""
+    return live_server(csmap_app)
+
+
+@pytest.fixture(scope="session")
+def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding one complete build of the embedded sample (built once per session).
+
+    The same as tests/webmap/conftest.py's fixture of this name; conftest fixtures do not
+    cross sibling folders, so the browser tests build their own.
+    """
+    from geo.build import run_build
+
+    root = tmp_path_factory.mktemp("csmap-browser-data")
+    run_build(root)
+    return root
+
+
+@pytest.fixture
+def csmap_app(built_data_dir: Path):
+    """The web app serving the session's build (flaskr-style factory)."""
+    from webmap import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})

@@ -1,0 +1,367 @@
+"""Throughput of the served API: /api/schools/nearest against a trivial /healthz, in the same run.
+
+Run: ``.venv/bin/python scripts/bench/bench_api.py [--data-dir D] [--seconds 10] [--json]``.
+
+* Starts ``csmap serve`` (gunicorn, 2 workers, the served configuration) on
+  127.0.0.1 at a free port, on a built data folder (built first when it has
+  no build, as ``make serve`` does).
+* Drives each endpoint for a fixed time with a bounded load generator on
+  loopback: Debian's ``wrk`` when installed (``apt-get install -y wrk``), with
+  a Lua script cycling a fixed list of points for /nearest; otherwise a
+  threaded Python client doing the same.
+* Reports requests per second, p50 and p99 latency and errors of each.
+  Target (issue #5): nearest >= 50% of /healthz's requests per second, with
+  no errors. Exit status 1 when the target is missed.
+* Stops the server by its PID (SIGTERM to the gunicorn master, which stops
+  its workers), whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+WORKERS = 2
+TARGET_RATIO = 0.5
+#: Concurrent connections: a few per worker keeps both busy without an
+#: unbounded queue; the same for both endpoints so the ratio is fair.
+CONNECTIONS = 8
+#: A fixed, varied list of (lat, lon) query points: large cities, small towns
+#: and remote places (so some answers come from hundreds of miles away), plus
+#: Anchorage, Honolulu and San Juan.
+POINTS = [
+    (40.7128, -74.0060),
+    (41.8781, -87.6298),
+    (34.0522, -118.2437),
+    (29.7604, -95.3698),
+    (33.4484, -112.0740),
+    (39.9526, -75.1652),
+    (47.6062, -122.3321),
+    (39.7392, -104.9903),
+    (25.7617, -80.1918),
+    (44.9778, -93.2650),
+    (35.2271, -80.8431),
+    (38.6270, -90.1994),
+    (46.8083, -100.7837),
+    (43.6150, -116.2023),
+    (31.5493, -97.1467),
+    (44.2601, -72.5754),
+    (37.2707, -119.2708),
+    (47.9253, -97.0329),
+    (61.2181, -149.9003),
+    (21.3069, -157.8583),
+    (18.4655, -66.1057),
+    (36.1627, -86.7816),
+    (42.3601, -71.0589),
+    (32.2226, -110.9747),
+]
+RADII = (None, 5, 25)
+
+
+def free_port() -> int:
+    """Return a TCP port that was free on loopback a moment ago."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def nearest_paths() -> list[str]:
+    """The /nearest request paths the load cycles through."""
+    paths = []
+    for i, (lat, lon) in enumerate(POINTS):
+        radius = RADII[i % len(RADII)]
+        path = f"/api/schools/nearest?lat={lat}&lon={lon}&k=10"
+        paths.append(path + (f"&radius_mi={radius}" if radius else ""))
+    return paths
+
+
+def ensure_build(data_dir: Path) -> None:
+    """Build the data folder when it has no build yet (as ``make serve`` does)."""
+    from geo import store
+    from geo.errors import NoBuildError
+
+    try:
+        store.current_build_dir(data_dir)
+    except NoBuildError:
+        from geo.build import run_build
+
+        print(f"no build in {data_dir}: building it first", flush=True)
+        run_build(data_dir, progress=lambda line: print(f"  build: {line}", flush=True))
+
+
+class Server:
+    """``csmap serve`` in a child process, stopped by PID."""
+
+    def __init__(self, data_dir: Path, port: int, log_path: Path) -> None:
+        csmap = shutil.which("csmap", path=str(Path(sys.executable).parent)) or shutil.which("csmap")
+        if csmap is None:
+            raise SystemExit("csmap is not installed in this environment; run 'make' to bootstrap .venv")
+        self.port = port
+        self.log = log_path.open("wb")
+        args = [
+            csmap,
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+        ]
+        # csmap serve exec()s gunicorn, so this PID is the gunicorn master's.
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with status {self.process.returncode}")
+            try:
+                status, _ = get(self.port, "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready after {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of master and workers
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+def get(port: int, path: str, connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+    """GET a path; returns (status, body)."""
+    conn = connection or http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        if connection is None:
+            conn.close()
+
+
+# --------------------------------------------------------------------------
+# wrk
+
+
+LUA_TEMPLATE = """
+-- Cycle a fixed list of /nearest paths; each wrk thread keeps its own counter.
+local paths = {{{paths}}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"cannot read wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    """Read requests/s, p50/p99 latency and errors from ``wrk --latency`` output."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = {"non_2xx": int(non2xx.group(1)) if non2xx else 0}
+    if socket_errors:
+        errors.update(
+            zip(("connect", "read", "write", "timeout"), map(int, socket_errors.groups()), strict=True)
+        )
+    return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+
+
+def run_wrk(port: int, path: str, seconds: float, lua: Path | None) -> dict[str, Any]:
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "5s", "--latency"]
+    if lua is not None:
+        args += ["-s", str(lua)]
+    args.append(f"http://{HOST}:{port}{path}")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed: {proc.stderr.strip()}")
+    return parse_wrk(proc.stdout)
+
+
+# --------------------------------------------------------------------------
+# The Python fallback
+
+
+def run_python(port: int, paths: list[str], seconds: float) -> dict[str, Any]:
+    """A threaded closed-loop client: CONNECTIONS threads, each cycling ``paths`` for ``seconds``."""
+    latencies: list[float] = []
+    errors = {"non_2xx": 0, "socket": 0}
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        mine, bad, broken, i = [], 0, 0, offset
+        conn = http.client.HTTPConnection(HOST, port, timeout=5)
+        while time.monotonic() < deadline:
+            path = paths[i % len(paths)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                if response.will_close:
+                    conn.close()
+                if not 200 <= response.status < 400:
+                    bad += 1
+            except (OSError, http.client.HTTPException):
+                broken += 1
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=5)
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors["non_2xx"] += bad
+            errors["socket"] += broken
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": cuts[49],
+        "p99_ms": cuts[98],
+        "errors": errors,
+    }
+
+
+# --------------------------------------------------------------------------
+
+
+def check_answers(port: int) -> None:
+    """Every /nearest path answers 200 with schools sorted by distance (before timing anything)."""
+    for path in nearest_paths():
+        status, body = get(port, path)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}: {body[:200]!r}")
+        distances = [s["distance_mi"] for s in json.loads(body)["schools"]]
+        if distances != sorted(distances):
+            raise RuntimeError(f"{path}: schools not sorted by distance")
+
+
+def warm_up(port: int, rounds: int = 40) -> None:
+    """Fill every worker's per-build caches (school index, serialized records) before timing."""
+    paths = nearest_paths()
+    for i in range(rounds):
+        get(port, paths[i % len(paths)])
+        get(port, "/healthz")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load time per endpoint")
+    parser.add_argument(
+        "--python-client", action="store_true", help="use the Python client even if wrk exists"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    from geo import store
+
+    data_dir = store.data_dir(args.data_dir)
+    ensure_build(data_dir)
+    use_wrk = shutil.which("wrk") is not None and not args.python_client
+    port = free_port()
+    results: dict[str, Any] = {
+        "generator": "wrk" if use_wrk else "python",
+        "workers": WORKERS,
+        "connections": CONNECTIONS,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
+        server = Server(data_dir, port, Path(folder) / "server.log")
+        try:
+            server.wait_ready()
+            check_answers(port)
+            warm_up(port)
+            if use_wrk:
+                lua = Path(folder) / "nearest.lua"
+                lua.write_text(LUA_TEMPLATE.format(paths=", ".join(json.dumps(p) for p in nearest_paths())))
+                results["healthz"] = run_wrk(port, "/healthz", args.seconds, None)
+                results["nearest"] = run_wrk(port, "/", args.seconds, lua)
+            else:
+                results["healthz"] = run_python(port, ["/healthz"], args.seconds)
+                results["nearest"] = run_python(port, nearest_paths(), args.seconds)
+        finally:
+            server.stop()
+            if server.process.returncode not in (0, -signal.SIGTERM):
+                tail = (Path(folder) / "server.log").read_text(errors="replace")[-2000:]
+                print(f"server exit status {server.process.returncode}; log tail:\n{tail}", file=sys.stderr)
+
+    ratio = results["nearest"]["rps"] / results["healthz"]["rps"]
+    error_count = sum(sum(results[name]["errors"].values()) for name in ("healthz", "nearest"))
+    results["ratio"] = ratio
+    results["passed"] = ratio >= TARGET_RATIO and error_count == 0
+    print(
+        f"load generator: {results['generator']}, {CONNECTIONS} connections, "
+        f"{args.seconds:g} s per endpoint, "
+        f"gunicorn {WORKERS} workers on {os.cpu_count()} CPUs (shared with the load generator)"
+    )
+    print(f"{'endpoint':<24}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  errors")
+    for name, label in (("healthz", "/healthz"), ("nearest", "/api/schools/nearest")):
+        r = results[name]
+        print(
+            f"{label:<24}{r['requests']:>10,}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}  "
+            f"{sum(r['errors'].values())} {r['errors']}"
+        )
+    print(
+        f"nearest / healthz throughput: {ratio:.0%} (target >= {TARGET_RATIO:.0%}, no errors): "
+        f"{'PASS' if results['passed'] else 'FAIL'}"
+    )
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0 if results["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

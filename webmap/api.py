@@ -1,0 +1,216 @@
+"""The JSON API under ``/api`` (documented in docs/API.md and at /api/openapi.json).
+
+Views are thin: they validate the query (webmap.params), ask geo/ or the
+per-build caches (webmap.exports) and serialize. Every answer carries
+``is_sample``, ``built_at`` and ``build_id``; errors are JSON 400/404 naming the
+bad parameter (webmap.errors).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, request, url_for
+
+from geo.errors import InvalidParameterError, NotFoundError
+from geo.metrics_tables import frame_records
+from geo.query import nearest_positions
+from geo.store import json_safe
+from webmap import exports, openapi
+from webmap.data import get_data
+from webmap.http_cache import send_bytes
+from webmap.params import check_known, get_float, get_int, school_filters
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: Paging of /api/schools: 100 by default, 1,000 at most per page (a page of
+#: 1,000 schools is about 0.5 MB of JSON; the whole layer is a download).
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: /api/schools/nearest: 10 by default, at most 100 schools.
+DEFAULT_K = 10
+MAX_K = 100
+#: Largest search radius, in miles: wider than any state but Alaska is tall,
+#: and the answer is still the k nearest, so a bigger radius adds nothing.
+MAX_RADIUS_MI = 500.0
+#: Seconds a client may reuse an API answer before revalidating (the ETag
+#: changes with the build, so a revalidation after a rebuild gets fresh data).
+API_MAX_AGE = 60
+
+#: Query parameters each endpoint accepts; anything else is a 400.
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "/api/schools": ("state", "locale", "bbox", "limit", "offset"),
+    "/api/schools/nearest": ("lat", "lon", "k", "radius_mi"),
+    "/api/states": (),
+    "/api/states/{state}": (),
+    "/api/openapi.json": (),
+    "/api": (),
+}
+
+
+def _json(document: dict[str, Any], *, max_age: int = API_MAX_AGE, schools: list[str] | None = None):
+    """Serialize ``document``; ``schools`` (pre-serialized objects) become its last member."""
+    text = json.dumps(json_safe(document), ensure_ascii=False, separators=(",", ":"))
+    if schools is not None:
+        text = text[:-1] + (',"schools":[' if document else '{"schools":[') + ",".join(schools) + "]}"
+    return send_bytes(text.encode("utf-8"), "application/json", max_age=max_age)
+
+
+def _answer(data, *, schools: list[str] | None = None, **members: Any):
+    return _json({**exports.provenance(data), **members}, schools=schools)
+
+
+@bp.get("")
+@bp.get("/")
+def index():
+    """List the endpoints."""
+    check_known(request.args, PARAMETERS["/api"])
+    data = get_data()
+    return _answer(
+        data,
+        links={
+            "schools": url_for("api.schools"),
+            "nearest": url_for("api.nearest"),
+            "states": url_for("api.states"),
+            "openapi": url_for("api.openapi_json"),
+            "downloads": "/downloads",
+        },
+    )
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """Serve the OpenAPI 3 document of this API."""
+    check_known(request.args, PARAMETERS["/api/openapi.json"])
+    body = json.dumps(openapi.document(), ensure_ascii=False, indent=1).encode("utf-8")
+    return send_bytes(body, "application/json", max_age=3600)
+
+
+@bp.get("/schools")
+def schools():
+    """Schools filtered by state, locale and bbox, a page at a time."""
+    check_known(request.args, PARAMETERS["/api/schools"])
+    data = get_data()
+    filters = school_filters(request.args, exports.known_states(data))
+    limit = get_int(request.args, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+    offset = get_int(request.args, "offset", default=0, minimum=0)
+    positions = exports.select_positions(data, "schools", filters)
+    records = exports.school_json(data)
+    total = len(records) if positions is None else len(positions)
+    page = range(offset, min(offset + limit, total))
+    chosen = [records[i] for i in page] if positions is None else [records[positions[i]] for i in page]
+
+    def link(start: int) -> str:
+        return url_for("api.schools", **filters.query(), limit=limit, offset=start)
+
+    links = {
+        "self": link(offset),
+        "next": link(offset + limit) if offset + limit < total else None,
+        "prev": link(max(offset - limit, 0)) if offset > 0 else None,
+        "geojson": url_for("downloads.download", name="schools.geojson", **filters.query()),
+    }
+    return _answer(
+        data,
+        filters=filters.query(),
+        total=total,
+        limit=limit,
+        offset=offset,
+        count=len(chosen),
+        links=links,
+        schools=chosen,
+    )
+
+
+@bp.get("/schools/nearest")
+def nearest():
+    """List the k schools nearest a point, closest first, with distances in miles."""
+    args = request.args
+    check_known(args, PARAMETERS["/api/schools/nearest"])
+    lat = get_float(args, "lat", required=True, minimum=-90, maximum=90)
+    lon = get_float(args, "lon", required=True, minimum=-180, maximum=180)
+    k = get_int(args, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
+    radius = get_float(args, "radius_mi", minimum=0, maximum=MAX_RADIUS_MI, exclusive_minimum=True)
+    data = get_data()
+    positions, miles, within = nearest_positions(exports.school_index(data), lat, lon, k=k, radius_mi=radius)
+    records = exports.school_json(data)
+    # Each record is a JSON object: drop its closing brace and add the distance (3 decimals, ~5 ft).
+    chosen = [
+        f'{records[p][:-1]},"distance_mi":{round(float(d), 3)!r}}}'
+        for p, d in zip(positions, miles, strict=True)
+    ]
+    message = None
+    if radius is None:
+        within = None
+    elif not within:
+        message = (
+            f"no schools within {radius:g} miles; showing the {len(chosen)} nearest beyond it"
+            if chosen
+            else f"no schools within {radius:g} miles, and none in the data"
+        )
+    return _answer(
+        data,
+        query={"lat": lat, "lon": lon, "k": k, "radius_mi": radius},
+        within_radius=within,
+        message=message,
+        count=len(chosen),
+        schools=chosen,
+    )
+
+
+def _state_links(code: str) -> dict[str, str]:
+    return {
+        "self": url_for("api.state", code=code),
+        "page": f"/states/{code}",
+        "schools": url_for("api.schools", state=code),
+    }
+
+
+@bp.get("/states")
+def states():
+    """Every state (50, DC and PR) with its metrics, and the national figures."""
+    check_known(request.args, PARAMETERS["/api/states"])
+    data = get_data()
+    metrics = exports.metrics_document(data)
+    rows = [{**row, "links": _state_links(code)} for code, row in metrics.get("states", {}).items()]
+    return _answer(
+        data,
+        national=metrics.get("national"),
+        parameters=metrics.get("parameters"),
+        count=len(rows),
+        states=rows,
+    )
+
+
+@bp.get("/states/<code>")
+def state(code: str):
+    """One state: its metrics, locale breakdown, desert counties and coalition."""
+    check_known(request.args, PARAMETERS["/api/states/{state}"])
+    usps = code.strip().upper()
+    if len(usps) != 2 or not usps.isalpha():
+        msg = f"state must be a two-letter USPS code, got {code!r}"
+        raise InvalidParameterError("state", msg)
+    data = get_data()
+    metrics = exports.metrics_document(data)
+    row = metrics.get("states", {}).get(usps)
+    if row is None:
+        msg = f"no state {code!r} in this build; /api/states lists the 50 states, DC and PR"
+        raise NotFoundError(msg)
+    deserts = [d for d in metrics.get("deserts", []) if d.get("stusps") == usps]
+    coalitions = exports.coalitions_table(data)
+    mine = coalitions[coalitions["stusps"].astype(str).str.upper() == usps]
+    coalition_rows = [
+        {**r, "county_fips": [c for c in str(r.get("county_fips") or "").split(";") if c]}
+        for r in frame_records(mine)
+    ]
+    return _answer(
+        data,
+        state=row,
+        locales=metrics.get("state_locales", {}).get(usps, {}),
+        desert_counties=deserts,
+        coalition={"status": row.get("coalition_status"), "coalitions": coalition_rows},
+        links=_state_links(usps),
+    )
