@@ -92,6 +92,18 @@ def active_coalitions_file(root: Path) -> Path | None:
     return path if path.exists() else None
 
 
+def saved_columns(root: Path) -> dict[str, str]:
+    """Return the ``--column`` mapping saved by ``csmap load`` for the active list."""
+    path = root / "inputs" / "schools.columns.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def school_origin(root: Path) -> str | None:
+    """Return the original file name of the loaded school list, if recorded."""
+    path = root / "inputs" / "schools.origin.json"
+    return json.loads(path.read_text(encoding="utf-8")).get("file") if path.exists() else None
+
+
 def input_key(root: Path, options: Mapping[str, Any]) -> str:
     """Return a key of everything a build depends on."""
     parts = {
@@ -204,7 +216,8 @@ def run_build(
     base.mkdir(parents=True, exist_ok=True)
     options = {
         "online": online,
-        "columns": dict(columns or {}),
+        # A list loaded with --column keeps its mapping for later plain builds.
+        "columns": dict(columns or saved_columns(base)),
         "reach_miles": reach_miles,
         "poverty_threshold": poverty_threshold,
     }
@@ -340,7 +353,7 @@ def _schools_stage(
     else:
         progress(f"reading school list {path.name}")
         raw = read_school_file(path, columns=options["columns"] or None)
-        is_sample, source = False, path.name
+        is_sample, source = False, school_origin(base) or path.name
     progress(f"geocoding and enriching {len(raw):,} rows")
     result = prepare_schools(
         raw,
@@ -358,7 +371,9 @@ def _schools_stage(
     out.write_layer(schools, "schools")
     rejects_path = out.write_csv(result.rejects, "rejects.csv")
     report = dict(result.report)
-    report.update({"source": source, "is_sample": is_sample, "rejects_file": str(rejects_path)})
+    # Name the rejects file where it will live once the build is published.
+    final_rejects = base / "builds" / out.build_id / rejects_path.name
+    report.update({"source": source, "is_sample": is_sample, "rejects_file": str(final_rejects)})
     out.write_json("load_report.json", report)
     out.write_csv(schools.drop(columns="geometry"), "schools.csv")
     out.write_bytes(
@@ -385,7 +400,7 @@ def _coalitions_stage(
         coalitions = sample_coalitions(reference.states, reference.counties)
     else:
         progress(f"reading coalitions table {path.name}")
-        coalitions = read_coalitions(path)
+        coalitions = read_coalitions(path, counties=reference.counties)
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
     out.write_layer(coalitions, "coalitions")
     out.write_layer(areas, "coalition_areas")

@@ -43,7 +43,7 @@ def feature_strings(
     *,
     properties: Sequence[str] | None = None,
     id_column: str | None = None,
-    precision: int = 6,
+    precision: int | None = 6,
     digits: int | None = None,
 ) -> list[str]:
     """Return one compact GeoJSON Feature string per row (EPSG:4326 output).
@@ -56,8 +56,8 @@ def feature_strings(
         Columns to include (default: every non-geometry column).
     id_column : str, optional
         Column whose value becomes the Feature ``id``.
-    precision : int
-        Decimal places kept in coordinates.
+    precision : int or None
+        Decimal places kept in coordinates; None keeps them exactly as stored.
     digits : int, optional
         Decimal places kept in float properties (web layers use 4).
     """
@@ -65,7 +65,10 @@ def feature_strings(
     out = frame if frame.crs.equals(WGS84) else frame.to_crs(WGS84)
     names = [c for c in (properties or out.columns) if c != out.geometry.name]
     columns = {name: _column_values(out[name], digits) for name in names}
-    geoms = shapely.to_geojson(shapely.set_precision(out.geometry.array, 10.0**-precision), indent=None)
+    snapped = out.geometry.array
+    if precision is not None:
+        snapped = shapely.set_precision(snapped, 10.0**-precision)
+    geoms = shapely.to_geojson(snapped, indent=None)
     ids = _column_values(out[id_column]) if id_column else None
     features = []
     for i, geom in enumerate(geoms):

@@ -238,7 +238,10 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
             text = series.astype("string")
-            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
+            # A plain signed number ("-73.95") is data, not a formula; leave it
+            # so that coordinates in a rejects file can be loaded again.
+            plain_number = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False)
+            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False) & ~plain_number
             if risky.any():
                 out[column] = text.where(~risky, "'" + text)
     return out

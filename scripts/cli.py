@@ -7,6 +7,7 @@ import logging
 import click
 
 from scripts.cmd_build import build_command
+from scripts.cmd_load import load_command, sample_command
 from scripts.cmd_metrics import metrics_command
 from scripts.cmd_plan import plan_command
 from scripts.cmd_serve import serve_command
@@ -30,3 +31,5 @@ cli.add_command(build_command)
 cli.add_command(serve_command)
 cli.add_command(metrics_command)
 cli.add_command(plan_command)
+cli.add_command(load_command)
+cli.add_command(sample_command)

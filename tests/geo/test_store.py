@@ -95,14 +95,24 @@ def test_prune_keeps_last_builds(tmp_path):
 def test_csv_safe_neutralizes_formulas():
     frame = pd.DataFrame(
         {
-            "name": ['=HYPERLINK("x")', "+1", "-cmd", "@SUM(A1)", "Plain <b>", None],
-            "value": [-1.5, 2, 3, 4, 5, 6],
+            "name": [
+                '=HYPERLINK("x")',
+                "+1+cmd|' /C calc'!A0",
+                "-cmd",
+                "@SUM(A1)",
+                "Plain <b>",
+                None,
+                "-73.95",
+            ],
+            "value": [-1.5, 2, 3, 4, 5, 6, 7],
         }
     )
     out = store.csv_safe(frame)
-    assert list(out["name"][:5]) == ['\'=HYPERLINK("x")', "'+1", "'-cmd", "'@SUM(A1)", "Plain <b>"]
+    expected = ['\'=HYPERLINK("x")', "'+1+cmd|' /C calc'!A0", "'-cmd", "'@SUM(A1)", "Plain <b>"]
+    assert list(out["name"][:5]) == expected
     assert pd.isna(out["name"].iloc[5])
-    assert list(out["value"]) == [-1.5, 2, 3, 4, 5, 6]
+    assert out["name"].iloc[6] == "-73.95"  # a plain number is data, not a formula
+    assert list(out["value"]) == [-1.5, 2, 3, 4, 5, 6, 7]
     assert frame["name"].iloc[0].startswith("=")  # input unchanged
 
 

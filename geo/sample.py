@@ -1,0 +1,580 @@
+"""The labelled synthetic sample: schools and coalitions, plus the coalitions table format.
+
+The real list of Community Schools cannot be had here, so the service ships
+a deterministic, seeded, clearly labelled sample as its default
+(docs/SCHOOLS.md, "The sample"). It has the shape of a real school list and
+goes through the very loader a real list uses. Every record says it is a
+sample: ``is_sample`` is true and every name starts with "Sample".
+
+The coalitions table (one row per state or territory) has a documented CSV
+format that a real table replaces; :func:`read_coalitions` validates it and
+:func:`coalition_areas` dissolves each coalition's area into one polygon.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import require_same_crs
+from geo.enrich import polygon_at
+from geo.errors import SchoolDataError
+from geo.reference import Reference
+
+logger = logging.getLogger(__name__)
+
+#: The Coalition's count of Community Schools, the default sample size.
+SAMPLE_SIZE = 5_589
+SAMPLE_SEED = 20261128
+#: "A few dozen" schools in Canadian cities (issue #3).
+SAMPLE_CANADA = 36
+#: Of the 50 states, this many get no sample school (issue #3: schools in 47
+#: states, DC and PR). They are drawn with the seed; docs/SCHOOLS.md names them.
+STATES_WITHOUT_SCHOOLS = 3
+#: Share of sample rows given as coordinates; the rest carry an address only, to
+#: exercise the geocoding chain: ZIP (most of the rest) or city and state.
+SHARE_WITH_COORDINATES = 0.85
+SHARE_ZIP_ONLY = 0.10
+#: Grade spans and their shares, loosely after the mix of US public schools
+#: (elementary most common, then high and middle schools; NCES Digest table 216.20).
+GRADES = {
+    "PK-5": 0.26,
+    "K-5": 0.16,
+    "PK-8": 0.06,
+    "K-8": 0.08,
+    "6-8": 0.17,
+    "9-12": 0.18,
+    "PK-12": 0.03,
+    "K-12": 0.03,
+    "7-12": 0.03,
+}
+#: Invented, generic partner kinds (no real organization is named).
+PARTNERS = (
+    "United Way of {city}",
+    "{city} YMCA",
+    "Boys & Girls Club of {city}",
+    "{city} Community Health Center",
+    "{city} Family Resource Center",
+    "{city} Community Action Agency",
+    "University partnership ({city})",
+    "{city} Public Library",
+    "{city} Food Bank",
+)
+STREETS = (
+    "Main St",
+    "School St",
+    "Oak Ave",
+    "Maple Ave",
+    "Park Ave",
+    "Washington St",
+    "Lincoln Ave",
+    "Church St",
+    "Elm St",
+    "High St",
+    "Cedar Rd",
+    "Lake Dr",
+    "Hill Rd",
+    "Union St",
+    "Pine St",
+)
+#: Sample schools are spread around their ZCTA's point by a normal jitter whose
+#: scale is a quarter of the ZCTA's width, within these bounds (km).
+JITTER_KM = (0.2, 4.0)
+KM_PER_DEGREE = 111.32
+SAMPLE_COLUMNS = (
+    "School Name",
+    "Address",
+    "City",
+    "State",
+    "ZIP",
+    "Latitude",
+    "Longitude",
+    "Grades",
+    "Lead Partner",
+    "District",
+    "Year Started",
+    "Country",
+    "is_sample",
+)
+
+#: Coalitions: the Coalition reports 40 states and territories with an
+#: existing or developing statewide coalition (issue #3).
+COALITIONS_ACTIVE = 40
+COALITIONS_EXISTING = 27
+#: How many sample coalitions cover a list of counties (regional/local) rather than a whole state.
+COALITIONS_REGIONAL = 4
+REGIONAL_MAX_COUNTIES = 6
+REGIONAL_MIN_STATE_COUNTIES = 20
+STATUSES = ("existing", "developing", "none")
+AREA_TYPES = ("state", "counties")
+COALITION_COLUMNS = ("stusps", "status", "coalition_name", "area_type", "county_fips", "is_sample")
+
+
+def _sample_states(states: gpd.GeoDataFrame, rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    scope = states[states["in_scope"]].sort_values("statefp")
+    fifty = scope[~scope["stusps"].isin(["DC", "PR"])]["stusps"].tolist()
+    skipped = sorted(rng.choice(fifty, size=STATES_WITHOUT_SCHOOLS, replace=False).tolist())
+    return [s for s in scope["stusps"] if s not in skipped], skipped
+
+
+def states_without_sample_schools(reference: Reference, *, seed: int = SAMPLE_SEED) -> list[str]:
+    """Return the three states the sample leaves without schools for ``seed``."""
+    return _sample_states(reference.states, np.random.default_rng(seed))[1]
+
+
+def _jitter_inside(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    scale_km: np.ndarray,
+    codes: np.ndarray,
+    states: gpd.GeoDataFrame,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jitter points, keeping each inside the state named in ``codes`` (retries halve the scale)."""
+    out_lon, out_lat = lon.copy(), lat.copy()
+    todo = np.arange(len(lon))
+    scale = scale_km.copy()
+    for _ in range(6):
+        if len(todo) == 0:
+            break
+        d_lat = rng.normal(0.0, 1.0, len(todo)) * scale[todo] / KM_PER_DEGREE
+        d_lon = (
+            rng.normal(0.0, 1.0, len(todo)) * scale[todo] / (KM_PER_DEGREE * np.cos(np.radians(lat[todo])))
+        )
+        cand_lon, cand_lat = lon[todo] + d_lon, lat[todo] + d_lat
+        inside = polygon_at(cand_lon, cand_lat, states, "stusps") == codes[todo]
+        out_lon[todo[inside]], out_lat[todo[inside]] = cand_lon[inside], cand_lat[inside]
+        todo = todo[~inside]
+        scale[todo] /= 2.0
+    # Still outside after the retries: the ZCTA's own point, which lies inside the state.
+    return out_lon, out_lat
+
+
+def _pick_zctas(reference: Reference, areas: list[str], count: int, rng: np.random.Generator) -> pd.DataFrame:
+    zctas = reference.zctas
+    pool = pd.DataFrame(zctas.drop(columns=zctas.geometry.name)).sort_values("zcta", ignore_index=True)
+    pool = pool[pool["stusps"].isin(areas) & (pool["children"] > 0) & pool["city"].notna()]
+    # Only ZCTAs whose point lies in their own state, so an unjittered school is inside too.
+    inside = polygon_at(pool["lon"].to_numpy(float), pool["lat"].to_numpy(float), reference.states, "stusps")
+    pool = pool[inside == pool["stusps"].to_numpy(dtype=object)].reset_index(drop=True)
+    weight = pool["children"].to_numpy(float)
+    picks = []
+    if count >= len(areas):
+        # One school in each area first (weighted within the area), so all 49 appear.
+        for _, group in pool.groupby("stusps", sort=True):
+            picks.append(
+                rng.choice(group.index.to_numpy(), p=weight[group.index] / weight[group.index].sum())
+            )
+    rest = count - len(picks)
+    chosen = np.concatenate(
+        [np.array(picks, dtype=int), rng.choice(len(pool), size=rest, p=weight / weight.sum())]
+    )
+    return pool.iloc[chosen].reset_index(drop=True)
+
+
+def _choice(rng: np.random.Generator, options: dict[str, float] | tuple[str, ...], size: int) -> np.ndarray:
+    if isinstance(options, dict):
+        keys = list(options)
+        p = np.array([options[k] for k in keys])
+        return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+    return np.array(options, dtype=object)[rng.integers(0, len(options), size=size)]
+
+
+def _partners(rng: np.random.Generator, city: pd.Series) -> pd.Series:
+    """Return an invented partner per row: a template of :data:`PARTNERS` filled with the city."""
+    pick = rng.integers(0, len(PARTNERS), size=len(city))
+    heads = np.array([t.split("{city}")[0] for t in PARTNERS], dtype=object)[pick]
+    tails = np.array([t.split("{city}")[1] for t in PARTNERS], dtype=object)[pick]
+    return (pd.Series(heads, dtype="str") + city.to_numpy() + pd.Series(tails, dtype="str")).astype("str")
+
+
+def generate_sample(
+    reference: Reference, *, n: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED, canada: int = SAMPLE_CANADA
+) -> pd.DataFrame:
+    """Return a deterministic synthetic school list, shaped like a real input file.
+
+    Parameters
+    ----------
+    reference : Reference
+        ``states`` (with ``in_scope``), ``zctas`` (with ``children``) and the
+        ``gazetteer``.
+    n : int
+        Number of schools.
+    seed : int
+        Seed of the random generator; equal seeds give equal tables.
+    canada : int
+        Schools in Canadian cities (at most half of ``n``).
+
+    Returns
+    -------
+    DataFrame
+        Text columns :data:`SAMPLE_COLUMNS`, ``is_sample`` "true" on every
+        row. US schools sit in 47 states, DC and PR, at ZCTAs drawn by child
+        population and jittered inside the right state; most rows give
+        coordinates, some only an address (ZIP, or city and state).
+    """
+    if n < 1:
+        msg = f"sample size must be at least 1, got {n!r}"
+        raise ValueError(msg)
+    rng = np.random.default_rng(seed)
+    areas, skipped = _sample_states(reference.states, rng)
+    n_canada = min(max(int(canada), 0), n // 2)
+    us = _pick_zctas(reference, areas, n - n_canada, rng)
+    us = us.sort_values(["stusps", "zcta"], kind="stable", ignore_index=True)
+    width_km = np.sqrt(us["land_area_sq_mi"].fillna(1.0).clip(lower=0.01).to_numpy(float) * 2.58999)
+    scale = np.clip(width_km / 4.0, *JITTER_KM)
+    codes = us["stusps"].to_numpy(dtype=object)
+    lon, lat = _jitter_inside(
+        us["lon"].to_numpy(float), us["lat"].to_numpy(float), scale, codes, reference.states, rng
+    )
+    us_rows = pd.DataFrame(
+        {
+            "City": us["city"].astype("str"),
+            "State": us["stusps"].astype("str"),
+            "ZIP": us["zcta"].astype("str"),
+            "lat": lat,
+            "lon": lon,
+            "Country": "US",
+        }
+    )
+
+    places = reference.gazetteer
+    places = places[(places["country"] == "CA") & (places["population"] >= 50_000)].reset_index(drop=True)
+    if n_canada and places.empty:
+        msg = "the gazetteer has no Canadian cities to place the Canadian sample schools in"
+        raise ValueError(msg)
+    pick = (
+        rng.choice(len(places), size=n_canada, p=places["population"] / places["population"].sum())
+        if n_canada
+        else np.array([], dtype=int)
+    )
+    ca = places.iloc[pick].sort_values(["state", "city"], kind="stable", ignore_index=True)
+    spread = rng.normal(0.0, 1.0, (2, len(ca))) * 1.5 / KM_PER_DEGREE
+    ca_rows = pd.DataFrame(
+        {
+            "City": ca["city"].astype("str"),
+            "State": ca["state"].astype("str"),
+            "ZIP": "",
+            "lat": ca["lat"].to_numpy(float) + spread[0],
+            "lon": ca["lon"].to_numpy(float) + spread[1] / np.cos(np.radians(ca["lat"].to_numpy(float))),
+            "Country": "CA",
+        }
+    )
+    rows = pd.concat([us_rows, ca_rows], ignore_index=True)
+    total = len(rows)
+
+    width = max(4, len(str(total)))
+    number = pd.Series(np.arange(1, total + 1)).astype("str").str.zfill(width)
+    kind = rng.random(total)
+    with_coordinates = kind < SHARE_WITH_COORDINATES
+    zip_only = ~with_coordinates & (kind < SHARE_WITH_COORDINATES + SHARE_ZIP_ONLY)
+    # Canadian rows have no postal code (none can be placed offline): coordinates or city only.
+    has_zip = (rows["Country"] == "US").to_numpy() & (with_coordinates | zip_only)
+    street = (
+        pd.Series(rng.integers(1, 9_900, total)).astype("str")
+        + " "
+        + pd.Series(_choice(rng, STREETS, total), dtype="str")
+    )
+    year = 2026 - np.floor(np.sqrt(rng.random(total)) * 18).astype(int)  # more recent starts are commoner
+    sample = pd.DataFrame(
+        {
+            "School Name": "Sample Community School "
+            + number
+            + " ("
+            + rows["City"]
+            + ", "
+            + rows["State"]
+            + ")",
+            "Address": street,
+            "City": rows["City"],
+            "State": rows["State"],
+            "ZIP": rows["ZIP"].where(has_zip, ""),
+            "Latitude": pd.Series(np.char.mod("%.6f", rows["lat"].to_numpy(float))).where(
+                with_coordinates, ""
+            ),
+            "Longitude": pd.Series(np.char.mod("%.6f", rows["lon"].to_numpy(float))).where(
+                with_coordinates, ""
+            ),
+            "Grades": pd.Series(_choice(rng, GRADES, total), dtype="str"),
+            "Lead Partner": _partners(rng, rows["City"]),
+            "District": "Sample " + rows["City"] + " School District",
+            "Year Started": pd.Series(year).astype("str"),
+            "Country": rows["Country"],
+            "is_sample": "true",
+        }
+    )
+    logger.info(
+        "sample: %d schools (%d in Canada), seed %d; states without schools: %s",
+        total,
+        n_canada,
+        seed,
+        ", ".join(skipped),
+    )
+    return sample.astype("str")[list(SAMPLE_COLUMNS)]
+
+
+# --------------------------------------------------------------------------
+# Coalitions.
+
+
+def _neighbours(counties: gpd.GeoDataFrame, start: int, limit: int) -> list[int]:
+    """Return ``start`` and up to ``limit - 1`` counties touching it (same state), in index order."""
+    shape = counties.geometry.iloc[start]
+    touching = counties.sindex.query(shape, predicate="intersects")
+    others = sorted(int(i) for i in touching if i != start)
+    return [start, *others[: limit - 1]]
+
+
+def sample_coalitions(
+    states: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, *, seed: int = SAMPLE_SEED
+) -> pd.DataFrame:
+    """Return the sample coalitions table: one row per state and territory.
+
+    Exactly :data:`COALITIONS_ACTIVE` of the 52 in-scope areas (50 states,
+    DC, PR) have an existing or developing coalition; a few of them
+    (:data:`COALITIONS_REGIONAL`) cover a list of neighbouring counties
+    rather than the whole state. The island territories have none.
+
+    Parameters
+    ----------
+    states, counties : GeoDataFrame
+        The reference layers (``stusps``, ``name``, ``in_scope``; ``geoid``,
+        ``statefp``, ``name``).
+    seed : int
+        Seed of the random draw.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COALITION_COLUMNS`, in state FIPS order; ``is_sample`` true.
+    """
+    rng = np.random.default_rng(seed)
+    ordered = states.sort_values("statefp", ignore_index=True)
+    scope = ordered[ordered["in_scope"]]["stusps"].tolist()
+    active = rng.choice(scope, size=min(COALITIONS_ACTIVE, len(scope)), replace=False).tolist()
+    existing = set(active[:COALITIONS_EXISTING])
+    # Regional coalitions only where a state has counties enough to list a region of them.
+    county_counts = counties["statefp"].value_counts()
+    big = [
+        c
+        for c in active
+        if county_counts.get(ordered.set_index("stusps").at[c, "statefp"], 0) >= REGIONAL_MIN_STATE_COUNTIES
+    ]
+    regional = set(rng.choice(big, size=min(COALITIONS_REGIONAL, len(big)), replace=False).tolist())
+    rows = []
+    for _, state in ordered.iterrows():  # one row per state: 56 iterations
+        code = state["stusps"]
+        status = "existing" if code in existing else "developing" if code in active else "none"
+        row = {
+            "stusps": code,
+            "status": status,
+            "coalition_name": None,
+            "area_type": None,
+            "county_fips": None,
+            "is_sample": True,
+        }
+        if status != "none":
+            row.update(
+                coalition_name=f"Sample {state['name']} Coalition for Community Schools", area_type="state"
+            )
+        if code in regional:
+            local = counties[counties["statefp"] == state["statefp"]].sort_values("geoid", ignore_index=True)
+            if len(local):
+                start = int(rng.integers(len(local)))
+                members = _neighbours(local, start, REGIONAL_MAX_COUNTIES)
+                row.update(
+                    area_type="counties",
+                    county_fips=";".join(local["geoid"].iloc[members]),
+                    coalition_name=f"Sample {local['name'].iloc[start]} Area Community Schools Network",
+                )
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(COALITION_COLUMNS))
+    for column in ("stusps", "status", "coalition_name", "area_type", "county_fips"):
+        table[column] = table[column].astype("str")
+    return table
+
+
+def _state_fips() -> dict[str, str]:
+    import us
+
+    return {s.abbr: s.fips for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)}
+
+
+def read_coalitions(path: str | Path, *, counties: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Read and validate a coalitions table (CSV; docs/SCHOOLS.md, "Coalitions table").
+
+    Parameters
+    ----------
+    path : path
+        CSV with ``stusps`` and ``status``; optional ``coalition_name``,
+        ``area_type`` (state or counties; default counties when
+        ``county_fips`` is filled, else state), ``county_fips`` (5-digit
+        codes separated by ``;``) and ``is_sample``.
+    counties : GeoDataFrame, optional
+        When given, every county FIPS must be one of its ``geoid``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COALITION_COLUMNS`, one row per state and territory (states
+        missing from the file get status none), in state FIPS order.
+
+    Raises
+    ------
+    SchoolDataError
+        For an unreadable file, a missing column, or an unknown state,
+        status, area type or county FIPS (the message quotes the value).
+    """
+    from geo.schools import _decode, header_key
+
+    text, _ = _decode(Path(path)) if Path(path).is_file() else (None, None)
+    if text is None:
+        msg = f"coalitions table {str(path)!r} does not exist"
+        raise SchoolDataError(msg)
+    try:
+        import io
+
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        msg = f"cannot read coalitions table {str(path)!r}: {exc}"
+        raise SchoolDataError(msg) from exc
+    raw.columns = [header_key(c) for c in raw.columns]
+    raw = raw.rename(columns={"state": "stusps", "state_code": "stusps", "name": "coalition_name"})
+    for column in ("stusps", "status"):
+        if column not in raw.columns:
+            found = list(raw.columns)
+            msg = f"coalitions table {str(path)!r} lacks column {column!r}; headers found: {found!r}"
+            raise SchoolDataError(msg)
+    return validate_coalitions(raw, counties=counties, source=str(path))
+
+
+def validate_coalitions(
+    raw: pd.DataFrame, *, counties: gpd.GeoDataFrame | None = None, source: str = "coalitions table"
+) -> pd.DataFrame:
+    """Return a clean coalitions table from text columns (see :func:`read_coalitions`)."""
+    fips = _state_fips()
+    table = pd.DataFrame(
+        {c: raw[c].astype("str").str.strip() if c in raw.columns else "" for c in COALITION_COLUMNS}
+    )
+    table["stusps"] = table["stusps"].str.upper()
+    table["status"] = table["status"].str.lower()
+    known = set(counties["geoid"]) if counties is not None else None
+    for position, row in enumerate(table.itertuples(index=False), start=2):  # one row per state: small
+        where = f"{source} row {position}"
+        if row.stusps not in fips:
+            msg = f"unknown state {row.stusps!r} in {where}"
+            raise SchoolDataError(msg)
+        if row.status not in STATUSES:
+            msg = f"unknown status {row.status!r} for {row.stusps} in {where}; expected one of {STATUSES}"
+            raise SchoolDataError(msg)
+    duplicated = table["stusps"][table["stusps"].duplicated()]
+    if len(duplicated):
+        msg = f"state {duplicated.iloc[0]!r} appears more than once in {source}"
+        raise SchoolDataError(msg)
+    codes = table["county_fips"].str.replace(r"[,\s]+", ";", regex=True).str.strip(";")
+    area = table["area_type"].str.lower()
+    area = area.where(area != "", np.where(codes != "", "counties", "state"))
+    lists = []
+    for stusps, status, kind, listed in zip(table["stusps"], table["status"], area, codes, strict=True):
+        if kind not in AREA_TYPES:
+            msg = f"unknown area_type {kind!r} for {stusps} in {source}; expected one of {AREA_TYPES}"
+            raise SchoolDataError(msg)
+        members = [c.zfill(5) for c in listed.split(";") if c]
+        if kind == "counties" and status != "none" and not members:
+            msg = f"{stusps}: area_type 'counties' needs county_fips codes in {source}"
+            raise SchoolDataError(msg)
+        for code in members:
+            if not code.isdigit() or len(code) != 5 or code[:2] != fips[stusps]:
+                msg = f"county FIPS {code!r} is not a county of {stusps} (FIPS {fips[stusps]}) in {source}"
+                raise SchoolDataError(msg)
+            if known is not None and code not in known:
+                msg = f"unknown county FIPS {code!r} for {stusps} in {source}"
+                raise SchoolDataError(msg)
+        lists.append(";".join(members) if kind == "counties" else "")
+    truthy = table["is_sample"].str.lower().isin(["true", "t", "yes", "y", "1"])
+    out = pd.DataFrame(
+        {
+            "stusps": table["stusps"],
+            "status": table["status"],
+            "coalition_name": table["coalition_name"].where(table["coalition_name"] != ""),
+            "area_type": pd.Series(area, index=table.index).where(table["status"] != "none"),
+            "county_fips": pd.Series(lists, index=table.index).where(lambda s: s != ""),
+            "is_sample": truthy.to_numpy(dtype=bool),
+        }
+    )
+    missing = sorted(set(fips) - set(out["stusps"]))
+    if missing:
+        filler = pd.DataFrame(
+            {"stusps": missing, "status": "none", "is_sample": bool(out["is_sample"].all())}
+        )
+        out = pd.concat([out, filler], ignore_index=True)
+    out = (
+        out.assign(_fips=out["stusps"].map(fips))
+        .sort_values("_fips", ignore_index=True)
+        .drop(columns="_fips")
+    )
+    for column in ("stusps", "status", "coalition_name", "area_type", "county_fips"):
+        out[column] = out[column].astype("str")
+    return out[list(COALITION_COLUMNS)]
+
+
+def coalition_areas(
+    coalitions: pd.DataFrame, states: gpd.GeoDataFrame, counties: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Return one dissolved polygon per coalition whose status is not none.
+
+    Parameters
+    ----------
+    coalitions : DataFrame
+        :data:`COALITION_COLUMNS`.
+    states, counties : GeoDataFrame
+        Polygons in one CRS (full-resolution or web-weight).
+
+    Returns
+    -------
+    GeoDataFrame
+        stusps, status, coalition_name, area_type, county_count, is_sample,
+        geometry; in the CRS of ``states``.
+    """
+    require_same_crs(states, counties)
+    active = coalitions[coalitions["status"].astype("str") != "none"].reset_index(drop=True)
+    pieces = []
+    by_state = states.set_index("stusps").geometry
+    by_county = counties.set_index("geoid").geometry
+    for position, row in active.iterrows():  # at most one row per state
+        if row["area_type"] == "counties":
+            codes = [c for c in str(row["county_fips"]).split(";") if c]
+            unknown = [c for c in codes if c not in by_county.index]
+            if unknown:
+                msg = f"unknown county FIPS {unknown[0]!r} in the {row['stusps']} coalition"
+                raise SchoolDataError(msg)
+            shapes = by_county.loc[codes]
+        else:
+            if row["stusps"] not in by_state.index:
+                msg = f"unknown state {row['stusps']!r} in the coalitions table"
+                raise SchoolDataError(msg)
+            shapes, codes = by_state.loc[[row["stusps"]]], []
+        pieces.append(
+            gpd.GeoDataFrame(
+                {"coalition": position, "county_count": len(codes)},
+                index=range(len(shapes)),
+                geometry=shapes.to_numpy(),
+                crs=states.crs,
+            )
+        )
+    columns = ["stusps", "status", "coalition_name", "area_type", "county_count", "is_sample"]
+    if not pieces:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=states.crs)
+    parts = pd.concat(pieces, ignore_index=True)
+    dissolved = parts.dissolve(by="coalition", aggfunc="first").sort_index()
+    merged = active.loc[dissolved.index, ["stusps", "status", "coalition_name", "area_type", "is_sample"]]
+    out = gpd.GeoDataFrame(
+        merged.assign(county_count=dissolved["county_count"].to_numpy()),
+        geometry=dissolved.geometry.to_numpy(),
+        crs=states.crs,
+    )
+    return out[[*columns, "geometry"]].reset_index(drop=True)
