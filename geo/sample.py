@@ -429,9 +429,10 @@ def read_coalitions(path: str | Path, *, counties: gpd.GeoDataFrame | None = Non
         For an unreadable file, a missing column, or an unknown state,
         status, area type or county FIPS (the message quotes the value).
     """
-    from geo.schools import _decode, header_key
+    from geo.school_columns import header_key
+    from geo.school_files import decode_text
 
-    text, _ = _decode(Path(path)) if Path(path).is_file() else (None, None)
+    text, _ = decode_text(Path(path)) if Path(path).is_file() else (None, None)
     if text is None:
         msg = f"coalitions table {str(path)!r} does not exist"
         raise SchoolDataError(msg)
