@@ -38,8 +38,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     data.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    from webmap import api, downloads
+    from webmap import api, downloads, ogcapi
 
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(ogcapi.bp)
+    from webmap import pages, security
+
+    security.init_app(app)
+    app.register_blueprint(pages.bp)
     return app

@@ -1,0 +1,287 @@
+"""Page weight and first render: the national page against a naive folium map, in the same run.
+
+Run: ``.venv/bin/python scripts/bench/bench_pages.py [--data-dir D] [--runs 5] [--json]``.
+
+* The naive page is what folium does out of the box: one ``folium.Marker`` with
+  a ``folium.Popup`` (the same fields as our popups: name, address, grades,
+  lead partner, precision) and a tooltip per school, all in one
+  ``MarkerCluster``, built here from the same schools and localized to the
+  same vendored assets (it could not render offline otherwise).
+* Both pages are served by one app on one local server (werkzeug, threaded):
+  ``/`` as the app serves it, and the naive page at ``/bench/naive`` as a
+  plain folium app would (``m.get_root().render()``, no compression). A second
+  pass gzips the naive page as well, to show what compression alone would buy.
+* Each run opens a fresh headless Chromium context (empty cache) and records
+  the bytes on the wire of every response (Chrome DevTools Protocol
+  ``Network.loadingFinished.encodedDataLength``: headers plus body as sent),
+  and the time from navigation start until the map's layers are drawn: every
+  school is in the marker cluster and cluster icons are on screen (and, on our
+  page, the states are drawn), polled on animation frames.
+* Targets (issue #5): at most 10% of the naive page's bytes and at most 30% of
+  its render time (medians). Exit status 1 when a target is missed on the
+  as-served comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOST = "127.0.0.1"
+BYTES_TARGET = 0.10
+RENDER_TARGET = 0.30
+VIEWPORT = {"width": 1280, "height": 800}
+DRAW_TIMEOUT_MS = 120_000
+
+#: True once the page's map has every school in its cluster and shows clusters (and our states).
+DRAWN = """([name, total, states]) => {
+    const cluster = window[name];
+    if (!cluster || !cluster.getLayers || cluster.getLayers().length !== total) { return false; }
+    if (!document.querySelector('.marker-cluster')) { return false; }
+    if (states && !document.documentElement.hasAttribute('data-states-drawn')) { return false; }
+    return performance.now();
+}"""
+
+
+def data_folder(given: str | None) -> Path:
+    """Return a data folder with a build: the given one, $CSMAP_DATA_DIR, data/build, or a new build."""
+    from geo import store
+    from geo.build import run_build
+
+    for candidate in (given, os.environ.get("CSMAP_DATA_DIR"), str(ROOT / "data" / "build")):
+        if candidate and (Path(candidate) / "current").exists():
+            return Path(candidate)
+    root = Path(given) if given else Path(tempfile.mkdtemp(prefix="csmap-bench-pages-"))
+    print(f"building the sample data in {root} ...", flush=True)
+    run_build(root)
+    store.current_build_dir(root)
+    return root
+
+
+def naive_map_html(schools, static_url) -> tuple[str, str]:
+    """Return (html, cluster variable name) of the naive one-Marker-per-school folium map."""
+    import folium
+    from folium.plugins import MarkerCluster
+
+    from webmap.vendor import localize
+
+    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=None)
+    cluster = MarkerCluster(name="Community schools").add_to(m)
+    columns = ["name", "address", "city", "state", "zip", "grades", "lead_partner", "precision"]
+    for row in schools[columns + ["geometry"]].itertuples(index=False):
+        text = {c: html.escape("" if getattr(row, c) is None else str(getattr(row, c))) for c in columns}
+        popup = (
+            f"<b>{text['name']}</b><br>{text['address']}, {text['city']}, {text['state']} {text['zip']}"
+            f"<br>Grades: {text['grades']}<br>Lead partner: {text['lead_partner']}"
+            f"<br>Located by: {text['precision']}"
+        )
+        folium.Marker(
+            [row.geometry.y, row.geometry.x], popup=folium.Popup(popup, max_width=300), tooltip=text["name"]
+        ).add_to(cluster)
+    localize(m, static_url)
+    return m.get_root().render(), cluster.get_name()
+
+
+def make_app(data_dir: Path, gzip_naive: bool):
+    """The app, plus the naive page at /bench/naive (the same schools, the same vendored assets)."""
+    from flask import Response, request
+
+    from webmap import create_app
+    from webmap.data import get_data
+
+    app = create_app({"DATA_DIR": str(data_dir)})
+    with app.app_context():
+        schools = get_data().schools
+    started = time.perf_counter()
+    page, cluster_name = naive_map_html(schools, "/static/vendor")
+    body = page.encode("utf-8")
+    body_gz = gzip.compress(body, compresslevel=6)
+    print(
+        f"naive page: {len(schools):,} markers, {len(body):,} bytes of HTML "
+        f"({len(body_gz):,} gzipped), built in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+    # folium's inline scripts carry no nonce: this page sets its own, permissive policy (the app's
+    # security headers keep a policy a view already set).
+    headers = {"Content-Security-Policy": "script-src 'self' 'unsafe-inline'"}
+
+    @app.get("/bench/naive")
+    def naive() -> Response:
+        if gzip_naive and request.accept_encodings["gzip"] > 0:
+            return Response(
+                body_gz,
+                content_type="text/html; charset=utf-8",
+                headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+            )
+        return Response(body, content_type="text/html; charset=utf-8", headers=headers)
+
+    return app, cluster_name, len(schools)
+
+
+class Server:
+    """A threaded werkzeug server on a free loopback port, stopped by ``close()``."""
+
+    def __init__(self, app) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server(HOST, 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://{HOST}:{self.server.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def measure(browser, url: str, cluster: str | None, total: int, states: bool) -> dict[str, Any]:
+    """Load ``url`` in a fresh context; return bytes on the wire by resource type and the draw time."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    types: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    cdp.on("Network.responseReceived", lambda e: types.__setitem__(e["requestId"], e.get("type", "Other")))
+    cdp.on(
+        "Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"]))
+    )
+    page.goto(url, wait_until="commit")
+    if cluster is None:  # our page: the cluster's variable name is in the page's config
+        page.wait_for_selector("#csmap-config", state="attached")
+        cluster = page.evaluate(
+            "JSON.parse(document.getElementById('csmap-config').textContent).layers.schools"
+        )
+    drawn_ms = page.wait_for_function(
+        DRAWN, arg=[cluster, total, states], polling="raf", timeout=DRAW_TIMEOUT_MS
+    ).json_value()
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)  # let late responses (e.g. the favicon) finish and be counted
+    by_type: dict[str, int] = {}
+    for request_id, size in sizes.items():
+        kind = types.get(request_id, "Other")
+        by_type[kind] = by_type.get(kind, 0) + size
+    context.close()
+    return {
+        "bytes": sum(sizes.values()),
+        "requests": len(sizes),
+        "by_type": by_type,
+        "render_ms": float(drawn_ms),
+    }
+
+
+def compare(browser, base: str, naive_cluster: str, total: int, runs: int) -> dict[str, Any]:
+    """Alternate the two pages ``runs`` times; return the medians and every run."""
+    ours, naive = [], []
+    # One warm-up each (server caches, Chromium start-up), not counted.
+    measure(browser, f"{base}/", None, total, True)
+    measure(browser, f"{base}/bench/naive", naive_cluster, total, False)
+    for _ in range(runs):
+        ours.append(measure(browser, f"{base}/", None, total, True))
+        naive.append(measure(browser, f"{base}/bench/naive", naive_cluster, total, False))
+
+    def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "bytes": int(statistics.median(s["bytes"] for s in samples)),
+            "requests": samples[0]["requests"],
+            "by_type": samples[0]["by_type"],
+            "render_ms_median": statistics.median(s["render_ms"] for s in samples),
+            "render_ms_all": [round(s["render_ms"]) for s in samples],
+        }
+
+    result = {"ours": summary(ours), "naive": summary(naive)}
+    result["bytes_ratio"] = result["ours"]["bytes"] / result["naive"]["bytes"]
+    result["render_ratio"] = result["ours"]["render_ms_median"] / result["naive"]["render_ms_median"]
+    return result
+
+
+def report(title: str, result: dict[str, Any]) -> None:
+    """Print one comparison."""
+    print(f"\n{title}")
+    for name in ("ours", "naive"):
+        r = result[name]
+        kinds = ", ".join(
+            f"{k} {v / 1024:,.0f} KB" for k, v in sorted(r["by_type"].items(), key=lambda kv: -kv[1])
+        )
+        print(f"  {name:5s}: {r['bytes'] / 1024:8,.0f} KB in {r['requests']:2d} requests ({kinds})")
+        print(f"         render {r['render_ms_median']:7,.0f} ms median (runs: {r['render_ms_all']})")
+    bytes_ok = result["bytes_ratio"] <= BYTES_TARGET
+    render_ok = result["render_ratio"] <= RENDER_TARGET
+    print(
+        f"  bytes:  ours / naive = {result['bytes_ratio']:.1%} (target <= {BYTES_TARGET:.0%}) "
+        f"{'PASS' if bytes_ok else 'MISS'}"
+    )
+    print(
+        f"  render: ours / naive = {result['render_ratio']:.1%} (target <= {RENDER_TARGET:.0%}) "
+        f"{'PASS' if render_ok else 'MISS'}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir", help="data folder with a build (default: $CSMAP_DATA_DIR, data/build or a new one)"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="measured loads of each page (default 5)")
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: apt-get install -y chromium (never `playwright install`)")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    data_dir = data_folder(args.data_dir)
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for key, gzip_naive in (("as_served", False), ("naive_gzipped", True)):
+                app, cluster, total = make_app(data_dir, gzip_naive)
+                server = Server(app)
+                try:
+                    results[key] = compare(browser, server.url, cluster, total, args.runs)
+                finally:
+                    server.close()
+        finally:
+            browser.close()
+    print(
+        f"\nschools: {total:,}; runs per page: {args.runs}; viewport {VIEWPORT['width']}x{VIEWPORT['height']}"
+    )
+    report(
+        "As served (our page gzipped by the app; naive folium HTML sent as rendered):", results["as_served"]
+    )
+    report("Naive page gzipped too (what compression alone buys the naive page):", results["naive_gzipped"])
+    if args.json:
+        print(json.dumps(results, indent=1))
+    primary = results["as_served"]
+    return 0 if primary["bytes_ratio"] <= BYTES_TARGET and primary["render_ratio"] <= RENDER_TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""How the pages name, format and class the metrics (docs/METRICS.md defines them).
+
+One table of labels and kinds serves the map legends, the tooltips, the gap
+table and the state pages, so a figure reads the same everywhere. Legend bins
+come from mapclassify (Fisher–Jenks natural breaks, k=5).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric column as the pages show it.
+
+    Attributes
+    ----------
+    key : str
+        Column name in metrics.json and the metrics layers.
+    label : str
+        Short human label.
+    kind : str
+        ``count``, ``share`` (0-1, shown as %), ``rate`` (per 10k children), ``ratio``, ``rank`` or ``text``.
+    section : str, optional
+        Anchor of its definition in docs/METRICS.md when that is a section rather than the
+        table row named after the column (which webmap.docs gives the column's name as id).
+    """
+
+    key: str
+    label: str
+    kind: str
+    section: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        """Return the fragment of the metric's definition in /docs/METRICS."""
+        return self.section or self.key
+
+
+#: docs/METRICS.md defines the three representation columns together under this heading.
+_REPRESENTATION = "representation-by-locale-locales-state_locales"
+
+_METRICS = [
+    Metric("community_schools", "Community Schools", "count"),
+    Metric("children", "Children (under 18)", "count"),
+    Metric("schools_per_10k_children", "Schools per 10k children", "rate"),
+    Metric("children_within_reach", "Children within reach", "count"),
+    Metric("reach_share", "Reach (share of children)", "share"),
+    Metric("unserved_children", "Unserved children", "count"),
+    Metric("high_poverty_children", "Children in high-poverty areas", "count"),
+    Metric("high_poverty_children_within_reach", "High-poverty children within reach", "count"),
+    Metric("high_poverty_reach_share", "High-poverty reach", "share"),
+    Metric("unserved_high_poverty_children", "Unserved high-poverty children", "count"),
+    Metric("desert_counties", "Desert counties", "count"),
+    Metric("rank_unserved_high_poverty", "Rank by unserved high-poverty children", "rank"),
+    Metric("coalition_status", "Coalition", "text"),
+    Metric("public_schools", "Public schools", "count"),
+    Metric("coverage_share", "Share of public schools", "share"),
+    Metric("school_share", "Share of the schools", "share", _REPRESENTATION),
+    Metric("children_share", "Share of the children", "share", _REPRESENTATION),
+    Metric("representation", "Representation (schools share / children share)", "ratio", _REPRESENTATION),
+]
+METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
+
+#: The state table's columns, in order (those present in the data are shown).
+STATE_TABLE = [
+    "community_schools",
+    "children",
+    "schools_per_10k_children",
+    "reach_share",
+    "children_within_reach",
+    "unserved_children",
+    "high_poverty_children",
+    "high_poverty_reach_share",
+    "high_poverty_children_within_reach",
+    "unserved_high_poverty_children",
+    "rank_unserved_high_poverty",
+    "desert_counties",
+    "coalition_status",
+    "public_schools",
+    "coverage_share",
+]
+#: The locale tables' columns.
+LOCALE_TABLE = [
+    "community_schools",
+    "children",
+    "schools_per_10k_children",
+    "reach_share",
+    "unserved_children",
+    "high_poverty_reach_share",
+    "unserved_high_poverty_children",
+    "school_share",
+    "children_share",
+    "representation",
+]
+#: The metrics the national choropleth switches between (issue #5).
+MAP_METRICS = ["schools_per_10k_children", "reach_share", "high_poverty_reach_share", "unserved_children"]
+
+#: ColorBrewer 2.0 sequential schemes, 5 classes (Brewer, colorbrewer2.org; Apache-2.0 licence).
+#: YlGnBu where more is better, OrRd where more is worse (unserved children).
+YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+ORRD_5 = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
+NO_DATA_COLOR = "#d9d9d9"
+WORSE_WHEN_HIGHER = {"unserved_children", "unserved_high_poverty_children"}
+LEGEND_CLASSES = 5
+
+
+def metric(key: str) -> Metric:
+    """Return the :class:`Metric` of a column (a plain one for unknown columns)."""
+    return METRICS.get(key) or Metric(key, key.replace("_", " ").capitalize(), "count")
+
+
+def format_value(value: Any, kind: str) -> str:
+    """Format a figure for people: thousands separators, % for shares, an em dash when missing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if kind == "text":
+        return str(value)
+    number = float(value)
+    if kind == "share":
+        return f"{number:.1%}"
+    if kind in ("rate", "ratio"):
+        return f"{number:,.2f}"
+    return f"{number:,.0f}"
+
+
+@dataclass(frozen=True)
+class Legend:
+    """Classed bins of a metric for a choropleth.
+
+    Attributes
+    ----------
+    key, label, kind : str
+        The metric.
+    bins : list of float
+        Upper bound of each class (a value v is in the first class with v <= bound).
+    colors : list of str
+        One colour per class.
+    labels : list of str
+        "low – high" per class, formatted for the metric.
+    method : str
+        The mapclassify classifier used.
+    """
+
+    key: str
+    label: str
+    kind: str
+    bins: list[float]
+    colors: list[str]
+    labels: list[str]
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict for the page's map script."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "bins": self.bins,
+            "colors": self.colors,
+            "labels": self.labels,
+            "method": self.method,
+            "no_data_color": NO_DATA_COLOR,
+        }
+
+
+def classify(key: str, values: Iterable[Any], *, k: int = LEGEND_CLASSES) -> Legend:
+    """Class a metric's values into at most ``k`` natural-break bins (mapclassify.FisherJenks).
+
+    Missing values are left out (the map paints them ``NO_DATA_COLOR``). With
+    fewer distinct values than ``k``, each distinct value is its own class.
+    """
+    import mapclassify
+
+    info = metric(key)
+    numbers = np.array([float(v) for v in values if v is not None], dtype=float)
+    numbers = numbers[np.isfinite(numbers)]
+    palette = ORRD_5 if key in WORSE_WHEN_HIGHER or key.startswith("unserved") else YLGNBU_5
+    distinct = np.unique(numbers)
+    if len(distinct) == 0:
+        return Legend(key, info.label, info.kind, [], [], [], "none")
+    if len(distinct) <= k:
+        bins, method = [float(v) for v in distinct], "unique values"
+    else:
+        with warnings.catch_warnings():
+            # Without numba mapclassify warns that it uses pure Python: fast enough for 52 states or a
+            # state's counties.
+            warnings.filterwarnings("ignore", message="Numba not installed")
+            breaks = mapclassify.FisherJenks(numbers, k=k).bins
+        bins, method = [float(b) for b in breaks], "Fisher-Jenks natural breaks"
+    colors = _spread(palette, len(bins))
+    lows = [float(distinct.min())] + bins[:-1]
+    labels = [
+        _range_label(low, high, info.kind, first=i == 0, unique=method == "unique values")
+        for i, (low, high) in enumerate(zip(lows, bins, strict=True))
+    ]
+    return Legend(key, info.label, info.kind, bins, colors, labels, method)
+
+
+def _spread(palette: Sequence[str], n: int) -> list[str]:
+    """Pick ``n`` colours spread over a palette, light to dark."""
+    if n >= len(palette):
+        return list(palette)
+    positions = np.linspace(0, len(palette) - 1, n).round().astype(int)
+    return [palette[i] for i in positions]
+
+
+def _range_label(low: float, high: float, kind: str, *, first: bool, unique: bool) -> str:
+    if unique or low == high:
+        return format_value(high, kind)
+    prefix = "" if first else "> "
+    return f"{prefix}{format_value(low, kind)} – {format_value(high, kind)}"

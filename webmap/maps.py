@@ -1,0 +1,229 @@
+"""Folium map builders: the only module of the app that imports folium.
+
+Folium builds each map's skeleton in Python: the Leaflet map, its empty layers
+(feature groups and a marker cluster), the layer control and the fullscreen
+control. No data string ever goes into folium's generated script. The page's
+own script (``static/js/csmap-map.js``) fetches the compact data the routes
+serve and fills those layers, building popups and tooltips with DOM text
+nodes, so every name from the data is escaped by construction, and the page
+stays small: the schools arrive as a columnar array and their popups are
+fetched on click, never as thousands of inline ``Marker`` objects.
+
+:func:`render_map` localizes the assets (``webmap.vendor``) and splits the
+rendered figure into the pieces a page template places: links, the map
+``<div>`` and the script (which the template tags with the CSP nonce).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import folium
+from branca.element import CssLink, JavascriptLink
+from folium.map import FitBounds
+from folium.plugins import Fullscreen, MarkerCluster
+
+from webmap.vendor import localize
+
+logger = logging.getLogger(__name__)
+
+#: Contiguous US view: centre and zoom that fit the lower 48 in a ~900 px wide map.
+US_CENTER = (39.5, -98.35)
+US_ZOOM = 4
+#: The lower 48's extent, [[south, west], [north, east]]; the national map fits it to any screen.
+CONUS_BOUNDS = [[24.4, -124.8], [49.4, -66.9]]
+#: Half-zoom steps so fitted views fill a phone as well as a laptop (Leaflet ``zoomSnap``).
+ZOOM_SNAP = 0.5
+#: Leaflet's default TileLayer maxZoom; markercluster needs the map to have one (PITFALLS.md).
+MAX_ZOOM = 18
+MIN_ZOOM = 2
+#: Past this zoom markercluster shows single schools instead of clusters (street scale).
+CLUSTER_OFF_ZOOM = 13
+FIND_RADII_MILES = (1, 5, 10, 25, 50)
+METERS_PER_MILE = 1609.344
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """A rendered map, split for a page template.
+
+    Attributes
+    ----------
+    map_name : str
+        JavaScript variable of the ``L.map``.
+    css, js : list of str
+        Stylesheet and script URLs (all local), in load order.
+    html : str
+        The map's ``<div>``.
+    script : str
+        Folium's generated JavaScript (no data strings; the template adds the CSP nonce).
+    layers : dict
+        Role (e.g. ``"schools"``, ``"metric:reach_share"``) to the JavaScript variable
+        of the empty layer the page script fills.
+    """
+
+    map_name: str
+    css: list[str]
+    js: list[str]
+    html: str
+    script: str
+    layers: dict[str, str] = field(default_factory=dict)
+
+
+def _base_map(
+    location: Sequence[float], zoom: int, *, tiles: str | None, attribution: str | None
+) -> folium.Map:
+    """Make a map with no default tiles, a max zoom and, when configured, one fixed tile layer."""
+    m = folium.Map(
+        location=list(location),
+        zoom_start=zoom,
+        tiles=None,
+        min_zoom=MIN_ZOOM,
+        max_zoom=MAX_ZOOM,
+        control_scale=True,
+    )
+    # tiles=None leaves maxZoom unset, and markercluster then draws nothing (PITFALLS.md).
+    m.options["maxZoom"] = MAX_ZOOM
+    m.options["minZoom"] = MIN_ZOOM
+    m.options["zoomSnap"] = ZOOM_SNAP
+    if tiles:
+        # control=False: always on, so the layer control's radio buttons stay for the metrics.
+        folium.TileLayer(
+            tiles=tiles, attr=attribution or "Map tiles", name="Base map", control=False, max_zoom=MAX_ZOOM
+        ).add_to(m)
+    return m
+
+
+def _schools_cluster(m: folium.Map) -> MarkerCluster:
+    # Clusters stop at street scale so schools a block apart can still be told apart. No
+    # chunkedLoading: markercluster 1.1.0 throws ("reading 'lat'") when a zoom ends while chunks are
+    # still being added, and one synchronous addLayers of ~5,600 points takes well under 100 ms.
+    return MarkerCluster(
+        name="Community schools", disableClusteringAtZoom=CLUSTER_OFF_ZOOM, showCoverageOnHover=False
+    ).add_to(m)
+
+
+def _fit_bounds(m: folium.Map, bounds: Sequence[Sequence[float]]) -> None:
+    """Fit the view at load without an animated zoom (nothing should move while layers are filled)."""
+    m.fit_bounds(bounds)
+    fit = [child for child in m._children.values() if isinstance(child, FitBounds)][-1]
+    fit.options["animate"] = False
+
+
+def national_map(
+    metrics: Sequence[tuple[str, str]], *, tiles: str | None = None, attribution: str | None = None
+) -> tuple[folium.Map, dict[str, str]]:
+    """Build the national map: one base layer per choropleth metric, coalitions, clustered schools.
+
+    Parameters
+    ----------
+    metrics : sequence of (key, label)
+        The choropleth metrics, the first shown at load; each becomes a base
+        layer (a radio button in the layer control).
+    tiles, attribution : str, optional
+        A tile URL template and its attribution; None draws a plain background.
+
+    Returns
+    -------
+    (folium.Map, dict)
+        The map, and the layer roles to JavaScript variable names.
+    """
+    m = _base_map(US_CENTER, US_ZOOM, tiles=tiles, attribution=attribution)
+    _fit_bounds(m, CONUS_BOUNDS)
+    layers = {}
+    for i, (key, label) in enumerate(metrics):
+        group = folium.FeatureGroup(name=label, overlay=False, show=i == 0).add_to(m)
+        layers[f"metric:{key}"] = group.get_name()
+    layers["coalitions"] = (
+        folium.FeatureGroup(name="Coalition status (outlines)", show=True).add_to(m).get_name()
+    )
+    layers["schools"] = _schools_cluster(m).get_name()
+    Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    return m, layers
+
+
+def state_map(
+    bounds: Sequence[Sequence[float]], *, tiles: str | None = None, attribution: str | None = None
+) -> tuple[folium.Map, dict[str, str]]:
+    """Build a state's map: its counties shaded by unserved children, and its clustered schools.
+
+    Parameters
+    ----------
+    bounds : [[south, west], [north, east]]
+        The state's extent in WGS84 degrees (folium order: lat, lon).
+    """
+    (south, west), (north, east) = bounds
+    m = _base_map(((south + north) / 2, (west + east) / 2), 6, tiles=tiles, attribution=attribution)
+    _fit_bounds(m, [[south, west], [north, east]])
+    layers = {
+        "counties": folium.FeatureGroup(name="Counties: unserved children").add_to(m).get_name(),
+        "schools": _schools_cluster(m).get_name(),
+    }
+    Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m, layers
+
+
+def find_map(
+    lat: float, lon: float, radius_mi: float, *, tiles: str | None = None, attribution: str | None = None
+) -> tuple[folium.Map, dict[str, str]]:
+    """Build the "schools near me" map: the searched point, the search circle and the results layer."""
+    m = _base_map((lat, lon), 10, tiles=tiles, attribution=attribution)
+    circle = folium.Circle(
+        location=[lat, lon],
+        radius=radius_mi * METERS_PER_MILE,
+        color="#2c7fb8",
+        weight=2,
+        fill=True,
+        fill_opacity=0.05,
+        interactive=False,
+    )
+    circle.add_to(m)
+    # The view fits the circle; the page script widens it when the nearest schools lie beyond.
+    degrees_lat = radius_mi / 69.0  # one degree of latitude is about 69 miles
+    degrees_lon = radius_mi / max(69.0 * math.cos(math.radians(lat)), 1e-6)
+    _fit_bounds(m, [[lat - degrees_lat, lon - degrees_lon], [lat + degrees_lat, lon + degrees_lon]])
+    layers = {
+        "results": folium.FeatureGroup(name="Schools found").add_to(m).get_name(),
+        "origin": folium.FeatureGroup(name="Searched place", control=False).add_to(m).get_name(),
+    }
+    Fullscreen(position="topleft").add_to(m)
+    return m, layers
+
+
+def _drop_jquery(m: folium.Map) -> None:
+    """Drop jQuery from the map's assets: only folium.Popup and keep_in_front use it, and we use neither."""
+    m.default_js = [(name, url) for name, url in m.default_js if name != "jquery"]
+
+
+def render_map(m: folium.Map, layers: dict[str, str], static_url: Callable[[str], str] | str) -> MapPage:
+    """Localize a map's assets and split its rendered figure into a :class:`MapPage`.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from one of the builders (it is changed in place, as folium's ``add_to`` does).
+    layers : dict
+        The builder's layer roles.
+    static_url : callable or str
+        How to reach ``webmap/static/vendor`` (see :func:`webmap.vendor.localize`).
+    """
+    localize(m, static_url, max_zoom=MAX_ZOOM)
+    _drop_jquery(m)
+    figure = m.get_root()
+    figure.render()  # renders every child into the figure's header, html and script
+    links = list(figure.header._children.values())
+    js = [link.url for link in links if isinstance(link, JavascriptLink)]
+    css = [link.url for link in links if isinstance(link, CssLink)]
+    return MapPage(
+        map_name=m.get_name(),
+        css=css,
+        js=js,
+        html=figure.html.render(),
+        script=figure.script.render(),
+        layers=dict(layers),
+    )

@@ -1,0 +1,447 @@
+"""The HTML pages: national map, states, "schools near me", gap tables, about, docs.
+
+Views stay thin: parse and validate the query, ask geo/ or the per-build
+caches (webmap.page_data), build the map skeleton (webmap.maps) and render.
+Map data the page scripts fetch is served under ``/map/`` as compact JSON.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from geo.errors import InvalidParameterError, NotFoundError
+from geo.find import resolve_query
+from geo.query import nearest_schools
+from webmap import docs, maps
+from webmap import page_data as pd_
+from webmap.data import BuildData, get_data
+from webmap.exports import cached, school_index
+from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
+from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+#: Seconds a browser may reuse map data before revalidating by ETag.
+MAP_DATA_MAX_AGE = 300
+#: Most schools listed on /find; beyond the radius, the nearest few.
+FIND_MAX_RESULTS = 100
+FIND_NEAREST_BEYOND = 5
+FIND_DEFAULT_RADIUS = 10
+SORT_ORDERS = ("asc", "desc")
+
+
+@bp.app_template_filter("figure")
+def figure_filter(value: Any, key: str) -> str:
+    """Format a metric value for people (``{{ row.reach_share | figure('reach_share') }}``)."""
+    return format_value(value, metric(key).kind)
+
+
+@bp.app_template_filter("miles")
+def miles_filter(value: Any) -> str:
+    """Format a distance in miles: one decimal under 10 miles, whole miles beyond."""
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{number:.1f}" if number < 10 else f"{number:,.0f}"
+
+
+@bp.app_context_processor
+def page_context() -> dict[str, Any]:
+    """Give every template the build facts (for the sample banner) and the metric lookup."""
+    try:
+        data = get_data()
+        build = {
+            "is_sample": data.is_sample,
+            "build_id": data.build_id,
+            "built_at": data.manifest.get("built_at"),
+        }
+    except Exception:  # the error page must render even with no build
+        build = None
+    return {"build": build, "metric": metric}
+
+
+@bp.after_request
+def compress_html(response: Response) -> Response:
+    """Gzip HTML pages for clients that accept it (map data uses webmap.http_cache.send_bytes)."""
+    if (
+        response.mimetype == "text/html"
+        and response.status_code == 200
+        and not response.direct_passthrough
+        and "Content-Encoding" not in response.headers
+        and request.accept_encodings["gzip"] > 0
+    ):
+        body = response.get_data()
+        if len(body) >= GZIP_MIN_BYTES:
+            response.set_data(gzip.compress(body, compresslevel=6))
+            response.headers["Content-Encoding"] = "gzip"
+            response.vary.add("Accept-Encoding")
+    return response
+
+
+def _map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
+    """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
+
+    Pass ``data=None`` for maps that depend on the visitor's query (/find), so
+    the cache cannot grow with every place searched.
+    """
+    tiles, attribution = current_app.config.get("TILES"), current_app.config.get("TILES_ATTRIBUTION")
+
+    def render() -> maps.MapPage:
+        m, layers = build(tiles=tiles, attribution=attribution)
+        return maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
+
+    if data is None:
+        return render()
+    return cached(data, f"pages/map/{kind}/{request.script_root}/{tiles}/{attribution}", render)
+
+
+def _config_json(config: dict[str, Any]) -> str:
+    # For a <script type="application/json"> block: no "</script>" can end it early.
+    text = json.dumps(config, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --------------------------------------------------------------------------
+# National map
+
+
+@bp.get("/")
+def index():
+    """Show the national map: state choropleth, coalition outlines, clustered schools."""
+    data = get_data()
+    document = pd_.metrics_document(data)
+    labels = [(key, metric(key).label) for key in MAP_METRICS]
+    page = _map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
+    config = {
+        "page": "national",
+        "map": page.map_name,
+        "layers": page.layers,
+        "legends": [legend.as_dict() for legend in pd_.national_legends(data)],
+        "states_url": url_for("pages.states_geojson"),
+        "schools_url": url_for("pages.schools_array"),
+        "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
+        "state_url": url_for("pages.state_list"),
+    }
+    return render_template(
+        "pages/index.html",
+        map_page=page,
+        config=_config_json(config),
+        states_url=config["states_url"],
+        schools_url=config["schools_url"],
+        national=document.get("national", {}),
+        canada=document.get("canada", {}),
+        parameters=document.get("parameters", {}),
+        map_metrics=MAP_METRICS,
+    )
+
+
+# --------------------------------------------------------------------------
+# States
+
+
+@bp.get("/states/")
+def state_list():
+    """Every state with its headline figures, linking to its page."""
+    data = get_data()
+    return render_template("pages/states.html", states=pd_.state_rows(data))
+
+
+@bp.get("/states/<code>")
+def state_page(code: str):
+    """One state: its counties by unserved children, its schools, locale table, deserts, coalition."""
+    upper = code.strip().upper()
+    if upper != code:
+        return redirect(url_for("pages.state_page", code=upper), 301)
+    data = get_data()
+    row = pd_.state_row(data, code)
+    bounds = pd_.state_bounds(data, code)
+    page = _map_page(data, f"state/{code}", lambda **kw: maps.state_map(bounds, **kw))
+    config = {
+        "page": "state",
+        "map": page.map_name,
+        "layers": page.layers,
+        "legends": [pd_.county_legend(data, code).as_dict()],
+        "counties_url": url_for("pages.counties_geojson", code=code),
+        "schools_url": url_for("pages.schools_array", state=code),
+        "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
+    }
+    locales = pd_.metrics_document(data).get("state_locales", {}).get(code, {})
+    return render_template(
+        "pages/state.html",
+        map_page=page,
+        config=_config_json(config),
+        state=row,
+        code=code,
+        counties_url=config["counties_url"],
+        schools_url=config["schools_url"],
+        locale3=pd_.locale_rows(locales, "locale"),
+        locale4=pd_.locale_rows(locales, "locale4"),
+        locale_columns=LOCALE_TABLE,
+        deserts=pd_.state_deserts(data, code),
+        coalitions=pd_.state_coalitions(data, code),
+    )
+
+
+# --------------------------------------------------------------------------
+# Find schools near me
+
+
+def _find_parameters() -> tuple[str, float | None, float | None, int]:
+    """Validate /find's query: q, or lat and lon; radius among the offered choices."""
+    args = request.args
+    for name in args:
+        if name not in ("q", "lat", "lon", "radius"):
+            msg = f"unknown parameter {name!r}; /find takes q, lat, lon and radius"
+            raise InvalidParameterError(name, msg)
+    text = args.get("radius", "").strip()
+    radius = FIND_DEFAULT_RADIUS
+    if text:
+        try:
+            radius = int(text)
+        except ValueError:
+            radius = -1
+        if radius not in maps.FIND_RADII_MILES:
+            choices = ", ".join(str(r) for r in maps.FIND_RADII_MILES)
+            msg = f"radius must be one of {choices} (miles), got {text!r}"
+            raise InvalidParameterError("radius", msg)
+    coordinates = []
+    for name, limit in (("lat", 90.0), ("lon", 180.0)):
+        value = args.get(name, "").strip()
+        if not value:
+            coordinates.append(None)
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not (-limit <= number <= limit):  # also refuses NaN and inf
+            msg = f"{name} must be a number from {-limit:g} to {limit:g}, got {value!r}"
+            raise InvalidParameterError(name, msg)
+        coordinates.append(number)
+    lat, lon = coordinates
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise InvalidParameterError(missing, f"give both lat and lon, or neither; {missing} is missing")
+    query = args.get("q", "").strip()[:200]
+    return query, lat, lon, radius
+
+
+@bp.get("/find")
+def find():
+    """Find Community Schools near an address, ZIP, city or the browser's location."""
+    query, lat, lon, radius = _find_parameters()
+    data = get_data()
+    context: dict[str, Any] = {
+        "query": query,
+        "radius": radius,
+        "radii": maps.FIND_RADII_MILES,
+        "location": None,
+        "results": [],
+        "within_radius": True,
+        "not_found": False,
+    }
+    if lat is not None and lon is not None:
+        context["location"] = {
+            "lat": lat,
+            "lon": lon,
+            "label": f"your location ({lat:.4f}, {lon:.4f})",
+            "precision": "point",
+        }
+    elif query:
+        zips, gazetteer = pd_.find_tables(data)
+        found = resolve_query(query, zips, gazetteer)
+        if found is None:
+            context["not_found"] = True
+        else:
+            context["location"] = {
+                "lat": found.lat,
+                "lon": found.lon,
+                "label": found.label,
+                "precision": found.precision,
+            }
+    location = context["location"]
+    if location is None:
+        return render_template("pages/find.html", **context)
+
+    nearest = nearest_schools(
+        data.schools,
+        school_index(data),
+        location["lat"],
+        location["lon"],
+        k=FIND_MAX_RESULTS,
+        radius_mi=float(radius),
+    )
+    schools = nearest.schools if nearest.within_radius else nearest.schools.head(FIND_NEAREST_BEYOND)
+    positions = data.schools.index.get_indexer(schools.index)
+    results = []
+    for position, (_, school) in zip(positions, schools.iterrows(), strict=True):
+        record = pd_.school_popup(data, int(position))
+        record.update(
+            row=int(position),
+            distance_mi=float(school["distance_mi"]),
+            lat=float(school.geometry.y),
+            lon=float(school.geometry.x),
+        )
+        results.append(record)
+    page = _map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
+    config = {
+        "page": "find",
+        "map": page.map_name,
+        "layers": page.layers,
+        "origin": location,
+        "results": [
+            {k: r[k] for k in ("row", "lat", "lon", "name", "distance_mi", "low_precision")} for r in results
+        ],
+        "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
+        "build": data.build_id,
+    }
+    context.update(
+        results=results,
+        within_radius=nearest.within_radius,
+        map_page=page,
+        config=_config_json(config),
+        limit_reached=len(results) == FIND_MAX_RESULTS,
+    )
+    return render_template("pages/find.html", **context)
+
+
+# --------------------------------------------------------------------------
+# Gaps, about, docs
+
+
+@bp.get("/gaps")
+def gaps():
+    """Every state and its metrics (sortable), and the national urban/suburban/rural breakdown."""
+    data = get_data()
+    document = pd_.metrics_document(data)
+    rows = list(pd_.state_rows(data).values())
+    columns = [c for c in STATE_TABLE if any(c in row for row in rows)]
+    sort = request.args.get("sort", "").strip()
+    order = request.args.get("order", "desc").strip().lower()
+    if sort:
+        if sort not in ("name", *columns):
+            msg = f"sort must be 'name' or one of the table's columns ({', '.join(columns)}), got {sort!r}"
+            raise InvalidParameterError("sort", msg)
+        if order not in SORT_ORDERS:
+            raise InvalidParameterError("order", f"order must be 'asc' or 'desc', got {order!r}")
+        present = [r for r in rows if r.get(sort) is not None]
+        missing = [r for r in rows if r.get(sort) is None]  # missing values always sort last
+        rows = sorted(present, key=lambda r: r[sort], reverse=order == "desc") + missing
+    locales = pd_.locale_rows(document.get("locales", {}), "locale")
+    return render_template(
+        "pages/gaps.html",
+        rows=rows,
+        columns=columns,
+        sort=sort,
+        order=order,
+        national=document.get("national", {}),
+        locales=locales,
+        locale_columns=LOCALE_TABLE,
+        chart=_locale_chart(locales),
+    )
+
+
+def _locale_chart(locales: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bars (0-100 widths) for the urban/suburban/rural chart: reach, high-poverty reach, shares."""
+    series = [
+        ("reach_share", "Children within reach"),
+        ("high_poverty_reach_share", "High-poverty children within reach"),
+        ("children_share", "Share of all children"),
+        ("school_share", "Share of Community Schools"),
+    ]
+    chart = []
+    for key, label in series:
+        bars = []
+        for row in locales:
+            value = row.get(key)
+            share = 0.0 if value is None else max(0.0, min(1.0, float(value)))
+            bars.append({"locale": row.get("locale_class"), "value": value, "width": round(share * 100, 1)})
+        chart.append({"key": key, "label": label, "bars": bars})
+    return chart
+
+
+@bp.get("/about")
+def about():
+    """How to read the maps, where the data comes from, and whether it is the sample."""
+    data = get_data()
+    document = pd_.metrics_document(data)
+    return render_template(
+        "pages/about.html",
+        manifest=data.manifest,
+        parameters=document.get("parameters", {}),
+        docs=docs.doc_names(),
+    )
+
+
+@bp.get("/docs/")
+def doc_index():
+    """List the project's docs."""
+    return render_template("pages/doc_index.html", docs=docs.doc_names())
+
+
+@bp.get("/docs/<name>")
+def doc(name: str):
+    """Render one of the project's docs/*.md as HTML."""
+    path = docs.find_doc(name)
+    if path is None:
+        raise NotFoundError(f"no document called {name!r}; see /docs/ for the list")
+    text = path.read_text(encoding="utf-8")
+    return render_template(
+        "pages/doc.html", title=docs.doc_title(text, path.stem), body=docs.render_markdown(text)
+    )
+
+
+# --------------------------------------------------------------------------
+# Map data for the page scripts
+
+
+@bp.get("/map/states.geojson")
+def states_geojson():
+    """Serve the states with their map metrics (GeoJSON)."""
+    return send_bytes(pd_.states_geojson(get_data()), "application/geo+json", max_age=MAP_DATA_MAX_AGE)
+
+
+@bp.get("/map/states/<code>/counties.geojson")
+def counties_geojson(code: str):
+    """One state's counties with their metrics (GeoJSON)."""
+    data = get_data()
+    pd_.state_row(data, code)
+    return send_bytes(pd_.counties_geojson(data, code), "application/geo+json", max_age=MAP_DATA_MAX_AGE)
+
+
+@bp.get("/map/schools.json")
+def schools_array():
+    """All schools, or one state's (``?state=TX``), as a compact columnar array."""
+    data = get_data()
+    state = request.args.get("state", "").strip().upper() or None
+    if state is not None:
+        pd_.state_row(data, state)
+    return send_bytes(pd_.schools_array(data, state), "application/json", max_age=MAP_DATA_MAX_AGE)
+
+
+@bp.get("/map/schools/<int:row>")
+def school_popup(row: int):
+    """Serve one school's popup fields; ``?build=`` must name the build the row came from."""
+    data = get_data()
+    build = request.args.get("build", data.build_id)
+    if build != data.build_id:
+        body = {
+            "status": 409,
+            "title": "Conflict",
+            "description": f"build {build!r} is no longer served (now {data.build_id!r}); reload the page",
+        }
+        return body, 409
+    try:
+        record = pd_.school_popup(data, row)
+    except NotFoundError as exc:
+        return {"status": 404, "title": "Not Found", "description": str(exc)}, 404
+    return send_bytes(
+        json.dumps(record, ensure_ascii=False).encode("utf-8"), "application/json", max_age=MAP_DATA_MAX_AGE
+    )
