@@ -171,18 +171,7 @@ def site(csmap_app, live_server) -> str:
     return live_server(csmap_app)
 
 
-@pytest.fixture(scope="session")
-def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding one complete build of the embedded sample (built once per session).
-
-    The same as tests/webmap/conftest.py's fixture of this name; conftest fixtures do not
-    cross sibling folders, so the browser tests build their own.
-    """
-    from geo.build import run_build
-
-    root = tmp_path_factory.mktemp("csmap-browser-data")
-    run_build(root)
-    return root
+# ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
 
 
 @pytest.fixture

@@ -6,15 +6,7 @@ from pathlib import Path
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding one complete build of the embedded sample (built once per session)."""
-    from geo.build import run_build
-
-    root = tmp_path_factory.mktemp("csmap-data")
-    run_build(root)
-    return root
+# ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
 
 
 @pytest.fixture
