@@ -18,7 +18,8 @@ import pandas as pd
 
 from geo import store
 from geo.errors import CsmapError, InvalidParameterError
-from geo.planner import DEFAULT_POVERTY_THRESHOLD, OBJECTIVES, SAMPLE_NOTE, Plan, plan_sites, what_if
+from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
+from geo.planner_build import add_build_facts, build_planner_options
 from geo.reach import LOCALE4
 from scripts.common import data_dir_option, resolve_data_dir
 
@@ -229,12 +230,11 @@ def plan_command(
         zctas, schools, manifest, build = _load_build(data_dir)
     except CsmapError as exc:
         raise click.ClickException(str(exc)) from exc
-    options = manifest.get("options") or {}
+    built = build_planner_options(manifest)
     if reach is None:
-        reach = options.get("reach_miles")
+        reach = built["reach_miles"]
     if poverty_threshold is None:
-        built = options.get("poverty_threshold")
-        poverty_threshold = DEFAULT_POVERTY_THRESHOLD if built is None else built
+        poverty_threshold = built["poverty_threshold"]
     try:
         if what_if_mode:
             plan = what_if(
@@ -261,11 +261,7 @@ def plan_command(
         raise click.BadParameter(str(exc), param_hint=OPTION_FOR_PARAMETER.get(exc.parameter)) from exc
     except CsmapError as exc:
         raise click.ClickException(str(exc)) from exc
-    if "is_sample" in manifest:  # the build's own flag wins over the schools column
-        plan.assumptions["is_sample"] = bool(manifest["is_sample"])
-        if manifest["is_sample"] and not any("SAMPLE" in note for note in plan.assumptions["notes"]):
-            plan.assumptions["notes"].append(SAMPLE_NOTE)
-    plan.assumptions["build_id"] = manifest.get("build_id", build.name)
+    add_build_facts(plan, manifest, build.name)  # the build's own sample flag wins over the schools column
     written = []
     if not no_files:
         written = write_plan_files(plan, out_dir or DEFAULT_OUT, _file_stem(plan, what_if_mode))

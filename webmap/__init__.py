@@ -47,4 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     app.register_blueprint(pages.bp)
+    from webmap import plan
+
+    app.register_blueprint(plan.bp)
     return app

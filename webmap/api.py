@@ -19,6 +19,7 @@ from geo.metrics_tables import frame_records
 from geo.query import nearest_positions
 from geo.store import json_safe
 from webmap import exports, openapi
+from webmap import plan as planner
 from webmap.data import get_data
 from webmap.http_cache import send_bytes
 from webmap.params import check_known, get_float, get_int, school_filters
@@ -48,6 +49,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "/api/states": (),
     "/api/states/{state}": (),
     "/api/openapi.json": (),
+    "/api/plan": planner.PARAMETERS,
     "/api": (),
 }
 
@@ -76,6 +78,7 @@ def index():
             "schools": url_for("api.schools"),
             "nearest": url_for("api.nearest"),
             "states": url_for("api.states"),
+            "plan": url_for("api.plan"),
             "openapi": url_for("api.openapi_json"),
             "downloads": "/downloads",
         },
@@ -214,3 +217,9 @@ def state(code: str):
         coalition={"status": row.get("coalition_status"), "coalitions": coalition_rows},
         links=_state_links(usps),
     )
+
+
+@bp.route("/plan", methods=["GET", "POST"])
+def plan():
+    """Plan k new sites that reach the most unserved children, or a what-if of given sites."""
+    return planner.api_answer()

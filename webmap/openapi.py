@@ -224,6 +224,7 @@ def _schemas() -> dict[str, Any]:
             },
             ["count", "states"],
         ),
+        **_plan_schemas(),
         "StateDetail": with_provenance(
             {
                 "state": _ref("StateMetrics"),
@@ -244,6 +245,289 @@ def _schemas() -> dict[str, Any]:
             ["state", "locales", "desert_counties", "coalition"],
         ),
     }
+
+
+# --------------------------------------------------------------------------
+# The expansion planner (/api/plan; docs/PLANNER.md). Every object is closed
+# (additionalProperties false), so a field added to geo.planner's output shows
+# up as a test failure until it is documented here.
+
+_NUM = {"type": "number"}
+_INT = {"type": "integer"}
+
+
+def _closed(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        **extra,
+    }
+
+
+def _plan_schemas() -> dict[str, Any]:
+    from webmap.plan import MAX_K, MAX_SITES
+
+    totals = _closed(
+        {
+            "children": _NUM,
+            "children_within_reach": _NUM,
+            "share_within_reach": _NUM_NULL,
+            "unserved_children": _NUM,
+            "high_poverty_children": _NUM,
+            "high_poverty_children_within_reach": _NUM,
+            "high_poverty_share_within_reach": _NUM_NULL,
+            "zctas_with_children": _INT,
+            "zctas_with_children_within_reach": _INT,
+        },
+        description="Totals for the scope; a share is null when its denominator is 0.",
+    )
+    pick = _closed(
+        {
+            "order": {"type": "integer", "minimum": 1, "description": "1-based pick (or what-if) order"},
+            "candidate_id": {"type": "string", "description": "ZCTA code, the list's id, or site-<n>"},
+            "name": _STR,
+            "lat": _NUM,
+            "lon": _NUM,
+            "stusps": _STR_NULL,
+            "gain": {"type": "number", "description": "objective children this site newly reaches"},
+            "cumulative": {"type": "number", "description": "running sum of gain"},
+            "children_newly_reached": {
+                "type": "number",
+                "description": "all unserved children newly reached",
+            },
+            "zctas_newly_reached": _INT,
+        }
+    )
+    locale_row = _closed(
+        {
+            "level": {"type": "string", "enum": ["locale", "locale4"]},
+            "locale_class": _STR,
+            "children": _NUM,
+            "within_reach_before": _NUM,
+            "within_reach_after": _NUM,
+            "gain": _NUM,
+            "share_before": _NUM_NULL,
+            "share_after": _NUM_NULL,
+            "high_poverty_children": _NUM,
+            "high_poverty_within_reach_before": _NUM,
+            "high_poverty_within_reach_after": _NUM,
+        }
+    )
+    assumptions = _closed(
+        {
+            "scope": {"type": "string", "description": "USPS code, or US for the nation"},
+            "objective": {"type": "string", "enum": ["unserved", "poverty"]},
+            "k": _INT,
+            "method": {"type": "string", "enum": ["celf", "greedy", "what-if"]},
+            "poverty_threshold": _NUM,
+            "reach_miles": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "description": "reach distance in miles by locale class (city, suburb, town, rural)",
+            },
+            "data_vintage": _STR,
+            "is_sample": {"type": "boolean", "nullable": True},
+            "existing_schools": _INT,
+            "candidate_source": _STR,
+            "candidates": _INT,
+            "notes": {"type": "array", "items": _STR},
+            "build_id": _STR,
+            "built_at": _STR_NULL,
+        }
+    )
+    reached = _closed(
+        {
+            "zcta": _STR,
+            "stusps": _STR_NULL,
+            "lat": _NUM,
+            "lon": _NUM,
+            "children": _NUM,
+            "locale4": _STR_NULL,
+            "high_poverty": {"type": "boolean"},
+            "order": {"type": "integer", "description": "the site that first reaches this ZCTA"},
+        },
+        ["zcta", "lat", "lon", "children", "high_poverty", "order"],
+    )
+    answer = _closed(
+        {
+            **_PROVENANCE,
+            "mode": {"type": "string", "enum": ["plan", "what_if"]},
+            "query": _closed(
+                {
+                    "state": _STR_NULL,
+                    "objective": _STR,
+                    "k": {**_INT_NULL, "description": "null in a what-if"},
+                    "sites": {
+                        "type": "array",
+                        "maxItems": MAX_SITES,
+                        "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
+                        "description": "the site= values as [lat, lon]",
+                    },
+                }
+            ),
+            "picks": {"type": "array", "items": _ref("PlanSite"), "maxItems": 100_000},
+            "before": _ref("PlanTotals"),
+            "after": _ref("PlanTotals"),
+            "gain": _closed({"children_within_reach": _NUM, "high_poverty_children_within_reach": _NUM}),
+            "by_locale": {"type": "array", "items": _ref("PlanLocaleRow")},
+            "assumptions": _ref("PlanAssumptions"),
+            "reached": {"type": "array", "items": _ref("PlanReachedZcta")},
+            "links": _closed(
+                {"self": _STR, "page": _STR, "geojson": _STR, "csv": _STR},
+                description="GET only: this answer, the /plan page, and the downloads",
+            ),
+        },
+        [
+            "is_sample",
+            "built_at",
+            "build_id",
+            "mode",
+            "query",
+            "picks",
+            "before",
+            "after",
+            "gain",
+            "by_locale",
+            "assumptions",
+            "reached",
+        ],
+    )
+    body = _closed(
+        {
+            "state": {"type": "string", "nullable": True, "description": "USPS code; omit for the nation"},
+            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
+            "objective": {"type": "string", "enum": ["unserved", "poverty"], "default": "unserved"},
+            "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
+            "candidates": {
+                "oneOf": [
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "description": "lat and lon (or latitude/longitude); optional name, id, state",
+                        },
+                    },
+                    {"type": "object", "description": "a GeoJSON FeatureCollection of points"},
+                ]
+            },
+        },
+        ["candidates"],
+    )
+    return {
+        "PlanTotals": totals,
+        "PlanSite": pick,
+        "PlanLocaleRow": locale_row,
+        "PlanAssumptions": assumptions,
+        "PlanReachedZcta": reached,
+        "PlanAnswer": answer,
+        "PlanRequest": body,
+    }
+
+
+def _plan_parameters() -> list[dict[str, Any]]:
+    from webmap.plan import DEFAULT_K, MAX_K, MAX_SITES
+
+    site = _param(
+        "site",
+        "A what-if site as lat,lon (WGS84 degrees); repeat it, in order, for several. With site, "
+        "k must be omitted: every site is added and its marginal gain reported.",
+        {"type": "array", "maxItems": MAX_SITES, "items": {"type": "string", "example": "30.27,-97.74"}},
+    )
+    site.update(style="form", explode=True)
+    return [
+        _param(
+            "state",
+            "Two-letter USPS code of the scope; omitted or empty: the nation (50 states, DC and PR).",
+            {"type": "string", "pattern": "^([A-Za-z]{2})?$"},
+        ),
+        _param(
+            "k",
+            f"Number of new sites, from 1 to {MAX_K}; not with site.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K},
+        ),
+        _param(
+            "objective",
+            "unserved: all children beyond reach; poverty: those in ZCTAs with 20%+ below poverty.",
+            {"type": "string", "enum": ["unserved", "poverty"], "default": "unserved"},
+        ),
+        site,
+    ]
+
+
+def _plan_path() -> dict[str, Any]:
+    from webmap.plan import MAX_UPLOAD_BYTES
+
+    answer = _json_response(
+        "PlanAnswer", "The plan: picks in order with marginal gains, totals, assumptions."
+    )
+    too_large = {
+        "description": f"The body is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+    get = _get(
+        "Expansion plan: where k new sites reach the most unserved children, or a what-if",
+        [],
+        {"200": answer},
+        description="Greedy maximal coverage (CELF) over the scope's ZCTA points, with the build's reach "
+        "distances; or, with site=, the marginal gain of each given site in order. See docs/PLANNER.md.",
+        extra=_plan_parameters(),
+    )
+    post = {
+        "summary": "Plan over, or what-if, your own candidate list (CSV or GeoJSON)",
+        "tags": ["api"],
+        "description": "A JSON body (PlanRequest); a multipart form with the file in field `candidates` and "
+        "state, k, objective, what_if as fields or query parameters; or the file itself as a text/csv or "
+        "application/geo+json body with the parameters in the query. POST answers are not cached and "
+        "have no links.",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _ref("PlanRequest")},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "candidates": {"type": "string", "format": "binary"},
+                            "state": _STR,
+                            "k": _INT,
+                            "objective": _STR,
+                            "what_if": {"type": "boolean"},
+                        },
+                        "required": ["candidates"],
+                    }
+                },
+                "text/csv": {"schema": {"type": "string", "description": "name,lat,lon rows"}},
+                "application/geo+json": {"schema": {"type": "object"}},
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The plan (as for GET, without links).",
+                "content": {"application/json": {"schema": _ref("PlanAnswer")}},
+            },
+            "400": _ERRORS["400"],
+            "413": too_large,
+        },
+    }
+    return {**get, "post": post}
+
+
+def _plan_download(kind: str, media_type: str) -> dict[str, Any]:
+    return _get(
+        f"The plan's sites as {kind} (the parameters of GET /api/plan; POST as for /api/plan too)",
+        [],
+        {
+            "200": {
+                "description": f"{kind} with Content-Disposition; is_sample on every row",
+                "content": {media_type: {}},
+            }
+        },
+        extra=_plan_parameters(),
+        tag="downloads",
+    )
 
 
 def _json_response(schema: str, description: str) -> dict[str, Any]:
@@ -351,6 +635,9 @@ def document() -> dict[str, Any]:
                 {"200": _json_response("StateDetail", "The state."), "404": not_found},
                 extra=[state_path],
             ),
+            "/api/plan": _plan_path(),
+            "/plan.geojson": _plan_download("GeoJSON", "application/geo+json"),
+            "/plan.csv": _plan_download("CSV", "text/csv"),
             "/api/openapi.json": _get(
                 "This document",
                 [],

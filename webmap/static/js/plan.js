@@ -1,0 +1,307 @@
+/* The expansion planner page (/plan): draws the plan on the folium skeleton (webmap/maps.py plan_map)
+ * and runs what-ifs on the visitor's own sites.
+ *
+ * <script type="application/json" id="plan-config"> names the map, its empty layers, the plan's picks
+ * and the ZCTAs they newly reach. A click on the map adds a candidate site, rewrites the page URL
+ * (/plan?...&site=lat,lon&site=..., so the view can be shared) and asks /api/plan for the what-if of
+ * all the visitor's sites. Text from the data reaches the page only through textContent.
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("plan-config").textContent);
+  var map = window[config.map];
+  var root = document.documentElement;
+  var query = config.query;
+  var SITE_DECIMALS = 6;
+  var REACHED_STYLE = {radius: 4, color: "#b5176e", weight: 1, fillColor: "#f3a6cf", fillOpacity: 0.8,
+                       bubblingMouseEvents: false};
+  var MY_REACHED_STYLE = {radius: 4, color: "#0b6e4f", weight: 1, fillColor: "#8fd6bd", fillOpacity: 0.8,
+                          bubblingMouseEvents: false};
+  var SCHOOL_STYLE = {radius: 3, color: "#52606d", weight: 1, fillColor: "#9aa5b1", fillOpacity: 0.7,
+                      interactive: false};
+
+  function layer(role) { return window[config.layers[role]]; }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function count(value) {
+    if (value === null || value === undefined || !isFinite(value)) { return "—"; }
+    return Math.round(value).toLocaleString("en-US");
+  }
+
+  function share(value) {
+    if (value === null || value === undefined || !isFinite(value)) { return "—"; }
+    return (value * 100).toFixed(1) + "%";
+  }
+
+  function figureTable(rows) {
+    var table = el("table", "csmap-figures");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, row[0]));
+      tr.appendChild(el("td", null, row[1]));
+      table.appendChild(tr);
+    });
+    return table;
+  }
+
+  function siteFigures(pick) {
+    return figureTable([
+      ["Gain: " + config.objective_label, count(pick.gain)],
+      ["All unserved children newly reached", count(pick.children_newly_reached)],
+      ["ZCTAs newly reached", count(pick.zctas_newly_reached)],
+      ["Running total", count(pick.cumulative)],
+      ["Location", pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4)]
+    ]);
+  }
+
+  function numberedIcon(className) {
+    return L.divIcon({className: className, html: "", iconSize: [24, 24]});
+  }
+
+  function numberedMarker(lat, lon, className, label, title) {
+    var marker = L.marker([lat, lon], {icon: numberedIcon(className), title: title, keyboard: true});
+    marker.on("add", function () {
+      var icon = marker.getElement();
+      if (icon) { icon.textContent = label; }  // the label is text, never HTML
+    });
+    return marker;
+  }
+
+  function reachedTooltip(zcta, kind) {
+    var box = el("div", "csmap-tooltip");
+    box.appendChild(el("strong", null, "ZCTA " + zcta.zcta + (zcta.stusps ? " (" + zcta.stusps + ")" : "")));
+    box.appendChild(figureTable([
+      ["Children", count(zcta.children)],
+      ["High-poverty area", zcta.high_poverty ? "yes" : "no"],
+      ["Newly reached by", kind + " " + zcta.order]
+    ]));
+    return box;
+  }
+
+  function drawReached(group, reached, style, kind) {
+    reached.forEach(function (zcta) {
+      var dot = L.circleMarker([zcta.lat, zcta.lon], style);
+      dot.bindTooltip(function () { return reachedTooltip(zcta, kind); });
+      dot.addTo(group);
+    });
+  }
+
+  /* ---------------------------------------------------------------- the plan */
+
+  function drawPlan() {
+    drawReached(layer("reached"), config.reached, REACHED_STYLE, "site");
+    config.picks.forEach(function (pick) {
+      var marker = numberedMarker(pick.lat, pick.lon, "csmap-result-icon plan-pick-icon", String(pick.order),
+                                  pick.order + ". " + pick.name);
+      marker.bindTooltip(el("span", null, pick.order + ". " + pick.name + ": +" + count(pick.gain)));
+      marker.bindPopup(function () {
+        var box = el("div", "csmap-popup");
+        box.appendChild(el("strong", "csmap-popup-name", "Proposed site " + pick.order + ": " + pick.name));
+        box.appendChild(siteFigures(pick));
+        return box;
+      }, {maxWidth: 320});
+      marker.addTo(layer("picks"));
+    });
+    root.setAttribute("data-plan-drawn", String(config.picks.length));
+  }
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
+  /* The states (and the scope's counties) as a backdrop, so the map reads without tiles. It sits in
+   * its own pane under the overlays and lets clicks through to the map. */
+  function drawLand() {
+    var pane = map.createPane("plan-land");
+    pane.style.zIndex = 350;
+    pane.style.pointerEvents = "none";
+    var wanted = [getJSON(config.states_url)];
+    if (config.counties_url) { wanted.push(getJSON(config.counties_url)); }
+    Promise.all(wanted).then(function (layers) {
+      L.geoJSON(layers[0], {pane: "plan-land", interactive: false,
+                            style: {color: "#ffffff", weight: 1.5, fillColor: "#f4f1ea", fillOpacity: 1}})
+        .addTo(layer("land"));
+      if (layers[1]) {
+        L.geoJSON(layers[1], {pane: "plan-land", interactive: false,
+                              style: {color: "#c9c2b4", weight: 0.6, fill: false}}).addTo(layer("land"));
+      }
+      root.setAttribute("data-land-drawn", String(layers[0].features.length));
+    }).catch(function (error) {
+      status("The state outlines could not be drawn (" + error.message + ").", true);
+    });
+  }
+
+  function drawSchools() {
+    getJSON(config.schools_url).then(function (data) {
+      var renderer = L.canvas({padding: 0.5});
+      var group = layer("schools");
+      for (var i = 0; i < data.count; i++) {
+        var options = Object.assign({renderer: renderer}, SCHOOL_STYLE);
+        L.circleMarker([data.lat[i], data.lon[i]], options).addTo(group);
+      }
+      root.setAttribute("data-schools-drawn", String(data.count));
+    }).catch(function (error) {
+      status("The existing schools could not be drawn (" + error.message + ").", true);
+    });
+  }
+
+  /* ---------------------------------------------------------------- the visitor's sites */
+
+  var sites = (config.whatif && config.whatif.query.sites) ? config.whatif.query.sites.slice() : [];
+  var latest = 0;
+  var statusBox = document.getElementById("whatif-status");
+  var resultBox = document.getElementById("whatif-result");
+  var undoButton = document.getElementById("whatif-undo");
+  var clearButton = document.getElementById("whatif-clear");
+
+  function status(message, isError) {
+    statusBox.textContent = message;
+    statusBox.classList.toggle("whatif-error", Boolean(isError));
+  }
+
+  function siteText(site) {
+    return site.map(function (value) { return String(Number(value.toFixed(SITE_DECIMALS))); }).join(",");
+  }
+
+  function params(withK) {
+    var out = new URLSearchParams();
+    if (query.state) { out.append("state", query.state); }
+    if (withK) { out.append("k", String(query.k)); }
+    out.append("objective", query.objective);
+    sites.forEach(function (site) { out.append("site", siteText(site)); });
+    return out;
+  }
+
+  function drawSites(answer) {
+    var group = layer("sites");
+    group.clearLayers();
+    var picks = answer ? answer.picks : [];
+    sites.forEach(function (site, i) {
+      var pick = picks[i];
+      var title = "Your site " + (i + 1) + (pick ? ": +" + count(pick.gain) : " (computing…)");
+      var marker = numberedMarker(site[0], site[1], "plan-site-icon", String(i + 1), title);
+      marker.bindTooltip(el("span", null, title));
+      if (pick) {
+        marker.bindPopup(function () {
+          var box = el("div", "csmap-popup");
+          box.appendChild(el("strong", "csmap-popup-name", "Your site " + (i + 1)));
+          box.appendChild(siteFigures(pick));
+          return box;
+        }, {maxWidth: 320});
+      }
+      marker.addTo(group);
+    });
+    if (answer) { drawReached(group, answer.reached, MY_REACHED_STYLE, "your site"); }
+    root.setAttribute("data-whatif-sites", String(sites.length));
+    undoButton.hidden = clearButton.hidden = sites.length === 0;
+  }
+
+  function renderResult(answer) {
+    resultBox.textContent = "";
+    if (!answer) { return; }
+    var table = el("table", "picks");
+    table.id = "whatif-table";
+    var head = el("tr");
+    ["#", "Your site", "Gain", "ZCTAs"].forEach(function (name) {
+      var th = el("th", null, name);
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    table.appendChild(el("thead")).appendChild(head);
+    var body = table.appendChild(el("tbody"));
+    answer.picks.forEach(function (pick) {
+      var tr = el("tr");
+      tr.setAttribute("data-gain", String(pick.gain));
+      var first = el("td");
+      first.appendChild(el("span", "order mine", pick.order));
+      tr.appendChild(first);
+      tr.appendChild(el("td", null, pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4)));
+      tr.appendChild(el("td", "num", count(pick.gain)));
+      tr.appendChild(el("td", "num", count(pick.zctas_newly_reached)));
+      body.appendChild(tr);
+    });
+    resultBox.appendChild(table);
+    var poverty = query.objective === "poverty";
+    var key = poverty ? "high_poverty_children_within_reach" : "children_within_reach";
+    var shareKey = poverty ? "high_poverty_share_within_reach" : "share_within_reach";
+    var total = el("p", "plan-summary");
+    total.id = "whatif-total";
+    total.textContent = "Together your sites would bring " + count(answer.gain[key]) + " more " +
+      config.objective_label + " within reach: reach goes from " + share(answer.before[shareKey]) +
+      " to " + share(answer.after[shareKey]) + " of " + (poverty ? "high-poverty " : "") + "children.";
+    resultBox.appendChild(total);
+    var links = el("p", "downloads");
+    [["GeoJSON", answer.links.geojson], ["CSV", answer.links.csv]].forEach(function (pair) {
+      var a = el("a", null, "Download your sites (" + pair[0] + ")");
+      a.href = pair[1];
+      a.setAttribute("download", "");
+      links.appendChild(a);
+    });
+    resultBox.appendChild(links);
+  }
+
+  function refresh() {
+    var url = config.page_url + "?" + params(true).toString();
+    window.history.replaceState(null, "", url);
+    drawSites(null);
+    if (!sites.length) {
+      renderResult(null);
+      status("", false);
+      root.setAttribute("data-whatif-state", "empty");
+      return;
+    }
+    var ticket = ++latest;
+    status("Computing what your " + (sites.length === 1 ? "site adds" : sites.length + " sites add") + "…", false);
+    root.setAttribute("data-whatif-state", "loading");
+    fetch(config.api_url + "?" + params(false).toString(), {credentials: "same-origin"}).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) { throw new Error(body.description || ("HTTP " + response.status)); }
+        return body;
+      });
+    }).then(function (answer) {
+      if (ticket !== latest) { return; }  // a later click has sent a newer request
+      drawSites(answer);
+      renderResult(answer);
+      status("", false);
+      root.setAttribute("data-whatif-state", "done");
+    }).catch(function (error) {
+      if (ticket !== latest) { return; }
+      status("Could not compute the what-if: " + error.message, true);
+      root.setAttribute("data-whatif-state", "error");
+    });
+  }
+
+  map.on("click", function (event) {
+    if (sites.length >= config.max_sites) {
+      status("At most " + config.max_sites + " sites; remove one first.", true);
+      return;
+    }
+    var point = event.latlng.wrap();
+    sites.push([Number(point.lat.toFixed(SITE_DECIMALS)), Number(point.lng.toFixed(SITE_DECIMALS))]);
+    refresh();
+  });
+  undoButton.addEventListener("click", function () { sites.pop(); refresh(); });
+  clearButton.addEventListener("click", function () { sites = []; refresh(); });
+
+  drawLand();
+  drawPlan();
+  drawSchools();
+  if (config.whatif) {
+    drawSites(config.whatif);
+    renderResult(config.whatif);
+    root.setAttribute("data-whatif-state", "done");
+  } else {
+    drawSites(null);
+    root.setAttribute("data-whatif-state", "empty");
+  }
+}());
