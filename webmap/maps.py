@@ -1,13 +1,15 @@
 """Folium map builders: the only module of the app that imports folium.
 
 Folium builds each map's skeleton in Python: the Leaflet map, its empty layers
-(feature groups and a marker cluster), the layer control and the fullscreen
-control. No data string ever goes into folium's generated script. The page's
-own script (``static/js/csmap-map.js``) fetches the compact data the routes
-serve and fills those layers, building popups and tooltips with DOM text
-nodes, so every name from the data is escaped by construction, and the page
-stays small: the schools arrive as a columnar array and their popups are
-fetched on click, never as thousands of inline ``Marker`` objects.
+(feature groups, one of them the school clusters), the layer control and the
+fullscreen control. No data string ever goes into folium's generated script.
+The page's own script (``static/js/csmap-map.js``) fetches the compact data the
+routes serve and fills those layers, building popups and tooltips with DOM
+text nodes, so every name from the data is escaped by construction, and the
+page stays small: the schools arrive as a columnar array, are clustered in the
+browser (only the clusters and lone schools in view become Leaflet layers) and
+their popups are fetched on click, never as thousands of inline ``Marker``
+objects.
 
 :func:`render_map` localizes the assets (``webmap.vendor``) and splits the
 rendered figure into the pieces a page template places: links, the map
@@ -24,7 +26,8 @@ from dataclasses import dataclass, field
 import folium
 from branca.element import CssLink, JavascriptLink
 from folium.map import FitBounds
-from folium.plugins import Fullscreen, MarkerCluster
+from folium.plugins import Fullscreen
+from folium.template import Template
 
 from webmap.vendor import localize
 
@@ -37,11 +40,14 @@ US_ZOOM = 4
 CONUS_BOUNDS = [[24.4, -124.8], [49.4, -66.9]]
 #: Half-zoom steps so fitted views fill a phone as well as a laptop (Leaflet ``zoomSnap``).
 ZOOM_SNAP = 0.5
-#: Leaflet's default TileLayer maxZoom; markercluster needs the map to have one (PITFALLS.md).
+#: Leaflet's default TileLayer maxZoom; a map with no tiles needs one set (PITFALLS.md).
 MAX_ZOOM = 18
 MIN_ZOOM = 2
-#: Past this zoom markercluster shows single schools instead of clusters (street scale).
+#: From this zoom on single schools show instead of clusters (street scale).
 CLUSTER_OFF_ZOOM = 13
+#: Schools closer than this many screen pixels are clustered: Leaflet.markercluster's default
+#: ``maxClusterRadius``, so the clusters look as they did with that plugin.
+CLUSTER_RADIUS_PX = 80
 FIND_RADII_MILES = (1, 5, 10, 25, 50)
 METERS_PER_MILE = 1609.344
 
@@ -85,7 +91,7 @@ def _base_map(
         max_zoom=MAX_ZOOM,
         control_scale=True,
     )
-    # tiles=None leaves maxZoom unset, and markercluster then draws nothing (PITFALLS.md).
+    # tiles=None leaves maxZoom unset (PITFALLS.md): fitting a cluster's schools would zoom without end.
     m.options["maxZoom"] = MAX_ZOOM
     m.options["minZoom"] = MIN_ZOOM
     m.options["zoomSnap"] = ZOOM_SNAP
@@ -97,13 +103,37 @@ def _base_map(
     return m
 
 
-def _schools_cluster(m: folium.Map) -> MarkerCluster:
-    # Clusters stop at street scale so schools a block apart can still be told apart. No
-    # chunkedLoading: markercluster 1.1.0 throws ("reading 'lat'") when a zoom ends while chunks are
-    # still being added, and one synchronous addLayers of ~5,600 points takes well under 100 ms.
-    return MarkerCluster(
-        name="Community schools", disableClusteringAtZoom=CLUSTER_OFF_ZOOM, showCoverageOnHover=False
-    ).add_to(m)
+class SchoolClusters(folium.FeatureGroup):
+    """An empty layer that the page script fills with the school clusters of the current view.
+
+    ``static/js/csmap-map.js`` clusters the schools for the zoom on show and, at each
+    ``moveend``, puts only the clusters and lone schools in view into this feature group:
+    tens of Leaflet layers instead of one per school in Leaflet.markercluster's tree, whose
+    every-zoom build held up the page (issue #5, Speed). It needs no script or stylesheet of
+    its own: the page script draws the clusters as that plugin does. The clustering settings
+    travel as the layer's Leaflet options (``clusterRadius``, ``clusterOffZoom``).
+    """
+
+    # folium.FeatureGroup passes its options as L.featureGroup's first argument, which Leaflet
+    # reads as the layers (L.featureGroup(layers?, options?)), so they would be lost.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup(null, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, name: str, *, radius_px: int = CLUSTER_RADIUS_PX, off_zoom: int = CLUSTER_OFF_ZOOM
+    ) -> None:
+        super().__init__(name=name, cluster_radius=radius_px, cluster_off_zoom=off_zoom)
+        self._name = "SchoolClusters"
+
+
+def _schools_cluster(m: folium.Map) -> SchoolClusters:
+    # Clusters stop at street scale so schools a block apart can still be told apart.
+    return SchoolClusters("Community schools").add_to(m)
 
 
 def _fit_bounds(m: folium.Map, bounds: Sequence[Sequence[float]]) -> None:
@@ -192,6 +222,38 @@ def find_map(
         "origin": folium.FeatureGroup(name="Searched place", control=False).add_to(m).get_name(),
     }
     Fullscreen(position="topleft").add_to(m)
+    return m, layers
+
+
+def plan_map(
+    bounds: Sequence[Sequence[float]], *, tiles: str | None = None, attribution: str | None = None
+) -> tuple[folium.Map, dict[str, str]]:
+    """Build the expansion planner's map: existing schools, proposed sites, the user's sites.
+
+    Every layer starts empty; the page script (``static/js/plan.js``) draws the
+    state (and county) outlines as a backdrop that works with no tiles, the
+    plan's numbered sites and the ZCTAs they newly reach, and adds a candidate
+    site wherever the map is clicked. No clustering: a click on the map must
+    reach the map, so the backdrop and the existing schools are non-interactive.
+
+    Parameters
+    ----------
+    bounds : [[south, west], [north, east]]
+        The plan's scope (a state, or the lower 48 for the nation), WGS84
+        degrees in folium order (lat, lon).
+    """
+    (south, west), (north, east) = bounds
+    m = _base_map(((south + north) / 2, (west + east) / 2), 6, tiles=tiles, attribution=attribution)
+    _fit_bounds(m, [[south, west], [north, east]])
+    layers = {
+        "land": folium.FeatureGroup(name="States and counties", control=False).add_to(m).get_name(),
+        "schools": folium.FeatureGroup(name="Existing Community Schools").add_to(m).get_name(),
+        "reached": folium.FeatureGroup(name="ZCTAs newly reached").add_to(m).get_name(),
+        "picks": folium.FeatureGroup(name="Proposed sites").add_to(m).get_name(),
+        "sites": folium.FeatureGroup(name="Your candidate sites").add_to(m).get_name(),
+    }
+    Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m, layers
 
 

@@ -21,15 +21,11 @@ def wait_for_national_map(page) -> dict:
         """() => {
             const config = JSON.parse(document.getElementById('csmap-config').textContent);
             const map = window[config.map];
-            const cluster = window[config.layers.schools];
             return {
                 isMap: map instanceof L.Map,
                 maxZoom: map.getMaxZoom(),
                 states: +document.documentElement.dataset.statesDrawn,
                 schools: +document.documentElement.dataset.schoolsDrawn,
-                schoolsInCluster: cluster.getLayers().length,
-                clusterCounts: [...document.querySelectorAll('.marker-cluster span')]
-                    .map(s => +s.textContent),
                 paths: document.querySelectorAll('.leaflet-overlay-pane path').length,
                 coalitionPaths: document.querySelectorAll('.leaflet-coalitions-pane path').length,
                 legend: document.querySelector('.csmap-legend-title').textContent,
@@ -38,6 +34,56 @@ def wait_for_national_map(page) -> dict:
             };
         }"""
     )
+
+
+def school_clusters(page) -> dict:
+    """How the schools are clustered at the zoom on show, checked against the schools' own data.
+
+    ``schools.json`` is fetched again, so the check does not trust the clustering's view of it.
+    """
+    return page.evaluate(
+        """async () => {
+            const config = JSON.parse(document.getElementById('csmap-config').textContent);
+            const map = window[config.map];
+            const group = window[config.layers.schools];
+            const data = await (await fetch(config.schools_url)).json();
+            // Every school in exactly one cluster (a lone school is a cluster of one).
+            const clusters = group.csmapIndex.clustersAt(map.getZoom());
+            const members = clusters.flatMap((c) => c.members);
+            // Every school on screen stands in a drawn layer: a cluster icon or a dot.
+            const drawn = new Set();
+            group.eachLayer((layer) => layer.csmapMembers.forEach((i) => drawn.add(i)));
+            const view = map.getBounds();
+            const onScreen = [];
+            for (let i = 0; i < data.count; i++) {
+                if (view.contains([data.lat[i], data.lon[i]])) { onScreen.push(i); }
+            }
+            const icons = [...document.querySelectorAll('.marker-cluster')];
+            return {
+                zoom: map.getZoom(),
+                total: data.count,
+                inClusters: clusters.reduce((n, c) => n + c.count, 0),
+                distinctMembers: new Set(members).size,
+                onScreen: onScreen.length,
+                onScreenNotDrawn: onScreen.filter((i) => !drawn.has(i)).length,
+                layers: group.getLayers().length,
+                icons: icons.length,
+                iconCounts: icons.map((icon) => +icon.textContent),
+                clusterSizes: group.getLayers().filter((l) => l instanceof L.Marker)
+                    .map((l) => l.csmapMembers.length),
+            };
+        }"""
+    )
+
+
+def assert_every_school_clustered(clusters: dict, total: int) -> None:
+    assert clusters["total"] == total
+    assert clusters["inClusters"] == clusters["distinctMembers"] == total
+    assert clusters["onScreen"] > 0 and clusters["onScreenNotDrawn"] == 0
+    assert clusters["icons"] > 0
+    assert sorted(clusters["iconCounts"]) == sorted(clusters["clusterSizes"])  # each label is its size
+    assert all(count >= 2 for count in clusters["iconCounts"])
+    assert clusters["layers"] < total  # only what is in view, never one layer per school
 
 
 def uncovered_point_of_state(page, code: str) -> tuple[float, float]:
@@ -82,8 +128,9 @@ def test_national_map_draws_states_and_clusters(
     assert state["coalitionPaths"] > 0
     with csmap_app.app_context():
         total = len(csmap_app.extensions["csmap_data"].get().schools)
-    assert state["schools"] == state["schoolsInCluster"] == total
-    assert 0 < sum(state["clusterCounts"]) <= total
+    assert state["schools"] == total
+    national = school_clusters(page)
+    assert_every_school_clustered(national, total)
     assert state["legend"] == "Schools per 10k children"
     assert state["layerControl"] == 4 and state["fullscreen"]
 
@@ -93,10 +140,59 @@ def test_national_map_draws_states_and_clusters(
     tooltip = page.inner_text(".leaflet-tooltip", timeout=5_000)
     assert "Kansas" in tooltip and "Schools per 10k children" in tooltip
 
-    # Switch the choropleth: the legend follows.
+    # Switch the choropleth: the legend follows, and every state is drawn in the new colours.
     page.hover(".leaflet-control-layers")
     page.get_by_label("Unserved children").check()
     assert page.inner_text(".csmap-legend-title") == "Unserved children"
+    unserved_paths = page.evaluate(
+        """() => {
+            const config = JSON.parse(document.getElementById('csmap-config').textContent);
+            let paths = 0;
+            const group = window[config.layers['metric:unserved_children']];
+            group.eachLayer((choropleth) => { paths += choropleth.getLayers().length; });
+            return paths;
+        }"""
+    )
+    assert unserved_paths == 52
+    page.mouse.move(5, 5)
+
+    # Click the largest cluster: the map zooms in and the schools are clustered again for that zoom,
+    # and states get back the islands too small to see from afar (Alaska has hundreds).
+    alaska_parts = """() => {
+        const config = JSON.parse(document.getElementById('csmap-config').textContent);
+        let parts = 0;
+        window[config.layers['metric:' + config.legends[0].key]].eachLayer((choropleth) => {
+            choropleth.eachLayer((path) => {
+                if (path.feature.properties.stusps === 'AK') { parts = path.getLatLngs().length; }
+            });
+        });
+        return parts;
+    }"""
+    page.hover(".leaflet-control-layers")
+    page.get_by_label("Schools per 10k children").check()
+    page.mouse.move(5, 5)
+    alaska_far = page.evaluate(alaska_parts)
+    largest = page.evaluate(
+        """() => {
+            const config = JSON.parse(document.getElementById('csmap-config').textContent);
+            const markers = window[config.layers.schools].getLayers().filter((l) => l instanceof L.Marker);
+            markers.sort((a, b) => b.csmapMembers.length - a.csmapMembers.length);
+            return markers[0].getElement().getBoundingClientRect().toJSON();
+        }"""
+    )
+    page.mouse.click(largest["x"] + largest["width"] / 2, largest["y"] + largest["height"] / 2)
+    page.wait_for_function(  # redrawn (at moveend, once the zoom animation ends) for a closer zoom
+        "(zoom) => window[JSON.parse(document.getElementById('csmap-config').textContent)"
+        ".layers.schools].csmapZoom > zoom",
+        arg=national["zoom"],
+        timeout=5_000,
+    )
+    closer = school_clusters(page)
+    assert closer["zoom"] > national["zoom"]
+    assert closer["inClusters"] == closer["distinctMembers"] == total
+    assert closer["onScreen"] > 0 and closer["onScreenNotDrawn"] == 0
+    assert max(closer["clusterSizes"] or [0]) < max(national["clusterSizes"])  # the big cluster split
+    assert 0 < alaska_far < page.evaluate(alaska_parts)
 
     assert console_errors == []
     assert page_log.failed_requests == []

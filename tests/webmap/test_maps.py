@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import folium
 import pytest
 from folium.plugins import Fullscreen, MarkerCluster
@@ -24,10 +27,27 @@ def test_national_map_has_one_base_layer_per_metric_and_empty_data_layers():
     assert [g.layer_name for g in base] == [label for _, label in METRICS]
     assert [g.show for g in base] == [True, False]  # the first metric is shown at load
     assert set(layers) == {"metric:schools_per_10k_children", "metric:reach_share", "coalitions", "schools"}
-    cluster = children_of(m, MarkerCluster)
+    cluster = children_of(m, maps.SchoolClusters)
     assert len(cluster) == 1 and layers["schools"] == cluster[0].get_name()
     assert cluster[0]._children == {}  # no inline markers: the page script fills it
+    assert children_of(m, MarkerCluster) == []  # clustered by the page script, not the plugin
     assert children_of(m, Fullscreen) and children_of(m, folium.LayerControl)
+
+
+def test_school_clusters_reach_leaflet_as_options_of_an_empty_overlay():
+    m, layers = maps.national_map(METRICS)
+    page = maps.render_map(m, layers, "/static/vendor")
+    name = layers["schools"]
+
+    # L.featureGroup(layers?, options?): the options must be the second argument to reach the layer.
+    found = re.search(rf"var {name} = L\.featureGroup\(null, (\{{.*?\}})\);", page.script, re.S)
+    assert found, page.script
+    options = json.loads(re.sub(r",\s*}", "}", found.group(1)))  # folium's JSON has a trailing comma
+    assert options == {"clusterRadius": maps.CLUSTER_RADIUS_PX, "clusterOffZoom": maps.CLUSTER_OFF_ZOOM}
+    assert f'"Community schools" : {name}' in page.script  # a checkbox in the layer control
+    assert f"{name}.addTo({page.map_name})" in page.script  # shown at load
+    # The page script draws the clusters: Leaflet.markercluster's files are not loaded at all.
+    assert not any("markercluster" in url for url in page.js + page.css)
 
 
 def test_maps_have_max_zoom_and_no_tiles_by_default():
@@ -36,7 +56,7 @@ def test_maps_have_max_zoom_and_no_tiles_by_default():
         maps.state_map([[30, -100], [35, -95]]),
         maps.find_map(30, -97, 5),
     ):
-        assert m.options["maxZoom"] == maps.MAX_ZOOM  # markercluster needs it (PITFALLS.md)
+        assert m.options["maxZoom"] == maps.MAX_ZOOM  # a map with no tiles has none (PITFALLS.md)
         assert children_of(m, folium.TileLayer) == []
 
 
@@ -72,9 +92,9 @@ def test_render_map_splits_the_figure_with_local_assets_only():
     assert page.map_name == m.get_name()
     assert f'id="{page.map_name}"' in page.html
     assert page.js[0] == "/static/vendor/leaflet/leaflet.js"  # Leaflet before its plugins
-    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in page.js
+    assert "/static/vendor/leaflet.fullscreen/Control.FullScreen.js" in page.js
     assert "/static/vendor/leaflet/leaflet.css" in page.css
-    assert not any("jquery" in url for url in page.js)  # nothing on these maps uses it
+    assert not any("jquery" in url or "d3" in url for url in page.js)  # nothing on these maps uses them
     links = "".join(f'<script src="{u}"></script>' for u in page.js) + "".join(
         f'<link rel="stylesheet" href="{u}">' for u in page.css
     )

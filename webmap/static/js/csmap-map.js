@@ -3,9 +3,12 @@
  * The page holds <script type="application/json" id="csmap-config"> naming the map and its
  * empty layers, the legends and the data URLs. Every string from the data reaches the page
  * through textContent or createTextNode, never as HTML, so names such as
- * "<img src=x onerror=alert(1)>" show as text. Schools arrive as one compact columnar array
- * and go into the marker cluster in a single addLayers call; a school's popup fetches its
- * details when it opens.
+ * "<img src=x onerror=alert(1)>" show as text. Schools arrive as one compact columnar array,
+ * clustered in the browser for the zoom on show: only the clusters and lone schools in view
+ * become Leaflet layers. A school's popup fetches its details when it opens.
+ *
+ * Timing marks (performance.mark) "csmap:states-drawn" and "csmap:schools-drawn" let
+ * scripts/bench/bench_pages.py say where the national page's time goes.
  */
 (function () {
   "use strict";
@@ -157,21 +160,167 @@
     return box;
   }
 
-  function addSchools(cluster, url) {
-    return getJSON(url).then(function (data) {
-      var markers = new Array(data.count);
-      for (var i = 0; i < data.count; i++) {
-        var approximate = data.p[i] >= 2;  // zip, city or state (webmap/page_data.py PRECISIONS)
-        var marker = L.circleMarker([data.lat[i], data.lon[i]], approximate ? APPROX_STYLE : SCHOOL_STYLE);
-        marker.csmapRow = data.row ? data.row[i] : i;
-        marker.csmapBuild = data.build;
-        marker.bindPopup(schoolPopup, {maxWidth: 300});
-        markers[i] = marker;
+  /* Cluster icons as Leaflet.markercluster 1.1.0 draws them (its MarkerCluster.Default.css: a 40 px
+   * translucent disc round a 30 px one, green under 10 schools, yellow under 100, orange from 100), styled
+   * here rather than by that stylesheet, so the page waits for one stylesheet less (issue #5, Speed). */
+  var CLUSTER_COLOURS = {
+    small: ["rgba(181, 226, 140, 0.6)", "rgba(110, 204, 57, 0.6)"],
+    medium: ["rgba(241, 211, 87, 0.6)", "rgba(240, 194, 12, 0.6)"],
+    large: ["rgba(253, 156, 115, 0.6)", "rgba(241, 128, 23, 0.6)"]
+  };
+
+  function clusterIcon(count) {
+    var size = count < 10 ? "small" : (count < 100 ? "medium" : "large");
+    var disc = el("div");
+    disc.style.cssText = "width: 40px; height: 40px; border-radius: 20px; background-clip: padding-box;";
+    disc.style.backgroundColor = CLUSTER_COLOURS[size][0];
+    var inner = el("div");
+    inner.style.cssText = "width: 30px; height: 30px; margin: 5px 0 0 5px; border-radius: 15px;" +
+      " text-align: center; font-size: 12px; line-height: 30px; display: inline-block;";
+    inner.style.backgroundColor = CLUSTER_COLOURS[size][1];
+    inner.appendChild(el("span", null, count));
+    disc.appendChild(inner);
+    return L.divIcon({html: disc, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40)});
+  }
+
+  /* The schools' clusters, computed in the browser for the zoom on show and cached per zoom. The same
+   * greedy rule as Leaflet.markercluster and supercluster use at each zoom: in data order, each school
+   * not yet taken takes every untaken school within `radius` screen pixels of it (a grid of
+   * radius-sized cells limits the search to 3 x 3 cells). One zoom of 5,600 schools costs about
+   * 10 ms at page load, where building the every-zoom hierarchy up front cost about 60 ms with
+   * supercluster and 150-200 ms with Leaflet.markercluster (issue #5, Speed; measured in headless
+   * Chromium). From `offZoom` on, every school stands alone. */
+  function SchoolIndex(data, radius, offZoom) {
+    var n = data.count;
+    var x = new Float64Array(n), y = new Float64Array(n);
+    for (var i = 0; i < n; i++) {
+      // Spherical Web Mercator (EPSG:3857, Leaflet's default CRS), scaled to [0, 1] across the world.
+      var sin = Math.sin(data.lat[i] * Math.PI / 180);
+      sin = Math.max(Math.min(sin, 0.9999), -0.9999);
+      x[i] = (data.lon[i] + 180) / 360;
+      y[i] = 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+    }
+    var byZoom = {};
+    this.count = n;
+
+    /* Every cluster at `zoom` (fractional zooms allowed): {lat, lon, count, members, south, west,
+     * north, east}; a school alone is a cluster of 1. */
+    this.clustersAt = function (zoom) {
+      if (byZoom[zoom]) { return byZoom[zoom]; }
+      var scale = 256 * Math.pow(2, zoom) / radius;  // world pixels at `zoom`, in cells of `radius`
+      var alone = zoom >= offZoom;
+      var cells = new Map();
+      if (!alone) {
+        for (var i = 0; i < n; i++) {
+          var key = Math.floor(x[i] * scale) * 4194304 + Math.floor(y[i] * scale);
+          var list = cells.get(key);
+          if (list) { list.push(i); } else { cells.set(key, [i]); }
+        }
       }
-      cluster.addLayers(markers);
-      root.setAttribute("data-schools-drawn", String(data.count));
-      return data;
-    });
+      var taken = new Uint8Array(n);
+      var clusters = [];
+      for (var seed = 0; seed < n; seed++) {
+        if (taken[seed]) { continue; }
+        taken[seed] = 1;
+        var members = [seed];
+        if (!alone) {
+          var sx = x[seed] * scale, sy = y[seed] * scale;
+          var cx = Math.floor(sx), cy = Math.floor(sy);
+          for (var dx = -1; dx <= 1; dx++) {
+            for (var dy = -1; dy <= 1; dy++) {
+              var near = cells.get((cx + dx) * 4194304 + cy + dy);
+              if (!near) { continue; }
+              var kept = 0;  // the cell keeps only its schools still untaken, so later scans are shorter
+              for (var k = 0; k < near.length; k++) {
+                var j = near[k];
+                if (taken[j]) { continue; }
+                var ex = x[j] * scale - sx, ey = y[j] * scale - sy;
+                if (ex * ex + ey * ey <= 1) { taken[j] = 1; members.push(j); } else { near[kept++] = j; }
+              }
+              near.length = kept;
+            }
+          }
+        }
+        var lat = 0, lon = 0, south = 90, north = -90, west = 180, east = -180;
+        for (var m = 0; m < members.length; m++) {
+          var a = data.lat[members[m]], o = data.lon[members[m]];
+          lat += a; lon += o;
+          if (a < south) { south = a; }
+          if (a > north) { north = a; }
+          if (o < west) { west = o; }
+          if (o > east) { east = o; }
+        }
+        clusters.push({id: seed, lat: lat / members.length, lon: lon / members.length, count: members.length,
+                       members: members, south: south, west: west, north: north, east: east});
+      }
+      byZoom[zoom] = clusters;
+      return clusters;
+    };
+  }
+
+  /* Fills the group (webmap/maps.py SchoolClusters) with the clusters and lone schools of the view and
+   * half a screen around it, at each moveend, keeping the layers that stay. For the tests and the
+   * benchmark, the group carries its index (csmapIndex) and the zoom it drew last (csmapZoom), and each
+   * layer the schools it stands for (csmapMembers: positions in the data arrays). */
+  function addSchools(group, data) {
+    var offZoom = group.options.clusterOffZoom;
+    var index = new SchoolIndex(data, group.options.clusterRadius, offZoom);
+    var shown = {};  // key -> marker in the group
+
+    function schoolMarker(i) {
+      var approximate = data.p[i] >= 2;  // zip, city or state (webmap/page_data.py PRECISIONS)
+      var marker = L.circleMarker([data.lat[i], data.lon[i]], approximate ? APPROX_STYLE : SCHOOL_STYLE);
+      marker.csmapRow = data.row ? data.row[i] : i;
+      marker.csmapBuild = data.build;
+      marker.csmapMembers = [i];
+      marker.bindPopup(schoolPopup, {maxWidth: 300});
+      return marker;
+    }
+
+    function clusterMarker(cluster) {
+      var marker = L.marker([cluster.lat, cluster.lon], {
+        icon: clusterIcon(cluster.count), title: cluster.count + " schools: click to zoom in"
+      });
+      marker.csmapMembers = cluster.members;  // positions in the data arrays, as lone schools' are
+      // As Leaflet.markercluster does: zoom to the cluster's schools (it splits on the way in), at
+      // most to the zoom where every school stands alone (schools at one place stay stacked).
+      marker.on("click", function () {
+        map.fitBounds([[cluster.south, cluster.west], [cluster.north, cluster.east]],
+                      {padding: [40, 40], maxZoom: offZoom});
+      });
+      return marker;
+    }
+
+    function draw() {
+      if (!map.hasLayer(group)) { return; }
+      var zoom = map.getZoom();
+      var area = map.getBounds().pad(0.5);  // so a short pan shows no empty margin before moveend
+      var next = {};
+      var added = [];
+      index.clustersAt(zoom).forEach(function (cluster) {
+        if (!area.contains([cluster.lat, cluster.lon])) { return; }
+        var key = cluster.count === 1 ? "s" + cluster.id : zoom + "/" + cluster.id;
+        var marker = shown[key];
+        if (!marker) {
+          marker = cluster.count === 1 ? schoolMarker(cluster.id) : clusterMarker(cluster);
+          added.push(marker);
+        }
+        next[key] = marker;
+      });
+      Object.keys(shown).forEach(function (key) {
+        if (!next[key]) { group.removeLayer(shown[key]); }
+      });
+      added.forEach(function (marker) { group.addLayer(marker); });
+      shown = next;
+      group.csmapZoom = zoom;  // the zoom drawn last
+    }
+
+    group.csmapIndex = index;
+    map.on("moveend", draw);
+    group.on("add", draw);
+    draw();
+    performance.mark("csmap:schools-drawn");
+    root.setAttribute("data-schools-drawn", String(data.count));
   }
 
   /* ---------------------------------------------------------------- states (national page) */
@@ -205,59 +354,177 @@
     return box;
   }
 
-  function highlight(event) { event.target.setStyle({weight: 3, color: "#333333"}); event.target.bringToFront(); }
+  /* The states' shapes at a level of detail: a state's parts (its islands, mostly) smaller than a pixel
+   * at the zoom on show are left out of the rings Leaflet draws, and come back as zooming in makes them
+   * a pixel or more. At the national view that leaves out some 1,100 of 1,400 parts (4,600 of 12,300
+   * vertices; most are Alaska's islands), none of them visible, which took about a sixth off the time
+   * to draw the states (issue #5, Speed). Each state's rings are shared by all the paths drawn from it:
+   * the choropleths and the coalition outlines. */
+  var MIN_PART_PX = 1;
+  var stateShapes = [];
+  var metricPaths = {};  // legend key -> feature group of that choropleth's state paths
+  var coalitionPaths = {};  // coalition status -> one path outlining every state with it
 
-  function fillMetric(states, legend) {
-    var group = layer("metric:" + legend.key);
-    if (group.getLayers().length) { return; }
-    var geo = L.geoJSON(states, {
-      style: function (feature) {
-        return {fillColor: colorFor(legend, feature.properties[legend.key]), fillOpacity: 0.85,
-                color: "#ffffff", weight: 1};
-      },
-      onEachFeature: function (feature, path) {
-        path.bindTooltip(function () { return stateTooltip(feature.properties); }, {sticky: true});
-        path.bindPopup(function () { return statePopup(feature.properties); });
-        path.on("mouseover", highlight);
-        path.on("mouseout", function (event) { geo.resetStyle(event.target); });
+  // A polygon's extent in pixels at zoom 0 (a 256 px Web Mercator world), from its outer ring's bounds.
+  function extentAtZoom0(polygon) {
+    var ring = polygon[0];
+    var west = Infinity, east = -Infinity, south = Infinity, north = -Infinity;
+    for (var v = 0; v < ring.length; v++) {
+      var lon = ring[v][0], lat = ring[v][1];
+      if (lon < west) { west = lon; }
+      if (lon > east) { east = lon; }
+      if (lat < south) { south = lat; }
+      if (lat > north) { north = lat; }
+    }
+    function mercatorY(lat) {
+      var sin = Math.max(Math.min(Math.sin(lat * Math.PI / 180), 0.9999), -0.9999);
+      return 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
+    }
+    return Math.max((east - west) / 360 * 256, mercatorY(south) - mercatorY(north));
+  }
+
+  function stateShape(feature) {
+    var geometry = feature.geometry;
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    var parts = polygons.map(function (polygon) { return {coordinates: polygon, size: extentAtZoom0(polygon)}; });
+    parts.sort(function (a, b) { return b.size - a.size; });  // those on show at any zoom come first
+    return {feature: feature, parts: parts, shown: 0, rings: null, paths: []};
+  }
+
+  // How many of a state's parts are a pixel or more at this zoom (its largest part always).
+  function partsShown(shape, zoom) {
+    var scale = Math.pow(2, zoom);
+    var count = 1;
+    while (count < shape.parts.length && shape.parts[count].size * scale >= MIN_PART_PX) { count++; }
+    return count;
+  }
+
+  function setDetail(shape, zoom) {
+    var count = partsShown(shape, zoom);
+    if (count === shape.shown) { return false; }
+    shape.shown = count;
+    shape.rings = shape.parts.slice(0, count).map(function (part) {
+      if (!part.latlngs) { part.latlngs = L.GeoJSON.coordsToLatLngs(part.coordinates, 1); }
+      return part.latlngs;
+    });
+    return true;
+  }
+
+  function statePath(shape, options) {
+    var path = L.polygon(shape.rings, options);
+    path.feature = shape.feature;
+    shape.paths.push(path);
+    return path;
+  }
+
+  function updateDetail() {
+    var zoom = map.getZoom();
+    var changed = false;
+    stateShapes.forEach(function (shape) {
+      if (setDetail(shape, zoom)) {
+        changed = true;
+        shape.paths.forEach(function (path) { path.setLatLngs(shape.rings); });
       }
     });
-    geo.addTo(group);
+    if (changed) {
+      Object.keys(coalitionPaths).forEach(function (status) {
+        coalitionPaths[status].setLatLngs(coalitionRings(status));
+      });
+    }
+  }
+
+  function metricStyle(legend) {
+    return function (feature) {
+      return {fillColor: colorFor(legend, feature.properties[legend.key]), fillOpacity: 0.85,
+              color: "#ffffff", weight: 1};
+    };
+  }
+
+  function metricGroup(legend) {
+    if (metricPaths[legend.key]) { return metricPaths[legend.key]; }
+    var style = metricStyle(legend);
+    // Tooltip, popup and hover are bound once on the group; Leaflet passes the state hovered or clicked.
+    var paths = L.featureGroup();
+    paths.bindTooltip(function (path) { return stateTooltip(path.feature.properties); }, {sticky: true});
+    paths.bindPopup(function (path) { return statePopup(path.feature.properties); });
+    paths.on("mouseover", function (event) {
+      event.layer.setStyle({weight: 3, color: "#333333"});
+      event.layer.bringToFront();
+    });
+    paths.on("mouseout", function (event) { event.layer.setStyle(style(event.layer.feature)); });
+    paths.addTo(layer("metric:" + legend.key));
+    metricPaths[legend.key] = paths;
+    return paths;
+  }
+
+  /* The coalition outlines: solid round the states with an existing coalition, dashed round those with
+   * a developing one, in a pane above every choropleth. One path per status, not one per state: each
+   * Leaflet path has a fixed cost that outweighed its vertices (40 outlines took ~10 ms more). */
+  var COALITION_STYLES = {
+    existing: {pane: "coalitions", interactive: false, color: "#1b5e20", weight: 3, fill: false},
+    developing: {pane: "coalitions", interactive: false, color: "#4a148c", weight: 2.5, dashArray: "6 5", fill: false}
+  };
+
+  function coalitionRings(status) {
+    var rings = [];
+    stateShapes.forEach(function (shape) {
+      if (shape.feature.properties.coalition_status === status) { rings.push.apply(rings, shape.rings); }
+    });
+    return rings;
+  }
+
+  function drawCoalitions() {
+    Object.keys(COALITION_STYLES).forEach(function (status) {
+      var rings = coalitionRings(status);
+      if (!rings.length) { return; }
+      coalitionPaths[status] = L.polygon(rings, COALITION_STYLES[status]).addTo(layer("coalitions"));
+    });
+  }
+
+  /* Draws the states: the choropleth on show, from the GeoJSON features, and the coalition outlines. */
+  function addStates(features, legend) {
+    var style = metricStyle(legend);
+    var paths = metricGroup(legend);
+    var zoom = map.getZoom();
+    features.forEach(function (feature) {
+      if (!feature.geometry) { return; }
+      var shape = stateShape(feature);
+      setDetail(shape, zoom);
+      stateShapes.push(shape);
+      paths.addLayer(statePath(shape, style(feature)));
+    });
+    drawCoalitions();
+  }
+
+  /* Another choropleth, first picked in the layer control: every state, from the shared rings. */
+  function fillMetric(legend) {
+    if (metricPaths[legend.key]) { return; }
+    var style = metricStyle(legend);
+    var paths = metricGroup(legend);
+    stateShapes.forEach(function (shape) { paths.addLayer(statePath(shape, style(shape.feature))); });
   }
 
   function drawStates(states) {
     var legends = config.legends;
     var byLayer = {};
     legends.forEach(function (legend) { byLayer[L.stamp(layer("metric:" + legend.key))] = legend; });
-    // Only the metric on show is drawn now; the others when first picked in the layer control.
-    fillMetric(states, legends[0]);
-    var legendBox = legendControl();
-    var coalitionKey = [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]];
-    legendBox.show(legends[0], coalitionKey.concat(SCHOOL_KEY));
-    map.on("baselayerchange", function (event) {
-      var legend = byLayer[L.stamp(event.layer)];
-      if (legend) {
-        fillMetric(states, legend);
-        legendBox.show(legend, coalitionKey.concat(SCHOOL_KEY));
-      }
-    });
-
     // Coalition outlines sit in their own pane above every choropleth and let the mouse through.
     map.createPane("coalitions").style.zIndex = 450;
     map.getPane("coalitions").style.pointerEvents = "none";
-    L.geoJSON(states, {
-      pane: "coalitions",
-      interactive: false,
-      filter: function (feature) {
-        var status = feature.properties.coalition_status;
-        return status === "existing" || status === "developing";
-      },
-      style: function (feature) {
-        return feature.properties.coalition_status === "existing"
-          ? {color: "#1b5e20", weight: 3, fill: false}
-          : {color: "#4a148c", weight: 2.5, dashArray: "6 5", fill: false};
+    addStates(states.features, legends[0]);
+    map.on("zoomend", updateDetail);
+    var legendBox = legendControl();
+    var coalitionKey = [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]];
+    legendBox.show(legends[0], coalitionKey.concat(SCHOOL_KEY));
+    // The other choropleths are drawn when first picked in the layer control.
+    map.on("baselayerchange", function (event) {
+      var legend = byLayer[L.stamp(event.layer)];
+      if (legend) {
+        fillMetric(legend);
+        legendBox.show(legend, coalitionKey.concat(SCHOOL_KEY));
       }
-    }).addTo(layer("coalitions"));
+    });
+    performance.mark("csmap:states-drawn");
     root.setAttribute("data-states-drawn", String(states.features.length));
   }
 
@@ -318,20 +585,34 @@
 
   /* ---------------------------------------------------------------- start */
 
+  /* Loads the page's areas (states or counties) and its schools, and draws both in one task, so the
+   * browser lays out and paints the map once rather than once per layer. Either failing still lets
+   * the other be drawn. */
+  function drawAreasAndSchools(areasUrl, drawAreas, areasName) {
+    function loaded(url, what) {
+      return getJSON(url).catch(function (error) {
+        showError("The " + what + " could not be loaded (" + error.message + ").");
+        return null;
+      });
+    }
+    function drawn(draw, data, what) {
+      if (!data) { return; }
+      try {
+        draw(data);
+      } catch (error) {
+        showError("The " + what + " could not be drawn (" + error.message + ").");
+      }
+    }
+    Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
+      drawn(drawAreas, data[0], areasName);
+      drawn(function (schools) { addSchools(layer("schools"), schools); }, data[1], "schools");
+    });
+  }
+
   if (config.page === "national") {
-    getJSON(config.states_url).then(drawStates).catch(function (error) {
-      showError("The states could not be loaded (" + error.message + ").");
-    });
-    addSchools(layer("schools"), config.schools_url).catch(function (error) {
-      showError("The schools could not be loaded (" + error.message + ").");
-    });
+    drawAreasAndSchools(config.states_url, drawStates, "states");
   } else if (config.page === "state") {
-    getJSON(config.counties_url).then(drawCounties).catch(function (error) {
-      showError("The counties could not be loaded (" + error.message + ").");
-    });
-    addSchools(layer("schools"), config.schools_url).catch(function (error) {
-      showError("The schools could not be loaded (" + error.message + ").");
-    });
+    drawAreasAndSchools(config.counties_url, drawCounties, "counties");
   } else if (config.page === "find") {
     drawFind();
   }
