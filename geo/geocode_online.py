@@ -56,8 +56,15 @@ NOMINATIM_COUNTRY_CODES = ("us", "ca")
 #: callers should add a contact, e.g. "community-schools-map/0.1.0 (+ops@example.org)".
 DEFAULT_USER_AGENT = f"community-schools-map/{__version__}"
 #: Library defaults and sample agents from the geopy docs that Nominatim blocks.
-_REFUSED_AGENT_PREFIXES = ("geopy", "python-requests", "python-urllib", "my-application", "my_app/",
-                           "my_user_agent", "specify_your_app_name_here")
+_REFUSED_AGENT_PREFIXES = (
+    "geopy",
+    "python-requests",
+    "python-urllib",
+    "my-application",
+    "my_app/",
+    "my_user_agent",
+    "specify_your_app_name_here",
+)
 
 INPUT_COLUMNS = ("key", "street", "city", "state", "zip")
 OUTPUT_COLUMNS = ("key", "lat", "lon", "method", "precision", "matched_address", "status")
@@ -80,8 +87,10 @@ def check_user_agent(user_agent: str | None) -> str:
     """
     agent = DEFAULT_USER_AGENT if user_agent is None else user_agent.strip()
     if not agent or agent.lower().startswith(_REFUSED_AGENT_PREFIXES):
-        msg = (f"user_agent {user_agent!r} does not identify this project; use something like "
-               f"{DEFAULT_USER_AGENT + ' (+contact)'!r} (Nominatim usage policy)")
+        msg = (
+            f"user_agent {user_agent!r} does not identify this project; use something like "
+            f"{DEFAULT_USER_AGENT + ' (+contact)'!r} (Nominatim usage policy)"
+        )
         raise InvalidParameterError("user_agent", msg)
     return agent
 
@@ -136,16 +145,22 @@ def parse_census_batch(text: str) -> pd.DataFrame:
         if len(fields) < 3 or fields[2] not in _CENSUS_FLAGS:
             msg = f"census geocoder sent a malformed row {number}: {fields[:4]!r}"
             raise GeocodeError(msg)
-        record: dict[str, Any] = {"id": fields[0].strip(), "match_type": None,
-                                  **_unmatched(_CENSUS_FLAGS[fields[2]])}
+        record: dict[str, Any] = {
+            "id": fields[0].strip(),
+            "match_type": None,
+            **_unmatched(_CENSUS_FLAGS[fields[2]]),
+        }
         if record["status"] == "match":
             if len(fields) < 6:
                 msg = f"census geocoder sent a match without coordinates in row {number}: {fields!r}"
                 raise GeocodeError(msg)
             # The coordinate field is "x,y": longitude first.
             record["lon"], record["lat"] = _lon_lat(fields[5], number)
-            record.update(precision="street", matched_address=fields[4].strip() or None,
-                          match_type=fields[3].strip() or None)
+            record.update(
+                precision="street",
+                matched_address=fields[4].strip() or None,
+                match_type=fields[3].strip() or None,
+            )
         records.append(record)
     frame = pd.DataFrame.from_records(
         records, columns=["id", "status", "lat", "lon", "precision", "matched_address", "match_type"]
@@ -227,8 +242,13 @@ def parse_nominatim(location: Any) -> dict[str, Any]:
     precision = nominatim_precision(raw)
     if precision is None:
         return _unmatched("no_match")
-    return {"status": "match", "lat": lat, "lon": lon, "precision": precision,
-            "matched_address": raw.get("display_name") or None}
+    return {
+        "status": "match",
+        "lat": lat,
+        "lon": lon,
+        "precision": precision,
+        "matched_address": raw.get("display_name") or None,
+    }
 
 
 def _unmatched(status: str) -> dict[str, Any]:
@@ -279,7 +299,7 @@ class GeocodeCache:
         wanted = list(dict.fromkeys(addresses))
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), self._CHUNK):
-            chunk = wanted[start:start + self._CHUNK]
+            chunk = wanted[start : start + self._CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._connection.execute(
                 f"SELECT address, {', '.join(self._FIELDS)} FROM geocode_cache "
@@ -297,8 +317,16 @@ class GeocodeCache:
         """Remember answers (errors are skipped) and commit at once."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         rows = [
-            (provider, address, result["status"], _or_none(result["lat"]), _or_none(result["lon"]),
-             result["precision"], result["matched_address"], now)
+            (
+                provider,
+                address,
+                result["status"],
+                _or_none(result["lat"]),
+                _or_none(result["lon"]),
+                result["precision"],
+                result["matched_address"],
+                now,
+            )
             for address, result in results.items()
             if result["status"] != "error"
         ]
@@ -373,14 +401,25 @@ def geocode_online(
         todo = {address: row for address, row in parts_by_address.items() if address not in results}
         # Nothing to ask about: an empty address, or for the Census (which matches
         # street addresses only) an address without a street.
-        for address in [address for address, row in todo.items()
-                        if not any(row) or (provider == "census" and not row[0])]:
+        for address in [
+            address for address, row in todo.items() if not any(row) or (provider == "census" and not row[0])
+        ]:
             results[address] = _unmatched("no_match")
             del todo[address]
-        logger.info("%s: %d distinct addresses, %d from the cache, %d to ask %s",
-                    provider, len(parts_by_address), len(parts_by_address) - len(todo), len(todo), url)
-        bar = tqdm(total=len(todo), desc=f"geocoding ({provider})", unit="address",
-                   disable=not progress or not sys.stderr.isatty())
+        logger.info(
+            "%s: %d distinct addresses, %d from the cache, %d to ask %s",
+            provider,
+            len(parts_by_address),
+            len(parts_by_address) - len(todo),
+            len(todo),
+            url,
+        )
+        bar = tqdm(
+            total=len(todo),
+            desc=f"geocoding ({provider})",
+            unit="address",
+            disable=not progress or not sys.stderr.isatty(),
+        )
         with closing(bar):
             fetch = _fetch_census if provider == "census" else _fetch_nominatim
             for fetched in fetch(todo, url=url, user_agent=agent):
@@ -388,12 +427,22 @@ def geocode_online(
                 results.update(fetched)
                 bar.update(len(fetched))
 
-    frame = pd.DataFrame.from_records([results[address] for address in keys],
-                                      columns=["status", "lat", "lon", "precision", "matched_address"])
+    frame = pd.DataFrame.from_records(
+        [results[address] for address in keys],
+        columns=["status", "lat", "lon", "precision", "matched_address"],
+    )
     frame.insert(0, "key", addresses["key"].astype("str").to_numpy())
     frame.insert(3, "method", provider)
-    frame = frame.astype({"lat": "float64", "lon": "float64", "method": "str", "precision": "str",
-                          "matched_address": "str", "status": "str"})
+    frame = frame.astype(
+        {
+            "lat": "float64",
+            "lon": "float64",
+            "method": "str",
+            "precision": "str",
+            "matched_address": "str",
+            "status": "str",
+        }
+    )
     counts = frame["status"].value_counts().to_dict()
     logger.info("%s: %s", provider, ", ".join(f"{count} {status}" for status, count in counts.items()))
     return frame[list(OUTPUT_COLUMNS)]
@@ -418,22 +467,27 @@ def _address_parts(addresses: pd.DataFrame) -> pd.DataFrame:
         bad = sorted(set(keys[keys.isna() | keys.astype("str").duplicated(keep=False)].astype("str")))
         msg = f"address keys must be unique and present; bad keys: {bad[:10]!r}"
         raise InvalidParameterError("addresses", msg)
-    return pd.DataFrame({
-        column: [("" if pd.isna(value) else str(value).strip()) for value in addresses[column]]
-        for column in INPUT_COLUMNS[1:]
-    })
+    return pd.DataFrame(
+        {
+            column: [("" if pd.isna(value) else str(value).strip()) for value in addresses[column]]
+            for column in INPUT_COLUMNS[1:]
+        }
+    )
 
 
 def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str):
     """Yield ``{address: result}`` for each batch of at most :data:`CENSUS_MAX_BATCH` addresses."""
     pending = list(todo.items())
     for start in range(0, len(pending), CENSUS_MAX_BATCH):
-        batch = pending[start:start + CENSUS_MAX_BATCH]
+        batch = pending[start : start + CENSUS_MAX_BATCH]
         # Ids are positions in the batch: short, unique, and safe in a CSV.
         body = census_batch_csv((str(number), *row) for number, (_, row) in enumerate(batch))
         logger.info("census: sending batch of %d addresses (%d of %d done)", len(batch), start, len(pending))
-        answer = parse_census_batch(_http.post_census_batch(url, body, CENSUS_BENCHMARK,
-                                                            CENSUS_TIMEOUT_SECONDS, user_agent=user_agent))
+        answer = parse_census_batch(
+            _http.post_census_batch(
+                url, body, CENSUS_BENCHMARK, CENSUS_TIMEOUT_SECONDS, user_agent=user_agent
+            )
+        )
         by_id = {row["id"]: row for row in answer.to_dict("records")}
         unknown = set(by_id) - {str(number) for number in range(len(batch))}
         if unknown:
@@ -446,8 +500,10 @@ def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: 
                 logger.warning("census: no answer for address %r; marked 'error'", address)
                 fetched[address] = _unmatched("error")
             else:
-                fetched[address] = {field: (None if _missing(row[field]) else row[field])
-                                     for field in ("status", "precision", "matched_address")}
+                fetched[address] = {
+                    field: (None if _missing(row[field]) else row[field])
+                    for field in ("status", "precision", "matched_address")
+                }
                 fetched[address].update(lat=float(row["lat"]), lon=float(row["lon"]))
         yield fetched
 
@@ -455,11 +511,19 @@ def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: 
 def _fetch_nominatim(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str):
     """Yield ``{address: result}`` one address at a time, at most one request per second."""
     if urlsplit(url).netloc == urlsplit(DEFAULT_BASE_URLS["nominatim"]).netloc and len(todo) > 1000:
-        logger.warning("nominatim: %d addresses for the public server; its usage policy discourages "
-                       "bulk geocoding (about %.1f hours at 1 request/s)", len(todo), len(todo) / 3600)
-    lookup = _http.nominatim_geocoder(url, user_agent, timeout=NOMINATIM_TIMEOUT_SECONDS,
-                                      min_delay_seconds=NOMINATIM_MIN_DELAY_SECONDS,
-                                      country_codes=NOMINATIM_COUNTRY_CODES)
+        logger.warning(
+            "nominatim: %d addresses for the public server; its usage policy discourages "
+            "bulk geocoding (about %.1f hours at 1 request/s)",
+            len(todo),
+            len(todo) / 3600,
+        )
+    lookup = _http.nominatim_geocoder(
+        url,
+        user_agent,
+        timeout=NOMINATIM_TIMEOUT_SECONDS,
+        min_delay_seconds=NOMINATIM_MIN_DELAY_SECONDS,
+        country_codes=NOMINATIM_COUNTRY_CODES,
+    )
     for address, row in todo.items():
         try:
             result = parse_nominatim(lookup(nominatim_query(*row)))

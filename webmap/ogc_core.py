@@ -65,8 +65,10 @@ MEDIA_HTML = "text/html"
 MEDIA_OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 MEDIA_SCHEMA = "application/schema+json"
 
-SAMPLE_NOTICE = ("SAMPLE DATA: these schools are generated for demonstration and are not a real list "
-                 "of Community Schools; figures derived from them are illustrative only")
+SAMPLE_NOTICE = (
+    "SAMPLE DATA: these schools are generated for demonstration and are not a real list "
+    "of Community Schools; figures derived from them are illustrative only"
+)
 
 #: Query parameters of the items endpoint besides each collection's property filters.
 #: ``crs`` and ``bbox-crs`` (Part 2) are accepted with the one CRS served, CRS84,
@@ -142,6 +144,7 @@ class Collection:
 
     def features(self) -> list[bytes]:
         """Every feature as compact GeoJSON bytes, serialized once."""
+
         def build() -> list[bytes]:
             texts = feature_strings(self.frame, id_column=self.id_column, precision=self.precision)
             return [text.encode("utf-8") for text in texts]
@@ -150,6 +153,7 @@ class Collection:
 
     def position_of(self, feature_id: str) -> int | None:
         """Return the row position of a feature id, or None."""
+
         def build() -> dict[str, int]:
             ids = self.frame[self.id_column].astype(str).tolist()
             return {value: i for i, value in enumerate(ids)}
@@ -158,6 +162,7 @@ class Collection:
 
     def extent(self) -> list[float] | None:
         """``[minx, miny, maxx, maxy]`` in CRS84 from the frame's total bounds; None when empty."""
+
         def build() -> list[float] | None:
             if self.frame.empty:
                 return None
@@ -210,6 +215,7 @@ class Collection:
 
     def schema(self) -> dict[str, Any]:
         """Return the JSON Schema facts of the properties (types from the frame's dtypes)."""
+
         def build() -> dict[str, Any]:
             properties = {}
             for column in self.frame.columns:
@@ -286,8 +292,11 @@ class Service:
 
     def members(self) -> dict[str, Any]:
         """Return the foreign members every JSON answer carries."""
-        out = {"is_sample": self.is_sample, "built_at": self.provenance.get("built_at"),
-               "build_id": self.provenance.get("build_id")}
+        out = {
+            "is_sample": self.is_sample,
+            "built_at": self.provenance.get("built_at"),
+            "build_id": self.provenance.get("build_id"),
+        }
         if self.is_sample:
             out["notice"] = SAMPLE_NOTICE
         return out
@@ -382,11 +391,16 @@ def parse_datetime(text: str | None) -> str | None:
         return None
     parts = text.split("/")
     ok = (len(parts) == 1 and bool(_INSTANT.match(parts[0]))) or (
-        len(parts) == 2 and parts != ["..", ".."] and parts != ["", ""]
-        and all(p in ("", "..") or _INSTANT.match(p) for p in parts))
+        len(parts) == 2
+        and parts != ["..", ".."]
+        and parts != ["", ""]
+        and all(p in ("", "..") or _INSTANT.match(p) for p in parts)
+    )
     if not ok:
-        msg = ("datetime must be an RFC 3339 date-time or an interval such as 2020-01-01T00:00:00Z/.., "
-               f"got {text!r}")
+        msg = (
+            "datetime must be an RFC 3339 date-time or an interval such as 2020-01-01T00:00:00Z/.., "
+            f"got {text!r}"
+        )
         raise InvalidParameterError("datetime", msg)
     return text
 
@@ -406,8 +420,9 @@ def _json(document: Any, media: str = MEDIA_JSON, *, validator: str | None = Non
     return Answer(headers, 200, _dumps(document))
 
 
-def _html(service: Service, template: str, context: Mapping[str, Any], *,
-          validator: str | None = None) -> Answer:
+def _html(
+    service: Service, template: str, context: Mapping[str, Any], *, validator: str | None = None
+) -> Answer:
     if service.render is None:
         return _error(406, "NotAcceptable", "this server has no HTML encoding configured; use f=json")
     page = service.render(template, {"service": service, "members": service.members(), **context})
@@ -431,6 +446,7 @@ def _validator(service: Service, *parts: Any) -> str:
 
 def _guard(handler: Callable[..., Answer]) -> Callable[..., Answer]:
     """Map the domain errors of one handler to OGC exception answers (400 and 404)."""
+
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Answer:
         try:
@@ -447,13 +463,19 @@ def _link(href: str, rel: str, media: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media, "title": title}
 
 
-def _self_links(service: Service, path: str, fmt: str, params: Mapping[str, Any] | None = None,
-                json_media: str = MEDIA_JSON) -> list[dict[str, str]]:
+def _self_links(
+    service: Service,
+    path: str,
+    fmt: str,
+    params: Mapping[str, Any] | None = None,
+    json_media: str = MEDIA_JSON,
+) -> list[dict[str, str]]:
     """``self`` and ``alternate`` links of a resource, in the format served and the other one."""
     params = {k: v for k, v in (params or {}).items() if k != "f"}
     as_json = _link(service.url(path, {**params, "f": "json"}), "self", json_media, "this document as JSON")
-    as_html = _link(service.url(path, {**params, "f": "html"}), "alternate", MEDIA_HTML,
-                    "this document as HTML")
+    as_html = _link(
+        service.url(path, {**params, "f": "html"}), "alternate", MEDIA_HTML, "this document as HTML"
+    )
     if fmt == "html":
         as_json["rel"], as_html["rel"] = "alternate", "self"
         return [as_html, as_json]
@@ -481,8 +503,10 @@ def landing_page(service: Service, args: Mapping[str, Sequence[str]], accept: st
     """``/``: title, description and links to the API definition, conformance and collections."""
     params = _single(args, ("f",))
     fmt = negotiate(params, accept)
-    description = ("Community Schools, and the states and counties with their coverage and gap "
-                   "metrics, as OGC API – Features (Part 1: Core).")
+    description = (
+        "Community Schools, and the states and counties with their coverage and gap "
+        "metrics, as OGC API – Features (Part 1: Core)."
+    )
     if service.is_sample:
         description = SAMPLE_NOTICE + ". " + description
     links = _self_links(service, "", fmt) + [
@@ -494,9 +518,12 @@ def landing_page(service: Service, args: Mapping[str, Sequence[str]], accept: st
     document = {"title": service.title, "description": description, "links": links, **service.members()}
     validator = _validator(service, "landing", fmt)
     if fmt == "html":
-        return _html(service, "ogcapi/landing.html", {"doc": document,
-                                                      "collections": list(service.collections.values())},
-                     validator=validator)
+        return _html(
+            service,
+            "ogcapi/landing.html",
+            {"doc": document, "collections": list(service.collections.values())},
+            validator=validator,
+        )
     return _json(document, validator=validator)
 
 
@@ -505,8 +532,11 @@ def conformance(service: Service, args: Mapping[str, Sequence[str]], accept: str
     """``/conformance``: the conformance classes (core, geojson, html, oas30)."""
     params = _single(args, ("f",))
     fmt = negotiate(params, accept)
-    document = {"conformsTo": list(CONFORMANCE), "links": _self_links(service, "/conformance", fmt),
-                **service.members()}
+    document = {
+        "conformsTo": list(CONFORMANCE),
+        "links": _self_links(service, "/conformance", fmt),
+        **service.members(),
+    }
     validator = _validator(service, "conformance", fmt)
     if fmt == "html":
         return _html(service, "ogcapi/conformance.html", {"doc": document}, validator=validator)
@@ -525,12 +555,21 @@ def _collection_document(service: Service, collection: Collection, fmt: str) -> 
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
-        "links": _self_links(service, path, fmt) + [
+        "links": _self_links(service, path, fmt)
+        + [
             _link(service.url(path + "/items"), "items", MEDIA_GEOJSON, f"{collection.title} as GeoJSON"),
-            _link(service.url(path + "/items", {"f": "html"}), "items", MEDIA_HTML,
-                  f"{collection.title} as HTML"),
-            _link(service.url(path + "/schema"), "describedby", MEDIA_SCHEMA,
-                  "JSON Schema of the features' properties"),
+            _link(
+                service.url(path + "/items", {"f": "html"}),
+                "items",
+                MEDIA_HTML,
+                f"{collection.title} as HTML",
+            ),
+            _link(
+                service.url(path + "/schema"),
+                "describedby",
+                MEDIA_SCHEMA,
+                "JSON Schema of the features' properties",
+            ),
         ],
     }
     extent = collection.extent()
@@ -557,8 +596,9 @@ def collections(service: Service, args: Mapping[str, Sequence[str]], accept: str
 
 
 @_guard
-def collection(service: Service, collection_id: str, args: Mapping[str, Sequence[str]],
-               accept: str | None = None) -> Answer:
+def collection(
+    service: Service, collection_id: str, args: Mapping[str, Sequence[str]], accept: str | None = None
+) -> Answer:
     """``/collections/{collectionId}``: one collection's description."""
     params = _single(args, ("f",))
     fmt = negotiate(params, accept)
@@ -566,14 +606,19 @@ def collection(service: Service, collection_id: str, args: Mapping[str, Sequence
     document = {**_collection_document(service, found, fmt), **service.members()}
     validator = _validator(service, "collection", collection_id, fmt)
     if fmt == "html":
-        return _html(service, "ogcapi/collection.html",
-                     {"doc": document, "schema": found.schema()["properties"]}, validator=validator)
+        return _html(
+            service,
+            "ogcapi/collection.html",
+            {"doc": document, "schema": found.schema()["properties"]},
+            validator=validator,
+        )
     return _json(document, validator=validator)
 
 
 @_guard
-def schema(service: Service, collection_id: str, args: Mapping[str, Sequence[str]],
-           accept: str | None = None) -> Answer:
+def schema(
+    service: Service, collection_id: str, args: Mapping[str, Sequence[str]], accept: str | None = None
+) -> Answer:
     """``/collections/{collectionId}/schema``: a JSON Schema of a GeoJSON feature of the collection.
 
     It describes a whole Feature (``properties`` nested), the form GDAL's
@@ -601,15 +646,22 @@ def schema(service: Service, collection_id: str, args: Mapping[str, Sequence[str
 
 
 def _items_head(service: Service, links: list[dict[str, str]], matched: int, returned: int) -> bytes:
-    head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
-            "timeStamp": _timestamp(), "links": links, **service.members()}
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": _timestamp(),
+        "links": links,
+        **service.members(),
+    }
     # Every value here is JSON-native already, so json_safe's walk is skipped on this hot path.
     return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")[:-1]
 
 
 @_guard
-def items(service: Service, collection_id: str, args: Mapping[str, Sequence[str]],
-          accept: str | None = None) -> Answer:
+def items(
+    service: Service, collection_id: str, args: Mapping[str, Sequence[str]], accept: str | None = None
+) -> Answer:
     """``/collections/{collectionId}/items``: a page of features.
 
     ``limit`` (default 10, clamped at 10,000), ``offset``, ``bbox`` (4 or 6
@@ -640,8 +692,10 @@ def items(service: Service, collection_id: str, args: Mapping[str, Sequence[str]
     head = service.url(path, query) + "&"
     page_media = MEDIA_HTML if fmt == "html" else MEDIA_GEOJSON
     at = f"offset={offset}&" if offset else ""
-    links = [_link(f"{head}{at}f=json", "self", MEDIA_GEOJSON, "this document as JSON"),
-             _link(f"{head}{at}f=html", "alternate", MEDIA_HTML, "this document as HTML")]
+    links = [
+        _link(f"{head}{at}f=json", "self", MEDIA_GEOJSON, "this document as JSON"),
+        _link(f"{head}{at}f=html", "alternate", MEDIA_HTML, "this document as HTML"),
+    ]
     if fmt == "html":
         links[0]["rel"], links[1]["rel"] = "alternate", "self"
         links.reverse()
@@ -649,26 +703,42 @@ def items(service: Service, collection_id: str, args: Mapping[str, Sequence[str]
         links.append(_link(f"{head}offset={stop}&f={fmt}", "next", page_media, "next page"))
     if offset > 0:
         back = max(offset - limit, 0)
-        links.append(_link(f"{head}{f'offset={back}&' if back else ''}f={fmt}", "prev", page_media,
-                           "previous page"))
-    links.append(_link(service.url(f"/collections/{quote(found.id)}"), "collection", MEDIA_JSON,
-                       found.title))
+        links.append(
+            _link(f"{head}{f'offset={back}&' if back else ''}f={fmt}", "prev", page_media, "previous page")
+        )
+    links.append(_link(service.url(f"/collections/{quote(found.id)}"), "collection", MEDIA_JSON, found.title))
     validator = _validator(service, "items", collection_id, sorted(params.items()), fmt)
 
     if fmt == "html":
         rows = [json.loads(feature) for feature in page]
-        return _html(service, "ogcapi/items.html", {
-            "collection": found, "features": rows, "links": links, "matched": matched,
-            "returned": len(page), "offset": offset, "limit": limit, "query": query,
-            "columns": [c for c in found.schema()["properties"]][:8],
-        }, validator=validator)
+        return _html(
+            service,
+            "ogcapi/items.html",
+            {
+                "collection": found,
+                "features": rows,
+                "links": links,
+                "matched": matched,
+                "returned": len(page),
+                "offset": offset,
+                "limit": limit,
+                "query": query,
+                "columns": [c for c in found.schema()["properties"]][:8],
+            },
+            validator=validator,
+        )
     body = _items_head(service, links, matched, len(page)) + b',"features":[' + b",".join(page) + b"]}"
     return Answer({"Content-Type": MEDIA_GEOJSON, "ETag": validator, "Content-Crs": f"<{CRS84}>"}, 200, body)
 
 
 @_guard
-def item(service: Service, collection_id: str, feature_id: str, args: Mapping[str, Sequence[str]],
-         accept: str | None = None) -> Answer:
+def item(
+    service: Service,
+    collection_id: str,
+    feature_id: str,
+    args: Mapping[str, Sequence[str]],
+    accept: str | None = None,
+) -> Answer:
     """``/collections/{collectionId}/items/{featureId}``: one feature, with links."""
     params = _single(args, ITEM_PARAMETERS)
     fmt = negotiate(params, accept)
@@ -685,8 +755,12 @@ def item(service: Service, collection_id: str, feature_id: str, args: Mapping[st
     ]
     validator = _validator(service, "item", collection_id, feature_id, sorted(params.items()), fmt)
     if fmt == "html":
-        return _html(service, "ogcapi/item.html", {"collection": found, "feature": json.loads(feature),
-                                                   "links": links}, validator=validator)
+        return _html(
+            service,
+            "ogcapi/item.html",
+            {"collection": found, "feature": json.loads(feature), "links": links},
+            validator=validator,
+        )
     tail = _dumps({"links": links, **service.members()})
     body = feature[:-1] + b"," + tail[1:]
     return Answer({"Content-Type": MEDIA_GEOJSON, "ETag": validator, "Content-Crs": f"<{CRS84}>"}, 200, body)
@@ -708,78 +782,160 @@ def api_definition(service: Service, args: Mapping[str, Sequence[str]], accept: 
 # OpenAPI 3.0
 
 
-def _parameter(name: str, description: str, schema: dict[str, Any], *, where: str = "query",
-               required: bool = False, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "description": description,
-            "schema": schema, **extra}
+def _parameter(
+    name: str,
+    description: str,
+    schema: dict[str, Any],
+    *,
+    where: str = "query",
+    required: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": schema,
+        **extra,
+    }
 
 
-_F = _parameter("f", "The encoding of the answer; without it the Accept header decides (JSON by default).",
-                {"type": "string", "enum": ["json", "html"]}, style="form", explode=False)
+_F = _parameter(
+    "f",
+    "The encoding of the answer; without it the Accept header decides (JSON by default).",
+    {"type": "string", "enum": ["json", "html"]},
+    style="form",
+    explode=False,
+)
 _FILTERS = {
-    "state": _parameter("state", "Two-letter USPS code (case-insensitive), e.g. IL. Schools match the state "
-                        "their point falls in.", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
-    "locale": _parameter("locale", "Locale class: urban, suburban, rural, or NCES-style city, suburb, town.",
-                         {"type": "string", "enum": list(LOCALES)}),
+    "state": _parameter(
+        "state",
+        "Two-letter USPS code (case-insensitive), e.g. IL. Schools match the state their point falls in.",
+        {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+    ),
+    "locale": _parameter(
+        "locale",
+        "Locale class: urban, suburban, rural, or NCES-style city, suburb, town.",
+        {"type": "string", "enum": list(LOCALES)},
+    ),
 }
 _ITEM_PARAMETERS = [
-    _parameter("limit", f"Features per page, from 1; a larger limit is clamped to {MAX_LIMIT:,}.",
-               {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-               style="form", explode=False),
-    _parameter("offset", "Features to skip (the next link carries it).",
-               {"type": "integer", "minimum": 0, "default": 0}, style="form", explode=False),
-    _parameter("bbox", "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; "
-               "west > east crosses the antimeridian.",
-               {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-               style="form", explode=False),
-    _parameter("datetime", "RFC 3339 instant or interval; the collections have no temporal extent, so every "
-               "feature matches a valid value.", {"type": "string"}, style="form", explode=False),
-    _parameter("bbox-crs", "The CRS of bbox: only CRS84 is served.", {"type": "string", "enum": [CRS84]},
-               style="form", explode=False),
+    _parameter(
+        "limit",
+        f"Features per page, from 1; a larger limit is clamped to {MAX_LIMIT:,}.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "offset",
+        "Features to skip (the next link carries it).",
+        {"type": "integer", "minimum": 0, "default": 0},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "bbox",
+        "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; "
+        "west > east crosses the antimeridian.",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "datetime",
+        "RFC 3339 instant or interval; the collections have no temporal extent, so every "
+        "feature matches a valid value.",
+        {"type": "string"},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "bbox-crs",
+        "The CRS of bbox: only CRS84 is served.",
+        {"type": "string", "enum": [CRS84]},
+        style="form",
+        explode=False,
+    ),
 ]
-_CRS = _parameter("crs", "The CRS of the answer's coordinates: only CRS84 is served.",
-                  {"type": "string", "enum": [CRS84]}, style="form", explode=False)
+_CRS = _parameter(
+    "crs",
+    "The CRS of the answer's coordinates: only CRS84 is served.",
+    {"type": "string", "enum": [CRS84]},
+    style="form",
+    explode=False,
+)
 
 
-def _responses(media: Mapping[str, str], description: str, *,
-               errors: Sequence[int] = (400,)) -> dict[str, Any]:
+def _responses(
+    media: Mapping[str, str], description: str, *, errors: Sequence[int] = (400,)
+) -> dict[str, Any]:
     content = {m: {"schema": {"$ref": ref} if ref else {"type": "string"}} for m, ref in media.items()}
     out: dict[str, Any] = {"200": {"description": description, "content": content}}
     for status in errors:
-        out[str(status)] = {"description": {400: "a bad parameter", 404: "no such resource",
-                                            406: "no acceptable encoding"}[status],
-                            "content": {MEDIA_JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
+        out[str(status)] = {
+            "description": {400: "a bad parameter", 404: "no such resource", 406: "no acceptable encoding"}[
+                status
+            ],
+            "content": {MEDIA_JSON: {"schema": {"$ref": "#/components/schemas/exception"}}},
+        }
     return out
 
 
 _SCHEMAS: dict[str, Any] = {
-    "exception": {"type": "object", "required": ["code"],
-                  "properties": {"code": {"type": "string"}, "description": {"type": "string"}}},
-    "link": {"type": "object", "required": ["href"],
-             "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-                            "title": {"type": "string"}}},
-    "document": {"type": "object", "description": "a JSON document with links and provenance members",
-                 "properties": {"links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
-                                "is_sample": {"type": "boolean"}}},
-    "confClasses": {"type": "object", "required": ["conformsTo"],
-                    "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}},
+    "exception": {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+    },
+    "link": {
+        "type": "object",
+        "required": ["href"],
+        "properties": {
+            "href": {"type": "string"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+    },
+    "document": {
+        "type": "object",
+        "description": "a JSON document with links and provenance members",
+        "properties": {
+            "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
+            "is_sample": {"type": "boolean"},
+        },
+    },
+    "confClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
     "featureCollectionGeoJSON": {
-        "type": "object", "required": ["type", "features"],
-        "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
-                       "features": {"type": "array",
-                                    "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
-                       "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
-                       "timeStamp": {"type": "string", "format": "date-time"},
-                       "numberMatched": {"type": "integer", "minimum": 0},
-                       "numberReturned": {"type": "integer", "minimum": 0},
-                       "is_sample": {"type": "boolean"}}},
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
+            "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "is_sample": {"type": "boolean"},
+        },
+    },
     "featureGeoJSON": {
-        "type": "object", "required": ["type", "geometry", "properties"],
-        "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                       "id": {"type": "string"},
-                       "geometry": {"type": "object", "nullable": True},
-                       "properties": {"type": "object", "nullable": True},
-                       "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}}}},
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", "nullable": True},
+            "properties": {"type": "object", "nullable": True},
+            "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
+        },
+    },
 }
 
 
@@ -788,45 +944,104 @@ def openapi_document(service: Service) -> dict[str, Any]:
     doc_ref = "#/components/schemas/document"
     html = {MEDIA_HTML: ""}
     paths: dict[str, Any] = {
-        "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage", "parameters": [_F],
-                      "responses": _responses({MEDIA_JSON: doc_ref, **html}, "links to the API")}},
-        "/api": {"get": {"summary": "This API definition", "operationId": "getAPI", "parameters": [_F],
-                         "responses": _responses({MEDIA_OPENAPI: "", **html}, "the OpenAPI document")}},
-        "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformanceDeclaration",
-                                 "parameters": [_F],
-                                 "responses": _responses({MEDIA_JSON: "#/components/schemas/confClasses",
-                                                          **html}, "the conformance classes")}},
-        "/collections": {"get": {"summary": "Feature collections", "operationId": "getCollections",
-                                 "parameters": [_F],
-                                 "responses": _responses({MEDIA_JSON: doc_ref, **html}, "the collections")}},
+        "/": {
+            "get": {
+                "summary": "Landing page",
+                "operationId": "getLandingPage",
+                "parameters": [_F],
+                "responses": _responses({MEDIA_JSON: doc_ref, **html}, "links to the API"),
+            }
+        },
+        "/api": {
+            "get": {
+                "summary": "This API definition",
+                "operationId": "getAPI",
+                "parameters": [_F],
+                "responses": _responses({MEDIA_OPENAPI: "", **html}, "the OpenAPI document"),
+            }
+        },
+        "/conformance": {
+            "get": {
+                "summary": "Conformance classes",
+                "operationId": "getConformanceDeclaration",
+                "parameters": [_F],
+                "responses": _responses(
+                    {MEDIA_JSON: "#/components/schemas/confClasses", **html}, "the conformance classes"
+                ),
+            }
+        },
+        "/collections": {
+            "get": {
+                "summary": "Feature collections",
+                "operationId": "getCollections",
+                "parameters": [_F],
+                "responses": _responses({MEDIA_JSON: doc_ref, **html}, "the collections"),
+            }
+        },
     }
     for found in service.collections.values():
         base = f"/collections/{found.id}"
-        paths[base] = {"get": {
-            "summary": f"{found.title}: description", "operationId": f"describe_{found.id}",
-            "parameters": [_F], "responses": _responses({MEDIA_JSON: doc_ref, **html}, "the collection",
-                                                        errors=(400, 404))}}
-        paths[base + "/schema"] = {"get": {
-            "summary": f"{found.title}: JSON Schema of a feature", "operationId": f"schema_{found.id}",
-            "parameters": [_F], "responses": _responses({MEDIA_SCHEMA: ""}, "the schema", errors=(400, 404))}}
-        paths[base + "/items"] = {"get": {
-            "summary": f"{found.title}: features", "operationId": f"getFeatures_{found.id}",
-            "parameters": [_F, *_ITEM_PARAMETERS, _CRS, *(_FILTERS[name] for name in found.filters)],
-            "responses": _responses({MEDIA_GEOJSON: "#/components/schemas/featureCollectionGeoJSON", **html},
-                                    "a page of features", errors=(400, 404))}}
-        paths[base + "/items/{featureId}"] = {"get": {
-            "summary": f"{found.title}: one feature", "operationId": f"getFeature_{found.id}",
-            "parameters": [_parameter("featureId", f"the feature's {found.id_column}", {"type": "string"},
-                                      where="path", required=True), _F, _CRS],
-            "responses": _responses({MEDIA_GEOJSON: "#/components/schemas/featureGeoJSON", **html},
-                                    "the feature", errors=(400, 404))}}
+        paths[base] = {
+            "get": {
+                "summary": f"{found.title}: description",
+                "operationId": f"describe_{found.id}",
+                "parameters": [_F],
+                "responses": _responses({MEDIA_JSON: doc_ref, **html}, "the collection", errors=(400, 404)),
+            }
+        }
+        paths[base + "/schema"] = {
+            "get": {
+                "summary": f"{found.title}: JSON Schema of a feature",
+                "operationId": f"schema_{found.id}",
+                "parameters": [_F],
+                "responses": _responses({MEDIA_SCHEMA: ""}, "the schema", errors=(400, 404)),
+            }
+        }
+        paths[base + "/items"] = {
+            "get": {
+                "summary": f"{found.title}: features",
+                "operationId": f"getFeatures_{found.id}",
+                "parameters": [_F, *_ITEM_PARAMETERS, _CRS, *(_FILTERS[name] for name in found.filters)],
+                "responses": _responses(
+                    {MEDIA_GEOJSON: "#/components/schemas/featureCollectionGeoJSON", **html},
+                    "a page of features",
+                    errors=(400, 404),
+                ),
+            }
+        }
+        paths[base + "/items/{featureId}"] = {
+            "get": {
+                "summary": f"{found.title}: one feature",
+                "operationId": f"getFeature_{found.id}",
+                "parameters": [
+                    _parameter(
+                        "featureId",
+                        f"the feature's {found.id_column}",
+                        {"type": "string"},
+                        where="path",
+                        required=True,
+                    ),
+                    _F,
+                    _CRS,
+                ],
+                "responses": _responses(
+                    {MEDIA_GEOJSON: "#/components/schemas/featureGeoJSON", **html},
+                    "the feature",
+                    errors=(400, 404),
+                ),
+            }
+        }
     description = "Community Schools, states and counties as OGC API – Features (Part 1: Core)."
     if service.is_sample:
         description = SAMPLE_NOTICE + ". " + description
     return {
         "openapi": "3.0.3",
-        "info": {"title": service.title, "version": "1.0.0", "description": description,
-                 "x-is-sample": service.is_sample},
+        "info": {
+            "title": service.title,
+            "version": "1.0.0",
+            "description": description,
+            "x-is-sample": service.is_sample,
+        },
         "servers": [{"url": service.base_url}],
         "paths": paths,
         "components": {"schemas": _SCHEMAS},

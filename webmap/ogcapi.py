@@ -58,8 +58,11 @@ def build_collections(data: BuildData) -> dict[str, ogc_core.Collection]:
     A polygon collection whose layers are missing from the build is left out
     (and logged), so the schools are still served.
     """
-    frames = {"schools": data.schools, "states": _polygons(data, "states"),
-              "counties": _polygons(data, "counties")}
+    frames = {
+        "schools": data.schools,
+        "states": _polygons(data, "states"),
+        "counties": _polygons(data, "counties"),
+    }
     filters = {"schools": ("state", "locale"), "states": ("state",), "counties": ("state",)}
     out = {}
     for dataset, frame in frames.items():
@@ -95,8 +98,9 @@ def _service() -> ogc_core.Service:
     collections = exports.cached(data, "ogcapi/collections", lambda: build_collections(data))
     # scheme://host/root from the request's parts (request.url_root re-parses the whole URL).
     base_url = f"{request.scheme}://{request.host}{request.root_path}{bp.url_prefix}"
-    return ogc_core.Service(base_url=base_url, collections=collections, provenance=exports.provenance(data),
-                            render=_render)
+    return ogc_core.Service(
+        base_url=base_url, collections=collections, provenance=exports.provenance(data), render=_render
+    )
 
 
 def _send(answer: ogc_core.Answer) -> Response:

@@ -104,8 +104,12 @@ def ensure_spatialite() -> None:
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("installing libsqlite3-mod-spatialite (apt-get)", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "install", "-y", "-qq", "libsqlite3-mod-spatialite"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "libsqlite3-mod-spatialite"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
     if not SPATIALITE.exists():
         raise SystemExit(f"{SPATIALITE} is missing: apt-get install -y libsqlite3-mod-spatialite")
 
@@ -123,8 +127,11 @@ def ensure_pygeoapi_venv(base: Path, gunicorn_version: str) -> Path:
         raise SystemExit(f"{python} cannot load SQLite extensions; pygeoapi's SQLiteGPKG provider needs it")
     print(f"creating {venv} with {python} and installing {wanted}", flush=True)
     subprocess.run([str(python), "-m", "venv", "--clear", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", PYGEOAPI,
-                          f"gunicorn=={gunicorn_version}"], capture_output=True, text=True)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", PYGEOAPI, f"gunicorn=={gunicorn_version}"],
+        capture_output=True,
+        text=True,
+    )
     if pip.returncode != 0:
         raise SystemExit(f"installing {wanted} failed:\n{pip.stderr[-3000:]}")
     marker.write_text(wanted)
@@ -157,8 +164,12 @@ def bbox_queries(gpkg: Path, *, count: int = QUERIES, seed: int = 6) -> tuple[li
     boxes, expected = [], []
     for centre, half in zip(centres, halves, strict=True):
         point = schools.geometry.iloc[centre]
-        box = (round(max(point.x - half, -180), 4), round(max(point.y - half, -90), 4),
-               round(min(point.x + half, 180), 4), round(min(point.y + half, 90), 4))
+        box = (
+            round(max(point.x - half, -180), 4),
+            round(max(point.y - half, -90), 4),
+            round(min(point.x + half, 180), 4),
+            round(min(point.y + half, 90), 4),
+        )
         inside = schools.geometry.intersects(shapely.box(*box)).to_numpy()
         boxes.append(",".join(str(v) for v in box))  # exactly the box tested above
         expected.append(schools["school_id"].to_numpy()[inside][:LIMIT].tolist())
@@ -169,27 +180,50 @@ def pygeoapi_config(folder: Path, gpkg: Path, port: int) -> tuple[Path, Path]:
     """Write pygeoapi's configuration (JSON is valid YAML) and return (config, openapi) paths."""
     config = {
         "server": {
-            "bind": {"host": HOST, "port": port}, "url": f"http://{HOST}:{port}",
-            "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8", "language": "en-US",
-            "pretty_print": False, "limits": {"default_items": 10, "max_items": 10000},
+            "bind": {"host": HOST, "port": port},
+            "url": f"http://{HOST}:{port}",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "language": "en-US",
+            "pretty_print": False,
+            "limits": {"default_items": 10, "max_items": 10000},
             "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OpenStreetMap"},
         },
         "logging": {"level": "ERROR"},
         "metadata": {
-            "identification": {"title": "csmap bench", "description": "bench", "keywords": ["schools"],
-                               "keywords_type": "theme", "terms_of_service": "none", "url": "http://localhost"},
+            "identification": {
+                "title": "csmap bench",
+                "description": "bench",
+                "keywords": ["schools"],
+                "keywords_type": "theme",
+                "terms_of_service": "none",
+                "url": "http://localhost",
+            },
             "license": {"name": "none", "url": "http://localhost"},
             "provider": {"name": "bench", "url": "http://localhost"},
             "contact": {"name": "bench", "url": "http://localhost"},
         },
         "resources": {
             "schools": {
-                "type": "collection", "title": "Schools", "description": "Community Schools",
+                "type": "collection",
+                "title": "Schools",
+                "description": "Community Schools",
                 "keywords": ["schools"],
-                "extents": {"spatial": {"bbox": [-180, -90, 180, 90],
-                                        "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
-                "providers": [{"type": "feature", "name": "SQLiteGPKG", "data": str(gpkg),
-                               "id_field": "school_id", "table": "schools"}],
+                "extents": {
+                    "spatial": {
+                        "bbox": [-180, -90, 180, 90],
+                        "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                    }
+                },
+                "providers": [
+                    {
+                        "type": "feature",
+                        "name": "SQLiteGPKG",
+                        "data": str(gpkg),
+                        "id_field": "school_id",
+                        "table": "schools",
+                    }
+                ],
             },
         },
     }
@@ -212,12 +246,28 @@ def free_port() -> int:
 class Gunicorn:
     """One gunicorn master (2 sync workers) in a child process, stopped by its PID."""
 
-    def __init__(self, gunicorn: Path, app: str, *, port: int, env: dict[str, str], cwd: Path,
-                 log: Path) -> None:
+    def __init__(
+        self, gunicorn: Path, app: str, *, port: int, env: dict[str, str], cwd: Path, log: Path
+    ) -> None:
         self.port = port
         self.log = log.open("wb")
-        args = [str(gunicorn), "--bind", f"{HOST}:{port}", "--workers", str(WORKERS), "--threads", "1",
-                "--worker-class", "sync", "--preload", "--timeout", "60", "--log-level", "warning", app]
+        args = [
+            str(gunicorn),
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            "1",
+            "--worker-class",
+            "sync",
+            "--preload",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            app,
+        ]
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
 
     def wait_ready(self, path: str, timeout: float = 120.0) -> None:
@@ -302,8 +352,14 @@ def parse_wrk(output: str) -> dict[str, Any]:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     socket_errors = sum(int(g) for g in sockets.groups()) if sockets else 0
-    return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99,
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": socket_errors}
+    return {
+        "requests": total,
+        "rps": rps,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": socket_errors,
+    }
 
 
 def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, Any]:
@@ -311,8 +367,23 @@ def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str
     script, listing = folder / "cycle.lua", folder / "paths.txt"
     script.write_text(LUA)
     listing.write_text("\n".join(paths) + "\n")
-    args = ["wrk", "--latency", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "10s",
-            "-s", str(script), f"http://{HOST}:{port}", "--", str(listing)]
+    args = [
+        "wrk",
+        "--latency",
+        "-t",
+        "2",
+        "-c",
+        str(CONNECTIONS),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}",
+        "--",
+        str(listing),
+    ]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return {**parse_wrk(proc.stdout), "tool": "wrk"}
 
@@ -356,8 +427,15 @@ def run_threads(port: int, paths: list[str], seconds: int) -> dict[str, Any]:
         t.join()
     wall = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"tool": "python-threads", "requests": len(latencies), "rps": len(latencies) / wall,
-            "p50_ms": cuts[49], "p99_ms": cuts[98], "non_2xx": errors[0], "socket_errors": 0}
+    return {
+        "tool": "python-threads",
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50_ms": cuts[49],
+        "p99_ms": cuts[98],
+        "non_2xx": errors[0],
+        "socket_errors": 0,
+    }
 
 
 def load(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, Any]:
@@ -398,8 +476,11 @@ def main() -> int:
     peer_paths = [f"/collections/schools/items?bbox={b}&limit={LIMIT}&f=json" for b in boxes]
     own_gunicorn = Path(sys.executable).parent / "gunicorn"
     work = Path(tempfile.mkdtemp(prefix="ogcapi-run-", dir=base))
-    print(f"build {build.name}; {len(boxes)} bbox queries, limit={LIMIT}; gunicorn {gunicorn.__version__}, "
-          f"{WORKERS} sync workers; {CONNECTIONS} connections for {args.seconds} s each", flush=True)
+    print(
+        f"build {build.name}; {len(boxes)} bbox queries, limit={LIMIT}; gunicorn {gunicorn.__version__}, "
+        f"{WORKERS} sync workers; {CONNECTIONS} connections for {args.seconds} s each",
+        flush=True,
+    )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYGEOAPI", "CSMAP"))}
     rounds: dict[str, list[dict[str, Any]]] = {"trivial": [], "csmap": [], "pygeoapi": []}
@@ -408,16 +489,31 @@ def main() -> int:
     def drive(name: str, port: int, paths: list[str]) -> None:
         r = load(port, paths, args.seconds, work)
         rounds[name].append(r)
-        print(f"  {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
-              f"{r['errors']} errors ({r['requests']} requests, {r['tool']})", flush=True)
+        print(
+            f"  {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+            f"{r['errors']} errors ({r['requests']} requests, {r['tool']})",
+            flush=True,
+        )
 
     # The trivial route and ours are both started, then loaded in turn, round after
     # round: an idle server takes no CPU, and alternating evens out the noise of a
     # shared machine. pygeoapi runs alone afterwards.
-    trivial = Gunicorn(own_gunicorn, "bench_ogcapi:trivial_app()", port=free_port(), env=env,
-                       cwd=Path(__file__).parent, log=work / "trivial.log")
-    ours = Gunicorn(own_gunicorn, "webmap:create_app()", port=free_port(),
-                    env={**env, "CSMAP_DATA_DIR": str(data_dir)}, cwd=ROOT, log=work / "csmap.log")
+    trivial = Gunicorn(
+        own_gunicorn,
+        "bench_ogcapi:trivial_app()",
+        port=free_port(),
+        env=env,
+        cwd=Path(__file__).parent,
+        log=work / "trivial.log",
+    )
+    ours = Gunicorn(
+        own_gunicorn,
+        "webmap:create_app()",
+        port=free_port(),
+        env={**env, "CSMAP_DATA_DIR": str(data_dir)},
+        cwd=ROOT,
+        log=work / "csmap.log",
+    )
     try:
         trivial.wait_ready("/")
         ours.wait_ready(ours_paths[0])
@@ -434,10 +530,20 @@ def main() -> int:
     port = free_port()
     config, openapi = pygeoapi_config(work, gpkg, port)
     peer_env = {**env, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
-    subprocess.run([str(peer_bin / "pygeoapi"), "openapi", "generate", str(config), "--output-file",
-                    str(openapi)], check=True, capture_output=True, env=peer_env)
-    peer = Gunicorn(peer_bin / "gunicorn", "pygeoapi.flask_app:APP", port=port, cwd=work,
-                    log=work / "pygeoapi.log", env=peer_env)
+    subprocess.run(
+        [str(peer_bin / "pygeoapi"), "openapi", "generate", str(config), "--output-file", str(openapi)],
+        check=True,
+        capture_output=True,
+        env=peer_env,
+    )
+    peer = Gunicorn(
+        peer_bin / "gunicorn",
+        "pygeoapi.flask_app:APP",
+        port=port,
+        cwd=work,
+        log=work / "pygeoapi.log",
+        env=peer_env,
+    )
     try:
         peer.wait_ready(peer_paths[0])
         ids["pygeoapi"], once = feature_ids(peer.port, peer_paths)
@@ -458,25 +564,39 @@ def main() -> int:
         f"same feature ids as pygeoapi on all {QUERIES} queries": peer_differs == 0,
         f"same feature ids as the GeoPackage on all {QUERIES} queries": ours_wrong == 0,
         f">= {TARGET_VS_PEER:g}x pygeoapi's throughput ({vs_peer:.1f}x)": vs_peer >= TARGET_VS_PEER,
-        f">= {TARGET_VS_TRIVIAL:.0%} of the trivial route's throughput ({vs_trivial:.0%})":
-            vs_trivial >= TARGET_VS_TRIVIAL,
+        f">= {TARGET_VS_TRIVIAL:.0%} of the trivial route's throughput ({vs_trivial:.0%})": vs_trivial
+        >= TARGET_VS_TRIVIAL,
         f"zero errors ({errors['csmap']} in {len(rounds['csmap'])} rounds)": errors["csmap"] == 0,
     }
     print()
     print(f"{'server':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
     for name in ("trivial", "csmap", "pygeoapi"):
         r = results[name]
-        print(f"{name:10} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {errors[name]:7d} "
-              f"{r['requests']:9d}")
-    print(f"matched features per query: median {statistics.median(len(e) for e in expected):.0f}, "
-          f"{sum(len(e) == LIMIT for e in expected)} of {QUERIES} queries fill a page of {LIMIT}")
+        print(
+            f"{name:10} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {errors[name]:7d} "
+            f"{r['requests']:9d}"
+        )
+    print(
+        f"matched features per query: median {statistics.median(len(e) for e in expected):.0f}, "
+        f"{sum(len(e) == LIMIT for e in expected)} of {QUERIES} queries fill a page of {LIMIT}"
+    )
     for label, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {label}")
     if args.json:
-        print(json.dumps({"results": results, "rounds": rounds, "vs_pygeoapi": vs_peer,
-                          "vs_trivial": vs_trivial,
-                          "ids_differ_from_pygeoapi": peer_differs, "ids_wrong": ours_wrong,
-                          "checks": checks}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "results": results,
+                    "rounds": rounds,
+                    "vs_pygeoapi": vs_peer,
+                    "vs_trivial": vs_trivial,
+                    "ids_differ_from_pygeoapi": peer_differs,
+                    "ids_wrong": ours_wrong,
+                    "checks": checks,
+                },
+                indent=1,
+            )
+        )
     shutil.rmtree(work, ignore_errors=True)
     return 0 if all(checks.values()) else 1
 
