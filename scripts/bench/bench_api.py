@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -34,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _wrk import parse_wrk
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -179,31 +180,6 @@ request = function()
   return wrk.format("GET", paths[i])
 end
 """
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if not match:
-        raise ValueError(f"cannot read wrk latency {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> dict[str, Any]:
-    """Read requests/s, p50/p99 latency and errors from ``wrk --latency`` output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    errors = {"non_2xx": int(non2xx.group(1)) if non2xx else 0}
-    if socket_errors:
-        errors.update(
-            zip(("connect", "read", "write", "timeout"), map(int, socket_errors.groups()), strict=True)
-        )
-    return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
 
 
 def run_wrk(port: int, path: str, seconds: float, lua: Path | None) -> dict[str, Any]:

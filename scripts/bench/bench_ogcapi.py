@@ -29,7 +29,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -41,6 +40,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import _wrk
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -333,33 +334,12 @@ request = function()
 end
 """
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if not match:
-        raise ValueError(f"cannot read wrk latency {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
 
 def parse_wrk(output: str) -> dict[str, Any]:
-    """Read requests/s, p50/p99 latency (ms) and errors from ``wrk --latency`` output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    socket_errors = sum(int(g) for g in sockets.groups()) if sockets else 0
-    return {
-        "requests": total,
-        "rps": rps,
-        "p50_ms": p50,
-        "p99_ms": p99,
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": socket_errors,
-    }
+    """Read wrk's output (scripts/bench/_wrk.py), with the socket errors summed."""
+    result = _wrk.parse_wrk(output)
+    errors = result.pop("errors")
+    return {**result, "non_2xx": errors.pop("non_2xx"), "socket_errors": sum(errors.values())}
 
 
 def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, Any]:
