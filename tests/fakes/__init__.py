@@ -22,8 +22,9 @@ class FakeServer:
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

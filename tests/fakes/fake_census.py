@@ -24,10 +24,22 @@ MAX_RECORDS = 10_000
 #: (street, city, state, zip), upper case -> (match type, matched address, lon, lat, TIGER id, side).
 #: 4600 Silver Hill Rd is the Census Bureau's own address, the example of its docs.
 KNOWN_ADDRESSES = {
-    ("4600 SILVER HILL RD", "WASHINGTON", "DC", "20233"):
-        ("Exact", "4600 SILVER HILL RD, WASHINGTON, DC, 20233", -76.92744, 38.845985, "76355984", "L"),
-    ("3 GRAMERCY PARK WEST", "NEW YORK", "NY", "10003"):
-        ("Non_Exact", "3 GRAMERCY PARK W, NEW YORK, NY, 10003", -73.98658, 40.738323, "59653655", "R"),
+    ("4600 SILVER HILL RD", "WASHINGTON", "DC", "20233"): (
+        "Exact",
+        "4600 SILVER HILL RD, WASHINGTON, DC, 20233",
+        -76.92744,
+        38.845985,
+        "76355984",
+        "L",
+    ),
+    ("3 GRAMERCY PARK WEST", "NEW YORK", "NY", "10003"): (
+        "Non_Exact",
+        "3 GRAMERCY PARK W, NEW YORK, NY, 10003",
+        -73.98658,
+        40.738323,
+        "59653655",
+        "R",
+    ),
 }
 #: Streets the fake answers with "Tie" (several equally good candidates).
 TIE_STREETS = {"100 MAIN ST"}
@@ -61,8 +73,9 @@ class _CensusHandler(QuietHandler):
         fake = self.fake
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with fake._lock:
-            fake.requests.append({"path": self.path, "user_agent": self.headers.get("User-Agent"),
-                                  "time": time.monotonic()})
+            fake.requests.append(
+                {"path": self.path, "user_agent": self.headers.get("User-Agent"), "time": time.monotonic()}
+            )
             entry = fake.requests[-1]
         if self.path != BATCH_PATH:
             self.send_text(404, f"no such endpoint {self.path}")

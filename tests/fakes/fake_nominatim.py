@@ -19,17 +19,28 @@ from tests.fakes import FakeServer, QuietHandler
 #: Upper-case street -> the place Nominatim would return for it.
 STREETS = {
     "1600 PENNSYLVANIA AVENUE NW": {
-        "place_id": 1, "lat": "38.8976997", "lon": "-77.0365532", "class": "building", "type": "house",
-        "place_rank": 30, "addresstype": "building",
+        "place_id": 1,
+        "lat": "38.8976997",
+        "lon": "-77.0365532",
+        "class": "building",
+        "type": "house",
+        "place_rank": 30,
+        "addresstype": "building",
         "display_name": "1600, Pennsylvania Avenue Northwest, Washington, District of Columbia, 20500, "
-                        "United States",
+        "United States",
     },
 }
 #: Upper-case postal code -> the postcode place (structured query without a street).
 POSTCODES = {
     "K1A 0A6": {
-        "place_id": 2, "lat": "45.4236", "lon": "-75.7009", "class": "place", "type": "postcode",
-        "place_rank": 21, "addresstype": "postcode", "display_name": "K1A 0A6, Ottawa, Ontario, Canada",
+        "place_id": 2,
+        "lat": "45.4236",
+        "lon": "-75.7009",
+        "class": "place",
+        "type": "postcode",
+        "place_rank": 21,
+        "addresstype": "postcode",
+        "display_name": "K1A 0A6, Ottawa, Ontario, Canada",
     },
 }
 #: Streets the fake refuses with HTTP 400, as Nominatim does for a bad query.
@@ -45,8 +56,9 @@ class _NominatimHandler(QuietHandler):
         params = {name: values[-1] for name, values in parse_qs(parts.query).items()}
         user_agent = self.headers.get("User-Agent")
         with fake._lock:
-            fake.requests.append({"time": time.monotonic(), "path": parts.path, "params": params,
-                                  "user_agent": user_agent})
+            fake.requests.append(
+                {"time": time.monotonic(), "path": parts.path, "params": params, "user_agent": user_agent}
+            )
         if user_agent != fake.expected_user_agent:
             self.send_text(403, f"Access blocked: User-Agent {user_agent!r} is not allowed")
             return

@@ -54,11 +54,21 @@ def _zctas(rows) -> pd.DataFrame:
     records = []
     for zcta, stusps, dx, dy, children, poverty, locale4 in rows:
         lat, lon = _at(dx, dy)
-        records.append({"zcta": zcta, "stusps": stusps, "lat": lat, "lon": lon, "children": float(children),
-                        "pct_below_poverty": poverty, "locale4": locale4})
+        records.append(
+            {
+                "zcta": zcta,
+                "stusps": stusps,
+                "lat": lat,
+                "lon": lon,
+                "children": float(children),
+                "pct_below_poverty": poverty,
+                "locale4": locale4,
+            }
+        )
     frame = pd.DataFrame(records)
-    frame["locale"] = frame["locale4"].map({"city": "urban", "suburb": "suburban", "town": "rural",
-                                            "rural": "rural"})
+    frame["locale"] = frame["locale4"].map(
+        {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
+    )
     return frame
 
 
@@ -137,7 +147,7 @@ def test_greedy_is_optimal_on_disjoint_sets(sizes, weights):
     n_zctas = int(starts[-1])
     dense = np.zeros((12, n_zctas), dtype=bool)
     for row in range(12):
-        dense[row, starts[row]:starts[row + 1]] = True
+        dense[row, starts[row] : starts[row + 1]] = True
     w = np.array(weights[:n_zctas], dtype=np.int64)
     picks, gains = greedy_max_coverage(sparse.csr_array(dense.astype(np.int64)), w, 3)
     assert gains.sum() == _brute_force(dense, w, 3)
@@ -177,19 +187,34 @@ def _random_world(seed: int):
     rng = np.random.default_rng(seed)
     n = 30
     locales = rng.choice(["city", "suburb", "town", "rural"], n)
-    rows = [(f"{60000 + i}", "KS", rng.uniform(0, 25), rng.uniform(0, 25), int(rng.integers(0, 2000)),
-             float(rng.uniform(0, 0.4)), locales[i]) for i in range(n)]
+    rows = [
+        (
+            f"{60000 + i}",
+            "KS",
+            rng.uniform(0, 25),
+            rng.uniform(0, 25),
+            int(rng.integers(0, 2000)),
+            float(rng.uniform(0, 0.4)),
+            locales[i],
+        )
+        for i in range(n)
+    ]
     zctas = _zctas(rows)
-    candidates = _points([(rng.uniform(0, 25), rng.uniform(0, 25)) for _ in range(12)],
-                         name=[f"site {i}" for i in range(12)])
+    candidates = _points(
+        [(rng.uniform(0, 25), rng.uniform(0, 25)) for _ in range(12)], name=[f"site {i}" for i in range(12)]
+    )
     schools = _points([(rng.uniform(0, 25), rng.uniform(0, 25)) for _ in range(2)])
     return zctas, candidates, schools
 
 
 def _reach_sets(zctas: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
     reach = zctas["locale4"].map(REACH).to_numpy(float)
-    dist = _haversine_miles(points["lat"].to_numpy()[:, None], points["lon"].to_numpy()[:, None],
-                            zctas["lat"].to_numpy()[None, :], zctas["lon"].to_numpy()[None, :])
+    dist = _haversine_miles(
+        points["lat"].to_numpy()[:, None],
+        points["lon"].to_numpy()[:, None],
+        zctas["lat"].to_numpy()[None, :],
+        zctas["lon"].to_numpy()[None, :],
+    )
     return dist <= reach[None, :]
 
 
@@ -219,8 +244,9 @@ def test_plan_equals_optimum_on_separate_clusters():
     # cluster, so greedy (three heaviest clusters) is optimal: 900 + 700 + 500.
     rows, offsets = [], []
     for c, children in enumerate([500, 900, 100, 700]):
-        rows += [(f"{61000 + 10 * c + j}", "KS", 60 * c + j * 0.2, 0, children / 2, 0.1, "city")
-                 for j in range(2)]
+        rows += [
+            (f"{61000 + 10 * c + j}", "KS", 60 * c + j * 0.2, 0, children / 2, 0.1, "city") for j in range(2)
+        ]
         offsets.append((60 * c + 0.1, 0))
     plan = plan_sites(_zctas(rows), NO_SCHOOLS, k=3, state="KS", candidates=_points(offsets))
     assert plan.picks["gain"].tolist() == [900, 700, 500]
@@ -254,8 +280,12 @@ def test_celf_and_plain_greedy_give_the_same_plan():
 def _two_clusters():
     # Cluster A (city ZCTAs, 1-mile reach) around x=0 already has a school;
     # cluster B (x=50 and x=51.2, 1.2 miles apart) has none.
-    rows = [("66001", "KS", 0.0, 0, 300, 0.30, "city"), ("66002", "KS", 0.5, 0, 200, 0.05, "city"),
-            ("66003", "KS", 50.0, 0, 400, 0.25, "city"), ("66004", "KS", 51.2, 0, 100, 0.10, "city")]
+    rows = [
+        ("66001", "KS", 0.0, 0, 300, 0.30, "city"),
+        ("66002", "KS", 0.5, 0, 200, 0.05, "city"),
+        ("66003", "KS", 50.0, 0, 400, 0.25, "city"),
+        ("66004", "KS", 51.2, 0, 100, 0.10, "city"),
+    ]
     return _zctas(rows), _points([(0.25, 0)], is_sample=[True])
 
 
@@ -288,8 +318,9 @@ def test_poverty_objective_counts_only_high_poverty_children():
     assert poverty.picks["gain"].tolist() == [400]
     assert poverty.before["high_poverty_children"] == 700  # 300 (30%) + 400 (25%)
     assert poverty.before["high_poverty_children_within_reach"] == 300
-    stricter = plan_sites(zctas, schools, k=1, state="KS", candidates=sites, objective="poverty",
-                          poverty_threshold=0.5)
+    stricter = plan_sites(
+        zctas, schools, k=1, state="KS", candidates=sites, objective="poverty", poverty_threshold=0.5
+    )
     assert stricter.picks["gain"].tolist() == [0]
     assert any("no children" in note or "nothing" in note for note in stricter.assumptions["notes"])
 
@@ -302,8 +333,11 @@ def test_unknown_poverty_is_not_high_poverty():
 
 
 def test_existing_school_across_the_border_counts_and_user_site_outside_scope_is_allowed():
-    rows = [("66001", "KS", 0.0, 0, 300, 0.3, "rural"), ("64001", "MO", 4.0, 0, 800, 0.3, "rural"),
-            ("66002", "KS", 40.0, 0, 200, 0.3, "rural")]
+    rows = [
+        ("66001", "KS", 0.0, 0, 300, 0.3, "rural"),
+        ("64001", "MO", 4.0, 0, 800, 0.3, "rural"),
+        ("66002", "KS", 40.0, 0, 200, 0.3, "rural"),
+    ]
     zctas = _zctas(rows)
     schools = _points([(6.0, 0)])  # "in MO", 6 miles from the KS ZCTA 66001
     plan = what_if(zctas, schools, _points([(45.0, 0)], stusps=["MO"]), state="KS")
@@ -322,8 +356,11 @@ def test_canadian_school_serves_no_one_as_in_the_metrics():
 
 
 def test_default_candidates_are_the_scope_zctas_and_nation_excludes_territories():
-    rows = [("66001", "KS", 0, 0, 100, 0.1, "city"), ("64001", "MO", 30, 0, 100, 0.1, "city"),
-            ("96910", "GU", 60, 0, 5000, 0.1, "city")]
+    rows = [
+        ("66001", "KS", 0, 0, 100, 0.1, "city"),
+        ("64001", "MO", 30, 0, 100, 0.1, "city"),
+        ("96910", "GU", 60, 0, 5000, 0.1, "city"),
+    ]
     zctas = _zctas(rows)
     ks = plan_sites(zctas, NO_SCHOOLS, k=1, state="ks")
     assert ks.picks["candidate_id"].tolist() == ["66001"]
@@ -438,8 +475,10 @@ def test_schools_without_coordinates_are_rejected():
 
 def test_read_candidates_csv(tmp_path):
     path = tmp_path / "sites.csv"
-    path.write_text("\ufeffName,Latitude,Longitude,State\nLincoln Elementary,38.1,-98.2,ks\n,38.2,-98.3,\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\ufeffName,Latitude,Longitude,State\nLincoln Elementary,38.1,-98.2,ks\n,38.2,-98.3,\n",
+        encoding="utf-8",
+    )
     frame = read_candidates(path)
     assert frame["name"].tolist() == ["Lincoln Elementary", "site 2"]
     assert frame["candidate_id"].tolist() == ["site-1", "site-2"]
@@ -450,8 +489,14 @@ def test_read_candidates_csv(tmp_path):
 
 def test_read_candidates_geojson(tmp_path):
     path = tmp_path / "sites.geojson"
-    features = [{"type": "Feature", "properties": {"name": f"s{i}", "id": f"id{i}"},
-                 "geometry": {"type": "Point", "coordinates": [-98.0 + i, 38.0]}} for i in range(2)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": f"s{i}", "id": f"id{i}"},
+            "geometry": {"type": "Point", "coordinates": [-98.0 + i, 38.0]},
+        }
+        for i in range(2)
+    ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     frame = read_candidates(path)
     assert frame["name"].tolist() == ["s0", "s1"]
@@ -470,10 +515,25 @@ def test_read_candidates_geojson(tmp_path):
         ("sites.csv", "name,lat,lon\n", "no candidate sites"),
         ("sites.xlsx", "whatever", "unsupported file type"),
         ("sites.geojson", "{not json", "not readable GeoJSON"),
-        ("sites.geojson", json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {},
-             "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}),
-         "must be a Point"),
+        (
+            "sites.geojson",
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {},
+                            "geometry": {
+                                "type": "Polygon",
+                                "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]],
+                            },
+                        }
+                    ],
+                }
+            ),
+            "must be a Point",
+        ),
     ],
 )
 def test_read_candidates_rejects_malformed_files(tmp_path, name, content, problem):

@@ -31,8 +31,11 @@ def test_distances_across_the_antimeridian_and_near_a_pole():
     index = SchoolIndex(np.array([51.0, 89.9]), np.array([179.9, 0.0]))
     miles, idx = index.nearest(np.array([51.0, 89.9]), np.array([-179.9, 180.0]), k=1)
     assert idx[:, 0].tolist() == [0, 1]
-    np.testing.assert_allclose(miles[:, 0], [haversine_miles(51.0, 179.9, 51.0, -179.9),
-                                             haversine_miles(89.9, 0.0, 89.9, 180.0)], rtol=1e-9)
+    np.testing.assert_allclose(
+        miles[:, 0],
+        [haversine_miles(51.0, 179.9, 51.0, -179.9), haversine_miles(89.9, 0.0, 89.9, 180.0)],
+        rtol=1e-9,
+    )
     assert miles[0, 0] == pytest.approx(8.70, abs=0.01)  # 0.2° of longitude at 51°N
 
 

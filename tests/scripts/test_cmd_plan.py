@@ -27,23 +27,37 @@ def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 @pytest.fixture
 def data_dir(tmp_path):
     """A data folder whose current build has four KS ZCTAs (two served) and one sample school."""
-    rows = [("66001", 0.0, 300, 0.30), ("66002", 0.5, 200, 0.05), ("66003", 50.0, 400, 0.25),
-            ("66004", 51.2, 100, 0.10)]
-    zctas = pd.DataFrame({
-        "zcta": [r[0] for r in rows], "stusps": "KS", "city": "Testville",
-        "lat": [_at(r[1])[0] for r in rows], "lon": [_at(r[1])[1] for r in rows],
-        "children": [float(r[2]) for r in rows], "pct_below_poverty": [r[3] for r in rows],
-        "locale4": "city", "locale": "urban",
-    })
+    rows = [
+        ("66001", 0.0, 300, 0.30),
+        ("66002", 0.5, 200, 0.05),
+        ("66003", 50.0, 400, 0.25),
+        ("66004", 51.2, 100, 0.10),
+    ]
+    zctas = pd.DataFrame(
+        {
+            "zcta": [r[0] for r in rows],
+            "stusps": "KS",
+            "city": "Testville",
+            "lat": [_at(r[1])[0] for r in rows],
+            "lon": [_at(r[1])[1] for r in rows],
+            "children": [float(r[2]) for r in rows],
+            "pct_below_poverty": [r[3] for r in rows],
+            "locale4": "city",
+            "locale": "urban",
+        }
+    )
     lat, lon = _at(0.25)
-    schools = pd.DataFrame({"school_id": ["cs-1"], "name": ["Existing"], "lat": [lat], "lon": [lon],
-                            "is_sample": [True]})
+    schools = pd.DataFrame(
+        {"school_id": ["cs-1"], "name": ["Existing"], "lat": [lat], "lon": [lon], "is_sample": [True]}
+    )
     root = tmp_path / "data"
     with store.new_build(root) as out:
         out.write_layer(_points(zctas), "zctas")
         out.write_layer(_points(schools), "schools")
-        out.write_json(store.MANIFEST_NAME, {"is_sample": True, "options": {"reach_miles": None,
-                                                                           "poverty_threshold": 0.2}})
+        out.write_json(
+            store.MANIFEST_NAME,
+            {"is_sample": True, "options": {"reach_miles": None, "poverty_threshold": 0.2}},
+        )
     return root
 
 
@@ -78,8 +92,9 @@ def test_plan_prints_a_table_and_writes_files(runner, data_dir, tmp_path):
 
 
 def test_plan_json_output(runner, data_dir, tmp_path):
-    result = _invoke(runner, data_dir, tmp_path, "--state", "ks", "--k", "1", "--objective", "poverty",
-                     "--json")
+    result = _invoke(
+        runner, data_dir, tmp_path, "--state", "ks", "--k", "1", "--objective", "poverty", "--json"
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert [p["candidate_id"] for p in document["picks"]] == ["66003"]
@@ -95,8 +110,18 @@ def test_what_if_with_a_candidates_file(runner, data_dir, tmp_path):
     path = tmp_path / "sites.csv"
     (a_lat, a_lon), (b_lat, b_lon) = _at(50.3), _at(0.25)
     path.write_text(f"name,lat,lon\nMidway,{a_lat},{a_lon}\nAt the school,{b_lat},{b_lon}\n")
-    result = _invoke(runner, data_dir, tmp_path, "--state", "KS", "--candidates", str(path), "--what-if",
-                     "--json", "--no-files")
+    result = _invoke(
+        runner,
+        data_dir,
+        tmp_path,
+        "--state",
+        "KS",
+        "--candidates",
+        str(path),
+        "--what-if",
+        "--json",
+        "--no-files",
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert [p["name"] for p in document["picks"]] == ["Midway", "At the school"]
@@ -105,8 +130,9 @@ def test_what_if_with_a_candidates_file(runner, data_dir, tmp_path):
 
 
 def test_reach_option_is_applied(runner, data_dir, tmp_path):
-    result = _invoke(runner, data_dir, tmp_path, "--state", "KS", "--k", "1", "--reach", "city=60", "--json",
-                     "--no-files")
+    result = _invoke(
+        runner, data_dir, tmp_path, "--state", "KS", "--k", "1", "--reach", "city=60", "--json", "--no-files"
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["assumptions"]["reach_miles"]["city"] == 60

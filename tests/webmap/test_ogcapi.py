@@ -37,10 +37,38 @@ def school_rows() -> gpd.GeoDataFrame:
     lats = [37.5, 38.0, 38.5, 39.0, 39.5, 40.0, 41.8, 38.0, 39.0, 40.0, 41.0, 41.5, 43.7, 41.95]
     stusps = ["IL"] * 7 + ["IN"] * 5 + [None, "IL"]
     state = ["IL"] * 7 + ["IN"] * 4 + ["in", "ON", "IL"]
-    locale4 = ["rural", "town", "suburb", "city", "rural", "suburb", "city", "city", "town", "rural",
-               "suburb", "city", "city", "suburb"]
-    locale = ["rural", "rural", "suburban", "urban", "rural", "suburban", "urban", "urban", "rural", "rural",
-              "suburban", "urban", "urban", "suburban"]
+    locale4 = [
+        "rural",
+        "town",
+        "suburb",
+        "city",
+        "rural",
+        "suburb",
+        "city",
+        "city",
+        "town",
+        "rural",
+        "suburb",
+        "city",
+        "city",
+        "suburb",
+    ]
+    locale = [
+        "rural",
+        "rural",
+        "suburban",
+        "urban",
+        "rural",
+        "suburban",
+        "urban",
+        "urban",
+        "rural",
+        "rural",
+        "suburban",
+        "urban",
+        "urban",
+        "suburban",
+    ]
     names = [f"School {i}" for i in range(14)]
     names[3] = SCRIPT_NAME
     return gpd.GeoDataFrame(
@@ -77,11 +105,18 @@ def render(template: str, context) -> str:
 def make_service(*, is_sample: bool = True, schools: gpd.GeoDataFrame | None = None) -> ogc_core.Service:
     schools = school_rows() if schools is None else schools
     collections = {
-        "schools": ogc_core.Collection(id="schools", title="Schools", description="points", frame=schools,
-                                       id_column="school_id", filters=("state", "locale"),
-                                       column_descriptions={"name": "school name"}),
-        "states": ogc_core.Collection(id="states", title="States", description="polygons", frame=state_rows(),
-                                      id_column="stusps"),
+        "schools": ogc_core.Collection(
+            id="schools",
+            title="Schools",
+            description="points",
+            frame=schools,
+            id_column="school_id",
+            filters=("state", "locale"),
+            column_descriptions={"name": "school name"},
+        ),
+        "states": ogc_core.Collection(
+            id="states", title="States", description="polygons", frame=state_rows(), id_column="stusps"
+        ),
     }
     provenance = {"is_sample": is_sample, "built_at": "2026-01-02T03:04:05+00:00", "build_id": "b1"}
     return ogc_core.Service(base_url=BASE, collections=collections, provenance=provenance, render=render)
@@ -234,17 +269,32 @@ def test_limit_above_the_maximum_is_clamped_not_refused(service, monkeypatch):
     assert doc["numberReturned"] == 5 and doc["numberMatched"] == 14
 
 
-@pytest.mark.parametrize("query, parameter", [
-    ("limit=0", "limit"), ("limit=-3", "limit"), ("limit=ten", "limit"), ("limit=2.5", "limit"),
-    ("offset=-1", "offset"), ("offset=x", "offset"),
-    ("bbox=1,2,3", "bbox"), ("bbox=a,b,c,d", "bbox"), ("bbox=-88,45,-87,40", "bbox"),
-    ("bbox=0,0,0,0,0", "bbox"),
-    ("bbox=-200,0,10,10", "bbox"), ("bbox=nan,0,1,1", "bbox"),
-    ("state=Illinois", "state"), ("locale=metro", "locale"),
-    ("datetime=yesterday", "datetime"), ("datetime=../..", "datetime"),
-    ("crs=EPSG:3857", "crs"), ("bbox-crs=EPSG:3857", "bbox-crs"),
-    ("f=xml", "f"), ("sortby=name", "sortby"), ("limit=1&limit=2", "limit"),
-])
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("limit=0", "limit"),
+        ("limit=-3", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=2.5", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=x", "offset"),
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=-88,45,-87,40", "bbox"),
+        ("bbox=0,0,0,0,0", "bbox"),
+        ("bbox=-200,0,10,10", "bbox"),
+        ("bbox=nan,0,1,1", "bbox"),
+        ("state=Illinois", "state"),
+        ("locale=metro", "locale"),
+        ("datetime=yesterday", "datetime"),
+        ("datetime=../..", "datetime"),
+        ("crs=EPSG:3857", "crs"),
+        ("bbox-crs=EPSG:3857", "bbox-crs"),
+        ("f=xml", "f"),
+        ("sortby=name", "sortby"),
+        ("limit=1&limit=2", "limit"),
+    ],
+)
 def test_bad_parameters_are_400_with_an_ogc_exception(service, query, parameter):
     answer, doc = items(service, query)
     assert answer.status == 400
@@ -255,11 +305,15 @@ def test_bad_parameters_are_400_with_an_ogc_exception(service, query, parameter)
 
 def test_unknown_parameters_are_refused_on_every_resource(service):
     extra = args("x=1")
-    for answer in (ogc_core.landing_page(service, extra), ogc_core.conformance(service, extra),
-                   ogc_core.collections(service, extra), ogc_core.collection(service, "schools", extra),
-                   ogc_core.schema(service, "schools", extra),
-                   ogc_core.item(service, "schools", "cs-01", extra),
-                   ogc_core.api_definition(service, extra)):
+    for answer in (
+        ogc_core.landing_page(service, extra),
+        ogc_core.conformance(service, extra),
+        ogc_core.collections(service, extra),
+        ogc_core.collection(service, "schools", extra),
+        ogc_core.schema(service, "schools", extra),
+        ogc_core.item(service, "schools", "cs-01", extra),
+        ogc_core.api_definition(service, extra),
+    ):
         assert answer.status == 400
         assert "'x'" in json.loads(answer.body)["description"]
 
@@ -317,16 +371,31 @@ def test_bbox_goes_through_the_spatial_index_and_touches_only_matched_features(s
 
     found = service.collections["schools"]
     found._memo["features"] = CountingList(found.features())
-    monkeypatch.setattr(found.frame.geometry.array.__class__, "intersects",
-                        lambda *a, **k: pytest.fail("bbox scanned the geometries one by one"))
+    monkeypatch.setattr(
+        found.frame.geometry.array.__class__,
+        "intersects",
+        lambda *a, **k: pytest.fail("bbox scanned the geometries one by one"),
+    )
     _, doc = items(service, "bbox=-86.1,38.9,-85.4,40.1")
     assert ids(doc) == ["cs-08", "cs-09"]
     assert calls == [(-86.1, 38.9, -85.4, 40.1)]
     assert CountingList.reads == 2
 
 
-@pytest.mark.parametrize("query", ["state=IL", "state=in", "state= In ", "locale=urban", "locale=rural",
-                                   "locale=suburb", "locale=city", "locale=town", "state=IN&locale=rural"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=IL",
+        "state=in",
+        "state= In ",
+        "locale=urban",
+        "locale=rural",
+        "locale=suburb",
+        "locale=city",
+        "locale=town",
+        "state=IN&locale=rural",
+    ],
+)
 def test_state_and_locale_filters_answer_as_geo_query_does(service, query):
     given = {k: v[0] for k, v in args(query).items()}
     expected = filter_schools(school_rows(), **given)["school_id"].tolist()
@@ -347,8 +416,13 @@ def test_state_filter_on_states_and_combined_with_bbox(service):
 
 
 def test_datetime_and_crs84_are_accepted(service):
-    for query in ("datetime=2020-01-01T00:00:00Z", "datetime=2020-01-01/..",
-                  "datetime=../2030-01-01T00:00:00Z", f"crs={CRS84}", f"bbox-crs={CRS84}&bbox=-91,37,-80,45"):
+    for query in (
+        "datetime=2020-01-01T00:00:00Z",
+        "datetime=2020-01-01/..",
+        "datetime=../2030-01-01T00:00:00Z",
+        f"crs={CRS84}",
+        f"bbox-crs={CRS84}&bbox=-91,37,-80,45",
+    ):
         answer, doc = items(service, query + "&limit=100")
         assert answer.status == 200, doc
         assert doc["numberMatched"] == (13 if "bbox" in query else 14)
@@ -394,14 +468,17 @@ def test_unknown_feature_is_404(service):
 # Encodings: f= and Accept, HTML escaping
 
 
-@pytest.mark.parametrize("query, accept, html", [
-    ("", None, False),
-    ("", "*/*", False),
-    ("", "application/geo+json, application/json", False),
-    ("", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
-    ("f=json", "text/html", False),
-    ("f=html", "application/json", True),
-])
+@pytest.mark.parametrize(
+    "query, accept, html",
+    [
+        ("", None, False),
+        ("", "*/*", False),
+        ("", "application/geo+json, application/json", False),
+        ("", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("f=json", "text/html", False),
+        ("f=html", "application/json", True),
+    ],
+)
 def test_encoding_is_chosen_by_f_then_accept(service, query, accept, html):
     answer = ogc_core.items(service, "schools", args(query), accept)
     assert answer.status == 200
@@ -462,8 +539,9 @@ def test_openapi_document_is_valid_and_matches_the_accepted_parameters(service):
     for cid, found in service.collections.items():
         listed = {p["name"] for p in doc["paths"][f"/collections/{cid}/items"]["get"]["parameters"]}
         assert listed == set(ogc_core.ITEMS_PARAMETERS) | set(found.filters)
-        limit = next(p for p in doc["paths"][f"/collections/{cid}/items"]["get"]["parameters"]
-                     if p["name"] == "limit")
+        limit = next(
+            p for p in doc["paths"][f"/collections/{cid}/items"]["get"]["parameters"] if p["name"] == "limit"
+        )
         assert limit["schema"]["maximum"] == ogc_core.MAX_LIMIT and limit["schema"]["default"] == 10
         one = doc["paths"][f"/collections/{cid}/items/{{featureId}}"]["get"]["parameters"]
         assert {p["name"] for p in one} == {"featureId", *ogc_core.ITEM_PARAMETERS}
@@ -488,20 +566,23 @@ def test_schema_types_follow_the_frame(service):
 # The blueprint, on the tiny build of conftest.py and on the real sample build
 
 
-@pytest.mark.parametrize("url, media", [
-    ("/ogcapi", "application/json"),
-    ("/ogcapi/", "application/json"),
-    ("/ogcapi/conformance", "application/json"),
-    ("/ogcapi/collections", "application/json"),
-    ("/ogcapi/collections/schools", "application/json"),
-    ("/ogcapi/collections/counties/schema", "application/schema+json"),
-    ("/ogcapi/collections/schools/items", "application/geo+json"),
-    ("/ogcapi/collections/states/items?state=IL", "application/geo+json"),
-    ("/ogcapi/collections/schools/items/cs-4", "application/geo+json"),
-    ("/ogcapi/collections/counties/items/17003", "application/geo+json"),
-    ("/ogcapi/api", "application/vnd.oai.openapi+json;version=3.0"),
-    ("/ogcapi/collections?f=html", "text/html; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "url, media",
+    [
+        ("/ogcapi", "application/json"),
+        ("/ogcapi/", "application/json"),
+        ("/ogcapi/conformance", "application/json"),
+        ("/ogcapi/collections", "application/json"),
+        ("/ogcapi/collections/schools", "application/json"),
+        ("/ogcapi/collections/counties/schema", "application/schema+json"),
+        ("/ogcapi/collections/schools/items", "application/geo+json"),
+        ("/ogcapi/collections/states/items?state=IL", "application/geo+json"),
+        ("/ogcapi/collections/schools/items/cs-4", "application/geo+json"),
+        ("/ogcapi/collections/counties/items/17003", "application/geo+json"),
+        ("/ogcapi/api", "application/vnd.oai.openapi+json;version=3.0"),
+        ("/ogcapi/collections?f=html", "text/html; charset=utf-8"),
+    ],
+)
 def test_routes_answer_with_exact_media_types(tiny_client, url, media):
     response = tiny_client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -510,10 +591,13 @@ def test_routes_answer_with_exact_media_types(tiny_client, url, media):
 
 
 def test_errors_through_the_app(tiny_client):
-    for url, status in [("/ogcapi/collections/rivers", 404), ("/ogcapi/collections/schools/items/nope", 404),
-                        ("/ogcapi/collections/schools/items?limit=0", 400),
-                        ("/ogcapi/collections/schools/items?bbox=1,2,3", 400),
-                        ("/ogcapi/collections/schools/items?colour=red", 400)]:
+    for url, status in [
+        ("/ogcapi/collections/rivers", 404),
+        ("/ogcapi/collections/schools/items/nope", 404),
+        ("/ogcapi/collections/schools/items?limit=0", 400),
+        ("/ogcapi/collections/schools/items?bbox=1,2,3", 400),
+        ("/ogcapi/collections/schools/items?colour=red", 400),
+    ]:
         response = tiny_client.get(url)
         assert response.status_code == status
         assert response.mimetype == "application/json"
@@ -521,7 +605,9 @@ def test_errors_through_the_app(tiny_client):
 
 
 def test_links_are_absolute_urls_of_the_request_host(tiny_client):
-    doc = tiny_client.get("/ogcapi/collections/schools/items?limit=2", base_url="http://gis.example:8080").get_json()
+    doc = tiny_client.get(
+        "/ogcapi/collections/schools/items?limit=2", base_url="http://gis.example:8080"
+    ).get_json()
     assert link(doc, "next")["href"].startswith("http://gis.example:8080/ogcapi/collections/schools/items?")
     assert doc["numberMatched"] == 6 and ids(doc) == ["cs-1", "cs-2"]
 

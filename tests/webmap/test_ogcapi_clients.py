@@ -67,8 +67,14 @@ def live_ogcapi(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     log = tmp_path_factory.mktemp("ogcapi-live") / "server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("w", encoding="utf-8") as sink:
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(built_data_dir)], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=sink, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(built_data_dir)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=sink,
+            text=True,
+        )
         try:
             port = _read_port(proc)
             yield LiveServer(f"http://127.0.0.1:{port}/ogcapi", log)
@@ -120,8 +126,9 @@ def test_gdal_oapif_reads_every_school_like_the_geopackage(live_ogcapi: LiveServ
 
 
 def test_gdal_oapif_small_pages_follow_next_links(live_ogcapi: LiveServer, gpkg_schools):
-    served = pyogrio.read_dataframe("OAPIF:" + live_ogcapi.url, layer="schools", PAGE_SIZE=700,
-                                    columns=["school_id", "stusps"])
+    served = pyogrio.read_dataframe(
+        "OAPIF:" + live_ogcapi.url, layer="schools", PAGE_SIZE=700, columns=["school_id", "stusps"]
+    )
     assert served["school_id"].tolist() == gpkg_schools["school_id"].tolist()
 
 
@@ -141,8 +148,9 @@ def test_gdal_oapif_reads_state_polygons_exactly(live_ogcapi: LiveServer, built_
     assert served["id"].tolist() == stored["stusps"].tolist()
     assert shapely.equals_exact(served.geometry.array, stored.geometry.array, tolerance=0).all()
     numbers = stored.select_dtypes("number").columns
-    np.testing.assert_allclose(served[numbers].to_numpy(float), stored[numbers].to_numpy(float),
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        served[numbers].to_numpy(float), stored[numbers].to_numpy(float), equal_nan=True
+    )
 
 
 def test_owslib_lists_collections_and_fetches_bbox_filtered_items(live_ogcapi: LiveServer, gpkg_schools):

@@ -395,8 +395,14 @@ def test_configured_tiles_are_drawn_and_allowed_by_the_csp(built_data_dir):
     from webmap import create_app
 
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
-    app = create_app({"TESTING": True, "DATA_DIR": str(built_data_dir), "TILES": tiles,
-                      "TILES_ATTRIBUTION": "© Example contributors"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(built_data_dir),
+            "TILES": tiles,
+            "TILES_ATTRIBUTION": "© Example contributors",
+        }
+    )
     response = app.test_client().get("/")
     html = response.get_data(as_text=True)
     assert "L.tileLayer(" in html and '"https://tiles.example.org/{z}/{x}/{y}.png"' in html
