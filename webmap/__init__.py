@@ -43,9 +43,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(ogcapi.bp)
-    from webmap import pages, security
+    from webmap import assets, pages, security
 
     security.init_app(app)
+    assets.init_app(app)
     app.register_blueprint(pages.bp)
     from webmap import plan
 

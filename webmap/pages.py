@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.find import resolve_query
 from geo.query import nearest_schools
-from webmap import docs, maps
+from webmap import assets, docs, maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
@@ -95,7 +95,8 @@ def _map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
 
     def render() -> maps.MapPage:
         m, layers = build(tiles=tiles, attribution=attribution)
-        return maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
+        page = maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
+        return assets.bundle_page(page)
 
     if data is None:
         return render()

@@ -42,7 +42,7 @@ from geo.metrics_tables import frame_records
 from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
 from geo.store import csv_safe, json_safe
-from webmap import maps
+from webmap import assets, maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import SAMPLE_NOTICE, built_on, cached, provenance
@@ -512,7 +512,8 @@ def _map_page(data: BuildData, scope: str, bounds: list[list[float]]) -> maps.Ma
 
     def render() -> maps.MapPage:
         m, layers = maps.plan_map(bounds, tiles=tiles, attribution=attribution)
-        return maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
+        page = maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
+        return assets.bundle_page(page)
 
     return cached(data, f"plan/map/{scope}/{request.script_root}/{tiles}/{attribution}", render)
 

@@ -240,6 +240,11 @@ def test_find_by_zip_lists_schools_by_distance(
     assert distances and distances == sorted(distances) and max(distances) <= 25
     assert int(page.evaluate("document.documentElement.dataset.resultsDrawn")) == len(distances)
     assert "ZIP 78701" in page.inner_text("#searched-place")
+    # The searched place is Leaflet's default marker: its image path comes from the stylesheet bundle.
+    origin = page.eval_on_selector(
+        "img.leaflet-marker-icon", "img => [img.getAttribute('src'), img.complete && img.naturalWidth]"
+    )
+    assert origin[0].endswith("/static/vendor/leaflet/images/marker-icon.png") and origin[1] == 25
 
     # The first result's popup loads its details.
     page.click(".csmap-result-icon >> nth=0", force=True)
