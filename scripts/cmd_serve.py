@@ -32,7 +32,10 @@ def serve_command(data_dir: Path | None, host: str, port: int, workers: int, thr
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
     if gunicorn is None:
         raise click.ClickException("gunicorn is not installed; run 'make serve' to bootstrap the environment")
-    env = dict(os.environ, CSMAP_DATA_DIR=str(root))
+    # CSMAP_WARM: the app serves its landing page once before gunicorn forks (webmap/warm.py);
+    # CSMAP_LOG_LEVEL: its own log lines go to stderr beside gunicorn's.
+    env = dict(os.environ, CSMAP_DATA_DIR=str(root), CSMAP_WARM="1")
+    env.setdefault("CSMAP_LOG_LEVEL", "INFO")
     click.echo(f"serving build {build.name} at http://{host}:{port}/ with {workers} workers", err=True)
     args = [
         gunicorn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,10 +32,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         TILES=None,
         TILES_ATTRIBUTION=None,
         JSON_SORT_KEYS=False,
+        # Serve the landing page once at start-up (csmap serve sets CSMAP_WARM=1): webmap.warm.
+        WARM=False,
+        # A level such as "INFO" sends the app's log lines to stderr (csmap serve sets it), where
+        # gunicorn's own lines go; None leaves logging as the host program set it (tests, scripts).
+        LOG_LEVEL=None,
     )
     app.config.from_prefixed_env("CSMAP")
     if config:
         app.config.update(config)
+    if app.config.get("LOG_LEVEL"):
+        _log_to_stderr(str(app.config["LOG_LEVEL"]).upper())
     data.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
@@ -51,4 +59,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webmap import plan
 
     app.register_blueprint(plan.bp)
+    if app.config.get("WARM"):
+        from webmap.warm import warm_up
+
+        warm_up(app)
     return app
+
+
+def _log_to_stderr(level: str) -> None:
+    """Send the geo and webmap loggers' lines to stderr, in gunicorn's format, at ``level``."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s +0000] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    logging.Formatter.converter = time.gmtime
+    for name in ("geo", "webmap"):
+        package = logging.getLogger(name)
+        package.setLevel(level)
+        if not package.handlers:
+            package.addHandler(handler)

@@ -9,11 +9,16 @@ Speed: about 10% off the time to draw, measured with ``scripts/bench/bench_pages
 A bundle is the files joined in their load order, each after a comment naming it and
 its licence (``static/vendor/README.md`` has the details), with the relative ``url()``
 references of a stylesheet rewritten to the file's own folder, since the bundle is
-served from elsewhere. The icons of the layer and fullscreen controls, drawn on every
-map, are written into the stylesheet as ``data:`` URIs (under 1.3 KB each), which
-saves two more requests. Its URL ends in a hash of its content
-(``/assets/<hash>.css``), so it can be cached for a year: a changed file makes a new
-URL. Bundles live in memory, made on first use from the files under ``static/``.
+served from elsewhere (``../static/...``: relative, so it holds under any script root).
+The icons of the layer and fullscreen controls, drawn on every map, are written into
+the stylesheet as ``data:`` URIs (under 1.3 KB each), which saves two more requests.
+Its URL ends in a hash of its content (``/assets/<hash>.css``), so it can be cached
+for a year: a changed file makes a new URL.
+
+The bundles are declared here (:data:`BUNDLES`) and made when the app is created, so
+every worker process serves every bundle, whichever process rendered the page that
+links it. A map whose assets match no declared bundle keeps its separate links (and
+a warning is logged), so adding a folium plugin can slow a page but never break it.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import logging
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +36,7 @@ from flask import Blueprint, Flask, abort, current_app, url_for
 
 from webmap.http_cache import send_bytes
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("assets", __name__, url_prefix="/assets")
 
 #: A year, as for any URL whose content never changes (it carries its hash).
@@ -51,6 +57,12 @@ INLINE_IMAGES = frozenset(
     }
 )
 _IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+#: Every bundle, as static files in load order: what folium's maps with the Fullscreen
+#: plugin load (webmap.maps), the site's stylesheet first.
+MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css")
+MAP_SCRIPTS = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js")
+BUNDLES = (MAP_STYLES, MAP_SCRIPTS)
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,7 @@ def _data_uri(path: Path, static_dir: Path) -> str | None:
     return f"data:{_IMAGE_TYPES[resolved.suffix]};base64,{encoded}"
 
 
-def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_url: str) -> bytes:
+def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_from_bundle: str) -> bytes:
     """Join static files into one bundle body, each after a comment naming it.
 
     Parameters
@@ -121,8 +133,8 @@ def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_url: s
         What they are.
     static_dir : Path
         The app's static folder.
-    static_url : str
-        The URL the static folder is served under, ending in ``/``.
+    static_from_bundle : str
+        The static folder's URL relative to the bundle's, ending in ``/`` (``../static/``).
     """
     parts = []
     for path in paths:
@@ -133,7 +145,7 @@ def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_url: s
             folder = path.parent.relative_to(static_dir).as_posix()
             text = rebase_css_urls(
                 text,
-                f"{static_url}{folder}/" if folder != "." else static_url,
+                f"{static_from_bundle}{folder}/" if folder != "." else static_from_bundle,
                 lambda ref, folder=path.parent: _data_uri(folder / ref, static_dir),
             )
         # A script that ends without a newline or semicolon must not run into the next one.
@@ -144,62 +156,57 @@ def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_url: s
 
 
 class Bundles:
-    """The bundles one app has made, by name (thread-safe)."""
+    """An app's bundles, made once from the declared file lists; read-only afterwards."""
 
-    def __init__(self) -> None:
+    def __init__(self, declared: Sequence[tuple[str, ...]], static_dir: Path, static_url_path: str) -> None:
+        self.static_dir = static_dir.resolve()
+        static_from_bundle = f"..{static_url_path.rstrip('/')}/"
         self._by_name: dict[str, Bundle] = {}
-        self._by_files: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._lock = threading.Lock()
+        self._by_files: dict[tuple[str, ...], str] = {}
+        for files in declared:
+            kind = files[0].rsplit(".", 1)[-1]
+            body = join_files([self.static_dir / f for f in files], kind, self.static_dir, static_from_bundle)
+            name = f"{hashlib.blake2b(body, digest_size=10).hexdigest()}.{kind}"
+            self._by_name[name] = Bundle(name, body, MIMETYPES[kind])
+            self._by_files[files] = name
 
-    def add(self, paths: Sequence[Path], kind: str, static_dir: Path, static_url: str) -> str:
-        """Return the name of the bundle of ``paths``, making it on first use."""
-        key = (static_url, tuple(str(p) for p in paths))
-        with self._lock:
-            name = self._by_files.get(key)
-            if name is not None:
-                return name
-        body = join_files(paths, kind, static_dir, static_url)
-        name = f"{hashlib.blake2b(body, digest_size=10).hexdigest()}.{kind}"
-        with self._lock:
-            self._by_name.setdefault(name, Bundle(name, body, MIMETYPES[kind]))
-            self._by_files[key] = name
-        return name
+    def name_for(self, files: Sequence[str]) -> str | None:
+        """Return the bundle name of exactly these static files (relative paths, in order), or None."""
+        return self._by_files.get(tuple(files))
 
     def get(self, name: str) -> Bundle | None:
         """Return the bundle called ``name``, or None."""
-        with self._lock:
-            return self._by_name.get(name)
+        return self._by_name.get(name)
 
 
-def bundle_url(urls: Sequence[str], kind: str) -> str:
-    """Return the URL of one bundle of the given static file URLs (of this app), in order.
-
-    Parameters
-    ----------
-    urls : sequence of str
-        URLs that ``url_for("static", ...)`` made, e.g. ``/static/vendor/leaflet/leaflet.css``.
-    kind : {"css", "js"}
-        What they are.
-
-    Raises
-    ------
-    ValueError
-        If a URL is not one of this app's static files.
-    """
+def _static_paths(urls: Sequence[str]) -> list[str] | None:
+    """Turn this app's static URLs into paths relative to the static folder; None if one is not."""
     static_url = url_for("static", filename="")
-    static_dir = Path(current_app.static_folder).resolve()
-    paths = []
-    for url in urls:
-        if not url.startswith(static_url):
-            msg = f"{url!r} is not a static file of this app (under {static_url!r})"
-            raise ValueError(msg)
-        path = (static_dir / url[len(static_url) :]).resolve()
-        if not path.is_relative_to(static_dir) or not path.is_file():
-            msg = f"{url!r} names no static file"
-            raise ValueError(msg)
-        paths.append(path)
-    name = current_app.extensions[_EXTENSION].add(paths, kind, static_dir, static_url)
-    return url_for("assets.bundle", name=name)
+    if not all(url.startswith(static_url) for url in urls):
+        return None
+    return [url[len(static_url) :] for url in urls]
+
+
+def bundle_page(page):
+    """Return a map page (``webmap.maps.MapPage``) whose stylesheets and scripts are one bundle each.
+
+    The stylesheet bundle starts with the site's own ``css/app.css``, so a map page
+    links no other stylesheet (see ``templates/base.html``, block ``stylesheets``).
+    Assets that match no declared bundle stay as separate links, with a warning.
+    """
+    bundles: Bundles = current_app.extensions[_EXTENSION]
+    site_css = url_for("static", filename="css/app.css")
+    css, js = [site_css, *page.css], list(page.js)
+    css_name = bundles.name_for(_static_paths(css) or ())
+    js_name = bundles.name_for(_static_paths(js) or ()) if js else None
+    if css_name is None or (js and js_name is None):
+        logger.warning("map assets match no bundle in webmap.assets.BUNDLES, linked one by one: %s", css + js)
+        return dataclasses.replace(page, css=css)
+    return dataclasses.replace(
+        page,
+        css=[url_for("assets.bundle", name=css_name)],
+        js=[url_for("assets.bundle", name=js_name)] if js else [],
+    )
 
 
 @bp.get("/<name>")
@@ -214,20 +221,6 @@ def bundle(name: str):
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its bundle store and the route that serves it."""
-    app.extensions[_EXTENSION] = Bundles()
+    """Make the declared bundles and register the route that serves them."""
+    app.extensions[_EXTENSION] = Bundles(BUNDLES, Path(app.static_folder), app.static_url_path)
     app.register_blueprint(bp)
-
-
-def bundle_page(page):
-    """Return a map page (``webmap.maps.MapPage``) whose stylesheets and scripts are one bundle each.
-
-    The stylesheet bundle starts with the site's own ``css/app.css``, so a map page
-    links no other stylesheet (see ``templates/base.html``, block ``stylesheets``).
-    """
-    site_css = url_for("static", filename="css/app.css")
-    return dataclasses.replace(
-        page,
-        css=[bundle_url([site_css, *page.css], "css")],
-        js=[bundle_url(page.js, "js")] if page.js else [],
-    )

@@ -42,7 +42,7 @@ def test_rebase_css_urls_keeps_absolute_data_and_fragment_references():
 
 def test_join_files_names_each_file_and_its_licence_in_order():
     paths = [STATIC / "vendor/leaflet/leaflet.js", STATIC / "vendor/leaflet.fullscreen/Control.FullScreen.js"]
-    body = assets.join_files(paths, "js", STATIC, "/static/").decode("utf-8")
+    body = assets.join_files(paths, "js", STATIC, "../static/").decode("utf-8")
     first = body.index("/* ---- vendor/leaflet/leaflet.js (licence: static/vendor/leaflet/LICENSE) ---- */")
     second = body.index(
         "/* ---- vendor/leaflet.fullscreen/Control.FullScreen.js"
@@ -67,9 +67,9 @@ def test_national_page_links_one_stylesheet_and_one_vendored_script(client):
     # The site's styles come first, as when app.css was linked before Leaflet's.
     assert stylesheet.index("css/app.css") < stylesheet.index("vendor/leaflet/leaflet.css")
     assert stylesheet.index("vendor/leaflet/leaflet.css") < stylesheet.index("Control.FullScreen.css")
-    # Relative images now point at the vendored files, and each one is served; Leaflet's marker
-    # icon keeps its URL (Leaflet finds its image folder from it).
-    images = re.findall(r"url\((/static/[^)]+)\)", stylesheet)
+    # Relative images now point at the vendored files, from the bundle's folder, and each one is
+    # served; Leaflet's marker icon keeps its URL (Leaflet finds its image folder from it).
+    images = re.findall(r"url\(\.\.(/static/[^)]+)\)", stylesheet)
     assert "/static/vendor/leaflet/images/marker-icon.png" in images
     for image in images:
         assert client.get(image).status_code == 200, image
@@ -108,21 +108,41 @@ def test_unknown_bundle_is_a_404(client, name):
     assert response.status_code == 404
 
 
-def test_bundle_url_refuses_files_outside_the_static_folder(app):
+def test_every_worker_serves_the_bundles_any_worker_links(built_data_dir):
+    """gunicorn runs several processes: a page rendered by one links bundles another must serve."""
+    from webmap import create_app
+
+    first = create_app({"DATA_DIR": str(built_data_dir), "TESTING": True}).test_client()
+    second = create_app({"DATA_DIR": str(built_data_dir), "TESTING": True}).test_client()
+    css, js = page_assets(first.get("/").get_data(as_text=True))
+    for url in (css[0], js[0]):
+        assert second.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url", ["/", "/states/TX", "/find?q=78701", "/plan?state=TX&k=3"])
+def test_every_map_page_is_bundled(client, url):
+    css, js = page_assets(client.get(url).get_data(as_text=True))
+    assert len(css) == 1 and css[0].startswith("/assets/")
+    assert [u for u in js if u.startswith("/static/vendor/")] == []
+    assert len([u for u in js if u.startswith("/assets/")]) == 1
+
+
+def test_a_map_with_other_assets_keeps_its_links(app, caplog):
+    from webmap.maps import MapPage
+
+    page = MapPage("m", ["/static/vendor/leaflet/leaflet.css"], ["/static/vendor/d3/d3.min.js"], "", "")
     with app.test_request_context("/"):
-        with pytest.raises(ValueError, match="not a static file"):
-            assets.bundle_url(["/elsewhere/leaflet.js"], "js")
-        with pytest.raises(ValueError, match="names no static file"):
-            assets.bundle_url(["/static/../__init__.py"], "js")
-        with pytest.raises(ValueError, match="names no static file"):
-            assets.bundle_url(["/static/vendor/leaflet/missing.js"], "js")
+        kept = assets.bundle_page(page)
+    assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
+    assert kept.js == ["/static/vendor/d3/d3.min.js"]
+    assert "match no bundle" in caplog.text
 
 
-def test_bundles_follow_the_script_root(app):
+def test_bundles_hold_under_a_script_root(app):
     client = app.test_client()
     base = "http://localhost/csmap"
-    html = client.get("/", base_url=base).get_data(as_text=True)
-    css, js = page_assets(html)
+    css, js = page_assets(client.get("/", base_url=base).get_data(as_text=True))
     assert css[0].startswith("/csmap/assets/") and js[0].startswith("/csmap/assets/")
-    stylesheet = client.get(css[0][len("/csmap") :], base_url=base)
-    assert "url(/csmap/static/vendor/leaflet/images/marker-icon.png)" in stylesheet.get_data(as_text=True)
+    stylesheet = client.get(css[0][len("/csmap") :], base_url=base).get_data(as_text=True)
+    # Relative to the bundle, so /csmap/assets/x.css finds /csmap/static/...
+    assert "url(../static/vendor/leaflet/images/marker-icon.png)" in stylesheet
