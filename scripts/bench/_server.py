@@ -51,10 +51,20 @@ def venv_tool(name: str) -> str:
     return found
 
 
-def gunicorn_args(app: str, port: int, *, workers: int = WORKERS, threads: int = THREADS) -> list[str]:
-    """Return the gunicorn command line ``csmap serve`` uses, for another app spec."""
+def gunicorn_args(
+    app: str,
+    port: int,
+    *,
+    workers: int = WORKERS,
+    threads: int = THREADS,
+    gunicorn: str | Path | None = None,
+) -> list[str]:
+    """Return the gunicorn command line ``csmap serve`` uses, for another app spec.
+
+    ``gunicorn`` is the executable to run (default: the one beside this Python).
+    """
     return [
-        venv_tool("gunicorn"),
+        str(gunicorn) if gunicorn is not None else venv_tool("gunicorn"),
         "--bind",
         f"{HOST}:{port}",
         "--workers",
@@ -74,13 +84,19 @@ class ChildServer:
     """A server command in a child process, stopped by its PID (SIGTERM, then SIGKILL)."""
 
     def __init__(
-        self, args: Sequence[str], *, port: int, log: Path, env: Mapping[str, str] | None = None
+        self,
+        args: Sequence[str],
+        *,
+        port: int,
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path = ROOT,
     ) -> None:
         self.port = port
         self.url = f"http://{HOST}:{port}"
         self.log = log.open("wb")
         self.process = subprocess.Popen(
-            list(args), stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=dict(env) if env else None
+            list(args), stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=dict(env) if env else None
         )
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 120.0) -> None:

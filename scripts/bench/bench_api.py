@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,11 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _server import HOST, ROOT, WORKERS, ChildServer, free_port, get, venv_tool
 from _wrk import parse_wrk
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
-WORKERS = 2
 TARGET_RATIO = 0.5
 #: Concurrent connections: a few per worker keeps both busy without an
 #: unbounded queue; the same for both endpoints so the ratio is fair.
@@ -75,13 +72,6 @@ POINTS = [
 RADII = (None, 5, 25)
 
 
-def free_port() -> int:
-    """Return a TCP port that was free on loopback a moment ago."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def nearest_paths() -> list[str]:
     """The /nearest request paths the load cycles through."""
     paths = []
@@ -106,65 +96,20 @@ def ensure_build(data_dir: Path) -> None:
         run_build(data_dir, progress=lambda line: print(f"  build: {line}", flush=True))
 
 
-class Server:
-    """``csmap serve`` in a child process, stopped by PID."""
-
-    def __init__(self, data_dir: Path, port: int, log_path: Path) -> None:
-        csmap = shutil.which("csmap", path=str(Path(sys.executable).parent)) or shutil.which("csmap")
-        if csmap is None:
-            raise SystemExit("csmap is not installed in this environment; run 'make' to bootstrap .venv")
-        self.port = port
-        self.log = log_path.open("wb")
-        args = [
-            csmap,
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-        ]
-        # csmap serve exec()s gunicorn, so this PID is the gunicorn master's.
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with status {self.process.returncode}")
-            try:
-                status, _ = get(self.port, "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready after {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of master and workers
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-
-def get(port: int, path: str, connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
-    """GET a path; returns (status, body)."""
-    conn = connection or http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        if connection is None:
-            conn.close()
+def serve_args(data_dir: Path, port: int) -> list[str]:
+    """The ``csmap serve`` command line (it exec()s gunicorn, so the child's PID is the master's)."""
+    return [
+        venv_tool("csmap"),
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -295,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
     }
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
-        server = Server(data_dir, port, Path(folder) / "server.log")
+        server = ChildServer(serve_args(data_dir, port), port=port, log=Path(folder) / "server.log")
         try:
-            server.wait_ready()
+            server.wait_ready(timeout=90.0)
             check_answers(port)
             warm_up(port)
             if use_wrk:

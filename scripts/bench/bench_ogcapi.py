@@ -30,8 +30,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,10 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import _wrk
+from _server import HOST, ROOT, WORKERS, ChildServer, free_port, get, gunicorn_args
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
-WORKERS = 2
 CONNECTIONS = 16
 QUERIES = 200
 LIMIT = 100
@@ -237,76 +233,6 @@ def pygeoapi_config(folder: Path, gpkg: Path, port: int) -> tuple[Path, Path]:
 # Servers
 
 
-def free_port() -> int:
-    """Return a TCP port that was free on loopback a moment ago."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """One gunicorn master (2 sync workers) in a child process, stopped by its PID."""
-
-    def __init__(
-        self, gunicorn: Path, app: str, *, port: int, env: dict[str, str], cwd: Path, log: Path
-    ) -> None:
-        self.port = port
-        self.log = log.open("wb")
-        args = [
-            str(gunicorn),
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            "1",
-            "--worker-class",
-            "sync",
-            "--preload",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-            app,
-        ]
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-
-    def wait_ready(self, path: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                msg = f"server exited with status {self.process.returncode}; see {self.log.name}"
-                raise RuntimeError(msg)
-            try:
-                if get(self.port, path)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready after {timeout:.0f} s; see {self.log.name}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful stop of the master and its workers
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """GET a path on loopback; return (status, body)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def feature_ids(port: int, paths: list[str]) -> tuple[list[list[str] | None], float]:
     """Fetch every path once, in order; return the feature ids of each (None on an error) and the seconds."""
     out: list[list[str] | None] = []
@@ -454,7 +380,6 @@ def main() -> int:
     boxes, expected = bbox_queries(gpkg)
     ours_paths = [f"/ogcapi/collections/schools/items?bbox={b}&limit={LIMIT}" for b in boxes]
     peer_paths = [f"/collections/schools/items?bbox={b}&limit={LIMIT}&f=json" for b in boxes]
-    own_gunicorn = Path(sys.executable).parent / "gunicorn"
     work = Path(tempfile.mkdtemp(prefix="ogcapi-run-", dir=base))
     print(
         f"build {build.name}; {len(boxes)} bbox queries, limit={LIMIT}; gunicorn {gunicorn.__version__}, "
@@ -478,20 +403,19 @@ def main() -> int:
     # The trivial route and ours are both started, then loaded in turn, round after
     # round: an idle server takes no CPU, and alternating evens out the noise of a
     # shared machine. pygeoapi runs alone afterwards.
-    trivial = Gunicorn(
-        own_gunicorn,
-        "bench_ogcapi:trivial_app()",
-        port=free_port(),
+    port = free_port()
+    trivial = ChildServer(
+        gunicorn_args("bench_ogcapi:trivial_app()", port),
+        port=port,
         env=env,
         cwd=Path(__file__).parent,
         log=work / "trivial.log",
     )
-    ours = Gunicorn(
-        own_gunicorn,
-        "webmap:create_app()",
-        port=free_port(),
+    port = free_port()
+    ours = ChildServer(
+        gunicorn_args("webmap:create_app()", port),
+        port=port,
         env={**env, "CSMAP_DATA_DIR": str(data_dir)},
-        cwd=ROOT,
         log=work / "csmap.log",
     )
     try:
@@ -516,9 +440,8 @@ def main() -> int:
         capture_output=True,
         env=peer_env,
     )
-    peer = Gunicorn(
-        peer_bin / "gunicorn",
-        "pygeoapi.flask_app:APP",
+    peer = ChildServer(
+        gunicorn_args("pygeoapi.flask_app:APP", port, gunicorn=peer_bin / "gunicorn"),
         port=port,
         cwd=work,
         log=work / "pygeoapi.log",
