@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 WORKERS ?= 2
+THREADS ?= 4
 PYTEST_ARGS ?=
 
 .PHONY: serve test bench build lint browser-deps clean
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 ## serve: build the data if missing (on the embedded sample), then serve at http://$(HOST):$(PORT)
 serve: $(STAMP)
 	$(BIN)/csmap build --if-missing
-	$(BIN)/csmap serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/csmap serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 ## build: (re)build the data folder; a no-op when nothing changed
 build: $(STAMP)

@@ -20,10 +20,23 @@ from scripts.common import data_dir_option, resolve_data_dir
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to bind.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn workers.")
 @click.option(
-    "--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Threads per worker."
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker (above 1: gunicorn's gthread workers, not stalled by idle connections).",
 )
 def serve_command(data_dir: Path | None, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the maps, downloads and API at http://HOST:PORT with gunicorn."""
+    """Serve the maps, downloads and API at http://HOST:PORT with gunicorn.
+
+    Browsers open connections ahead of need and keep them open between requests.
+    A sync worker (--threads 1) waits on such an idle connection and serves
+    nothing else meanwhile: the national page's map data once waited 170 ms for a
+    worker. gunicorn's gthread workers (--threads above 1) park connections kept
+    alive between requests, and a fresh idle one holds only one thread; with no
+    proxy in front, give the pool more threads than a few browsers' spare
+    connections.
+    """
     root = resolve_data_dir(data_dir)
     try:
         build = store.current_build_dir(root)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 #: ``csmap serve`` and ``make serve`` defaults.
 WORKERS = 2
-THREADS = 1
+THREADS = 4
 
 
 def free_port() -> int:

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _server import HOST, ROOT, WORKERS, ChildServer, free_port, get, venv_tool
+from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, venv_tool
 from _wrk import parse_wrk
 
 TARGET_RATIO = 0.5
@@ -109,6 +109,8 @@ def serve_args(data_dir: Path, port: int) -> list[str]:
         str(port),
         "--workers",
         str(WORKERS),
+        "--threads",
+        str(THREADS),
     ]
 
 
@@ -266,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"load generator: {results['generator']}, {CONNECTIONS} connections, "
         f"{args.seconds:g} s per endpoint, "
-        f"gunicorn {WORKERS} workers on {os.cpu_count()} CPUs (shared with the load generator)"
+        f"gunicorn {WORKERS} workers x {THREADS} threads on {os.cpu_count()} CPUs "
+        "(shared with the load generator)"
     )
     print(f"{'endpoint':<24}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  errors")
     for name, label in (("healthz", "/healthz"), ("nearest", "/api/schools/nearest")):

@@ -11,7 +11,7 @@ Run: ``.venv/bin/python scripts/bench/bench_ogcapi.py [--data-dir D] [--seconds 
   creates virtual tables, so the build itself is never opened by it), layer
   ``schools``, id field ``school_id``.
 * **The servers.** All three run under the same gunicorn version and
-  options: 2 sync workers, 1 thread, ``--preload``, no access log, on
+  options: 2 workers of 4 threads (as csmap serve), ``--preload``, no access log, on
   127.0.0.1 at a free port; one at a time, so they never share the CPU.
 * **The load.** The same fixed 200 bbox queries with ``limit=100`` (seeded;
   boxes of 0.1° to 4° around schools), replayed by Debian's ``wrk`` with 16
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import _wrk
-from _server import HOST, ROOT, WORKERS, ChildServer, free_port, get, gunicorn_args
+from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, gunicorn_args
 
 CONNECTIONS = 16
 QUERIES = 200
@@ -383,7 +383,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ogcapi-run-", dir=base))
     print(
         f"build {build.name}; {len(boxes)} bbox queries, limit={LIMIT}; gunicorn {gunicorn.__version__}, "
-        f"{WORKERS} sync workers; {CONNECTIONS} connections for {args.seconds} s each",
+        f"{WORKERS} workers x {THREADS} threads; {CONNECTIONS} connections for {args.seconds} s each",
         flush=True,
     )
 

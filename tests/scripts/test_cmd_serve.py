@@ -88,3 +88,19 @@ def test_landing_page_is_warmed_before_the_workers_fork(served):
     assert "Running on" not in text  # never werkzeug's development server
     status, headers, _ = get(port, "/")
     assert status == 200 and headers["Server"].startswith("gunicorn")
+
+
+def test_idle_browser_connections_do_not_block_the_workers(served):
+    """Chrome opens a connection or two ahead of need. With two sync workers, two idle sockets
+    held both workers until gunicorn's timeout; threaded workers keep serving."""
+    port, _ = served
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+    try:
+        time.sleep(0.3)  # let the workers accept them
+        started = time.monotonic()
+        status, _, _ = get(port, "/healthz")
+        assert status == 200
+        assert time.monotonic() - started < 2.0
+    finally:
+        for sock in idle:
+            sock.close()
