@@ -68,11 +68,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _log_to_stderr(level: str) -> None:
     """Send the geo and webmap loggers' lines to stderr, in gunicorn's format, at ``level``."""
+    formatter = logging.Formatter("[%(asctime)s +0000] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    formatter.converter = time.gmtime  # this formatter's clock only, not every formatter's
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("[%(asctime)s +0000] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
-    )
-    logging.Formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     for name in ("geo", "webmap"):
         package = logging.getLogger(name)
         package.setLevel(level)

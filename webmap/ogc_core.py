@@ -45,6 +45,7 @@ from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_strings
 from geo.query import LOCALES, bbox_positions, filter_schools, parse_bbox
 from geo.store import json_safe
+from webmap.data_dictionary import column_type
 
 logger = logging.getLogger(__name__)
 
@@ -247,13 +248,9 @@ def _beyond_int32(series: pd.Series) -> bool:
 
 
 def _json_type(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        return "number"
-    return "string"
+    # The data dictionary's plain names are JSON Schema's, but for its "text".
+    kind = column_type(series)
+    return "string" if kind == "text" else kind
 
 
 @dataclass(frozen=True)

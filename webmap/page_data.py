@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -190,19 +191,22 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def _areas_geojson(data: BuildData, frame: gpd.GeoDataFrame, wanted: Sequence[str], id_column: str) -> bytes:
+    """Serialize map areas with the wanted properties they have (GeoJSON, 4 decimals, provenance)."""
+    return feature_collection(
+        frame,
+        properties=[c for c in wanted if c in frame.columns],
+        id_column=id_column,
+        precision=4,
+        members={"build_id": data.build_id, "is_sample": data.is_sample},
+    )
+
+
 def states_geojson(data: BuildData) -> bytes:
     """Return the states with the properties the national map shows (GeoJSON, 4 decimals)."""
 
     def build() -> bytes:
-        frame = data.layer("state_metrics")
-        properties = [c for c in STATE_PROPERTIES if c in frame.columns]
-        return feature_collection(
-            frame,
-            properties=properties,
-            id_column="stusps",
-            precision=4,
-            members={"build_id": data.build_id, "is_sample": data.is_sample},
-        )
+        return _areas_geojson(data, data.layer("state_metrics"), STATE_PROPERTIES, "stusps")
 
     return cached(data, "pages/states_geojson", build)
 
@@ -217,15 +221,7 @@ def counties_geojson(data: BuildData, code: str) -> bytes:
     """Return one state's counties with the properties the state map shows."""
 
     def build() -> bytes:
-        frame = county_frame(data, code)
-        properties = [c for c in COUNTY_PROPERTIES if c in frame.columns]
-        return feature_collection(
-            frame,
-            properties=properties,
-            id_column="geoid",
-            precision=4,
-            members={"build_id": data.build_id, "is_sample": data.is_sample},
-        )
+        return _areas_geojson(data, county_frame(data, code), COUNTY_PROPERTIES, "geoid")
 
     return cached(data, f"pages/counties_geojson/{code}", build)
 

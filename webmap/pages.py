@@ -85,11 +85,12 @@ def compress_html(response: Response) -> Response:
     return response
 
 
-def _map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
+def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
 
-    Pass ``data=None`` for maps that depend on the visitor's query (/find), so
-    the cache cannot grow with every place searched.
+    ``build(tiles=..., attribution=...)`` is one of the :mod:`webmap.maps` builders, returning
+    the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
+    query (/find), so the cache cannot grow with every place searched.
     """
     tiles, attribution = current_app.config.get("TILES"), current_app.config.get("TILES_ATTRIBUTION")
 
@@ -119,7 +120,7 @@ def index():
     data = get_data()
     document = pd_.metrics_document(data)
     labels = [(key, metric(key).label) for key in MAP_METRICS]
-    page = _map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
+    page = map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
     config = {
         "page": "national",
         "map": page.map_name,
@@ -163,7 +164,7 @@ def state_page(code: str):
     data = get_data()
     row = pd_.state_row(data, code)
     bounds = pd_.state_bounds(data, code)
-    page = _map_page(data, f"state/{code}", lambda **kw: maps.state_map(bounds, **kw))
+    page = map_page(data, f"state/{code}", lambda **kw: maps.state_map(bounds, **kw))
     config = {
         "page": "state",
         "map": page.map_name,
@@ -291,7 +292,7 @@ def find():
             lon=float(school.geometry.x),
         )
         results.append(record)
-    page = _map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
+    page = map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
     config = {
         "page": "find",
         "map": page.map_name,

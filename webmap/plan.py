@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
@@ -42,11 +42,12 @@ from geo.metrics_tables import frame_records
 from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
 from geo.store import csv_safe, json_safe
-from webmap import assets, maps
+from webmap import maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import SAMPLE_NOTICE, built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
+from webmap.pages import map_page as render_map_page
 from webmap.params import get_int
 
 logger = logging.getLogger(__name__)
@@ -506,18 +507,6 @@ def _config_json(config: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _map_page(data: BuildData, scope: str, bounds: list[list[float]]) -> maps.MapPage:
-    """Render the plan map's skeleton once per build, scope and tile setting."""
-    tiles, attribution = current_app.config.get("TILES"), current_app.config.get("TILES_ATTRIBUTION")
-
-    def render() -> maps.MapPage:
-        m, layers = maps.plan_map(bounds, tiles=tiles, attribution=attribution)
-        page = maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
-        return assets.bundle_page(page)
-
-    return cached(data, f"plan/map/{scope}/{request.script_root}/{tiles}/{attribution}", render)
-
-
 def _page_request(args: MultiDict, states: dict[str, Any]) -> tuple[PlanRequest, PlanRequest | None]:
     """Parse /plan's query: the plan, and the what-if of the visitor's ``site`` values if any."""
     check_names(args, PARAMETERS)
@@ -558,7 +547,8 @@ def page():
     )
     scope = req.state or "US"
     bounds = pd_.state_bounds(data, req.state) if req.state else maps.CONUS_BOUNDS
-    map_page = _map_page(data, scope, bounds)
+    # Once per build, scope and tile setting.
+    map_page = render_map_page(data, f"plan/{scope}", lambda **kw: maps.plan_map(bounds, **kw))
     picks = frame_records(plan.picks)
     config = {
         "map": map_page.map_name,

@@ -11,8 +11,10 @@ import http.client
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -130,3 +132,62 @@ class ChildServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def python_load(
+    port: int, paths: Sequence[str], seconds: float, *, connections: int, stride: int = 1, timeout: float = 10
+) -> dict[str, float | int]:
+    """A closed-loop load from Python threads, for when Debian's ``wrk`` is missing.
+
+    ``connections`` threads each keep one connection alive and cycle ``paths`` for
+    ``seconds``, thread k starting at path ``k * stride``. Returns requests, rps,
+    p50_ms and p99_ms of the answered requests, non_2xx (statuses outside 200-399)
+    and socket_errors (a broken connection is reopened and not timed).
+    """
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    counts = {"non_2xx": 0, "socket_errors": 0}
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        mine, bad, broken, i = [], 0, 0, offset
+        conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        while time.monotonic() < deadline:
+            path = paths[i % len(paths)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                if response.will_close:
+                    conn.close()
+                if not 200 <= response.status < 400:
+                    bad += 1
+            except (OSError, http.client.HTTPException):
+                broken += 1
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            counts["non_2xx"] += bad
+            counts["socket_errors"] += broken
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(k * stride,)) for k in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": cuts[49],
+        "p99_ms": cuts[98],
+        **counts,
+    }

@@ -19,21 +19,17 @@ Run: ``.venv/bin/python scripts/bench/bench_api.py [--data-dir D] [--seconds 10]
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, venv_tool
+from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, python_load, venv_tool
 from _wrk import parse_wrk
 
 TARGET_RATIO = 0.5
@@ -146,53 +142,9 @@ def run_wrk(port: int, path: str, seconds: float, lua: Path | None) -> dict[str,
 
 def run_python(port: int, paths: list[str], seconds: float) -> dict[str, Any]:
     """A threaded closed-loop client: CONNECTIONS threads, each cycling ``paths`` for ``seconds``."""
-    latencies: list[float] = []
-    errors = {"non_2xx": 0, "socket": 0}
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker(offset: int) -> None:
-        mine, bad, broken, i = [], 0, 0, offset
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
-        while time.monotonic() < deadline:
-            path = paths[i % len(paths)]
-            i += 1
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                if response.will_close:
-                    conn.close()
-                if not 200 <= response.status < 400:
-                    bad += 1
-            except (OSError, http.client.HTTPException):
-                broken += 1
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=5)
-                continue
-            mine.append((time.perf_counter() - started) * 1000)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors["non_2xx"] += bad
-            errors["socket"] += broken
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / elapsed,
-        "p50_ms": cuts[49],
-        "p99_ms": cuts[98],
-        "errors": errors,
-    }
+    result = python_load(port, paths, seconds, connections=CONNECTIONS, timeout=5)
+    errors = {"non_2xx": result.pop("non_2xx"), "socket": result.pop("socket_errors")}
+    return {**result, "errors": errors}
 
 
 # --------------------------------------------------------------------------

@@ -26,7 +26,6 @@ Run: ``.venv/bin/python scripts/bench/bench_ogcapi.py [--data-dir D] [--seconds 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -34,13 +33,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import _wrk
-from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, gunicorn_args
+from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, gunicorn_args, python_load
 
 CONNECTIONS = 16
 QUERIES = 200
@@ -296,52 +294,7 @@ def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str
 
 def run_threads(port: int, paths: list[str], seconds: int) -> dict[str, Any]:
     """The same load from Python threads with keep-alive connections (when wrk is missing)."""
-    stop = time.monotonic() + seconds
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def worker(offset: int) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=10)
-        mine, i = [], offset
-        while time.monotonic() < stop:
-            path = paths[i % len(paths)]
-            i += 1
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                ok = 200 <= response.status < 400
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=10)
-            mine.append((time.perf_counter() - started) * 1000)
-            if not ok:
-                with lock:
-                    errors[0] += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker, args=(k * 13,)) for k in range(CONNECTIONS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {
-        "tool": "python-threads",
-        "requests": len(latencies),
-        "rps": len(latencies) / wall,
-        "p50_ms": cuts[49],
-        "p99_ms": cuts[98],
-        "non_2xx": errors[0],
-        "socket_errors": 0,
-    }
+    return {"tool": "python-threads", **python_load(port, paths, seconds, connections=CONNECTIONS, stride=13)}
 
 
 def load(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, Any]:
