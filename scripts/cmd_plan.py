@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo import store
 from geo.errors import CsmapError, InvalidParameterError
+from geo.plan_files import plan_csv, plan_geojson
 from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
 from geo.reach import LOCALE4
@@ -82,15 +83,16 @@ def _file_stem(plan: Plan, what_if_mode: bool) -> str:
 
 
 def write_plan_files(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
-    """Write ``<stem>.geojson`` (picks as points), ``.csv`` (picks) and ``.json`` (the whole plan)."""
-    from geo.geojson import feature_collection
+    """Write ``<stem>.geojson`` (picks as points), ``.csv`` (picks) and ``.json`` (the whole plan).
 
+    The GeoJSON and CSV are the web planner's (:mod:`geo.plan_files`), with
+    the build's sample flag and time.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     geojson = out_dir / f"{stem}.geojson"
-    members = {"name": f"expansion plan {stem}", "csmap:assumptions": plan.assumptions}
-    geojson.write_bytes(feature_collection(plan.picks_geodataframe(), id_column="order", members=members))
+    geojson.write_bytes(plan_geojson(plan, title=f"expansion plan {stem}"))
     table = out_dir / f"{stem}.csv"
-    store.csv_safe(plan.picks).to_csv(table, index=False)
+    table.write_bytes(plan_csv(plan))
     summary = out_dir / f"{stem}.json"
     summary.write_text(json.dumps(plan.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
     return [geojson, table, summary]

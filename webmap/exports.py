@@ -32,6 +32,7 @@ from geo.geojson import feature_strings
 from geo.metrics_tables import frame_records
 from geo.query import filter_schools
 from geo.reach import SchoolIndex
+from geo.sample import SAMPLE_NOTICE
 from geo.store import csv_safe, json_safe
 from webmap.data import BuildData
 from webmap.data_dictionary import TITLES
@@ -78,10 +79,6 @@ API_SCHOOL_FIELDS = (
     "locale",
     "locale_source",
     "is_sample",
-)
-
-SAMPLE_NOTICE = (
-    "SAMPLE DATA: these schools are generated for demonstration and are not a real list of Community Schools"
 )
 
 

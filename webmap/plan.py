@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import math
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,16 +35,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from geo import store
+from geo.candidates import read_candidates
 from geo.errors import InvalidParameterError, NoBuildError, SchoolDataError
-from geo.geojson import feature_collection
 from geo.metrics_tables import frame_records
+from geo.plan_files import plan_csv as picks_csv
+from geo.plan_files import plan_geojson as picks_geojson
 from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
-from geo.store import csv_safe, json_safe
+from geo.store import json_safe
 from webmap import maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
-from webmap.exports import SAMPLE_NOTICE, built_on, cached, provenance
+from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
 from webmap.pages import map_page as render_map_page
 from webmap.params import get_int
@@ -292,15 +293,10 @@ def file_candidates(upload: FileStorage | None) -> pd.DataFrame:
 
 
 def _read_candidates_bytes(content: bytes, name: str) -> pd.DataFrame:
-    from geo.planner import read_candidates
-
-    with tempfile.TemporaryDirectory(prefix="csmap-candidates-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(content)
-        try:
-            return read_candidates(path)
-        except SchoolDataError as exc:  # a malformed upload is the caller's bad parameter
-            raise InvalidParameterError("candidates", str(exc)) from exc
+    try:
+        return read_candidates(content, name=name)  # read in memory: no temporary file
+    except SchoolDataError as exc:  # a malformed upload is the caller's bad parameter
+        raise InvalidParameterError("candidates", str(exc)) from exc
 
 
 # --------------------------------------------------------------------------
@@ -418,31 +414,14 @@ def _stem(data: BuildData, plan: Plan, req: PlanRequest) -> str:
     return f"csmap-{kind}-{a['scope']}-{a['objective']}-{size}-{built_on(data)}"
 
 
-def _picks_frame(data: BuildData, plan: Plan) -> pd.DataFrame:
-    return plan.picks.assign(is_sample=data.is_sample, built_at=data.manifest.get("built_at"))
-
-
 def plan_geojson(data: BuildData, plan: Plan, title: str) -> bytes:
-    """Return the picks as an RFC 7946 FeatureCollection with the plan's facts as foreign members."""
-    picks = plan.picks_geodataframe().assign(is_sample=data.is_sample)
-    members: dict[str, Any] = {"name": title, **provenance(data)}
-    if data.is_sample:
-        members["notice"] = SAMPLE_NOTICE
-    members.update(
-        {
-            "csmap:assumptions": plan.assumptions,
-            "csmap:before": plan.before,
-            "csmap:after": plan.after,
-        }
-    )
-    return feature_collection(picks, id_column="order", members=members)
+    """Return the picks as GeoJSON (:func:`geo.plan_files.plan_geojson`, as ``csmap plan`` writes them)."""
+    return picks_geojson(plan, title=title, facts=provenance(data))
 
 
 def plan_csv(data: BuildData, plan: Plan) -> bytes:
-    """Return the picks as UTF-8 CSV (CRLF), formula-injection safe, with is_sample and built_at."""
-    buffer = io.StringIO()
-    csv_safe(_picks_frame(data, plan)).to_csv(buffer, index=False, lineterminator="\r\n")
-    return buffer.getvalue().encode("utf-8")
+    """Return the picks as CSV (:func:`geo.plan_files.plan_csv`, as ``csmap plan`` writes them)."""
+    return picks_csv(plan, facts=provenance(data))
 
 
 def _request_and_plan(data: BuildData) -> tuple[PlanRequest, Plan, bool]:

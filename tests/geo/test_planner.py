@@ -7,6 +7,7 @@ bookkeeping.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -19,15 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from geo.candidates import read_candidates
 from geo.errors import InvalidParameterError, SchoolDataError
-from geo.planner import (
-    Plan,
-    greedy_max_coverage,
-    incidence_matrix,
-    plan_sites,
-    read_candidates,
-    what_if,
-)
+from geo.max_coverage import greedy_max_coverage, incidence_matrix
+from geo.planner import Plan, plan_sites, what_if
 
 BOUND = 1 - 1 / math.e
 REACH = {"city": 1.0, "suburb": 3.0, "town": 5.0, "rural": 10.0}  # geo.reach defaults, restated
@@ -545,6 +541,55 @@ def test_read_candidates_rejects_malformed_files(tmp_path, name, content, proble
     assert problem in str(err.value)
 
 
+_POINTS = json.dumps(
+    {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "a"},
+                "geometry": {"type": "Point", "coordinates": [-98, 38]},
+            }
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("sites.csv", "\ufeffName,Latitude,Longitude,State\nA,38.1,-98.2,ks\n,38.2,-98.3,\n", None),
+        ("sites.txt", "lat,lon\n38.1,-98.2\n", None),
+        ("sites.geojson", _POINTS, None),
+        ("upload.json", _POINTS, None),
+        ("sites.csv", "name,lat,lon\nA,38,-98\nB,abc,-98\n", "row 3"),
+        ("sites.csv", "", "empty"),
+        ("sites.geojson", "{not json", "not readable GeoJSON"),
+        ("sites.xlsx", "whatever", "unsupported file type"),
+    ],
+)
+def test_read_candidates_from_memory_reads_as_the_file_does(tmp_path, name, content, problem):
+    """An upload is read from memory (a file object or bytes), with the answers and errors of a file."""
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8"))
+    sources = [io.BytesIO(content.encode("utf-8")), content.encode("utf-8")]
+    if problem is None:
+        expected = read_candidates(path)
+        assert len(expected) >= 1
+        for source in sources:
+            pd.testing.assert_frame_equal(read_candidates(source, name=name), expected)
+        return
+    for source in [path, *sources]:
+        with pytest.raises(SchoolDataError) as err:
+            read_candidates(source, name=name)
+        assert name in str(err.value) and problem in str(err.value)
+
+
+def test_read_candidates_in_memory_needs_a_name():
+    with pytest.raises(SchoolDataError, match="needs its name"):
+        read_candidates(b"lat,lon\n38,-98\n")
+
+
 def test_read_candidates_missing_file(tmp_path):
     with pytest.raises(SchoolDataError, match="does not exist"):
         read_candidates(tmp_path / "nope.csv")
@@ -567,7 +612,7 @@ def test_celf_is_lazy(caplog):
     rng = np.random.default_rng(0)
     csr = sparse.csr_array(sparse.identity(2_000, dtype=np.int64, format="csr"))
     weights = rng.integers(1, 10_000, 2_000)
-    with caplog.at_level("DEBUG", logger="geo.planner"):
+    with caplog.at_level("DEBUG", logger="geo.max_coverage"):
         picks, gains = greedy_max_coverage(csr, weights, 20)
     assert gains.tolist() == sorted(weights.tolist(), reverse=True)[:20]
     message = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("CELF"))

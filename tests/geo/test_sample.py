@@ -9,14 +9,12 @@ import pytest
 import shapely
 
 from geo import reference as ref
+from geo.coalitions import COALITION_COLUMNS, coalition_areas, read_coalitions
 from geo.enrich import polygon_at
 from geo.errors import CRSError, SchoolDataError
 from geo.sample import (
-    COALITION_COLUMNS,
     SAMPLE_COLUMNS,
-    coalition_areas,
     generate_sample,
-    read_coalitions,
     sample_coalitions,
     states_without_sample_schools,
 )

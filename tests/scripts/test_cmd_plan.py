@@ -84,6 +84,8 @@ def test_plan_prints_a_table_and_writes_files(runner, data_dir, tmp_path):
     picks = pd.read_csv(out / "plan-KS-unserved-k2.csv", dtype={"candidate_id": str})
     assert picks["candidate_id"].tolist() == ["66003", "66004"]
     assert picks["gain"].tolist() == [400, 100]
+    assert picks["is_sample"].tolist() == [True, True]  # the web's CSV columns (geo.plan_files)
+    assert "built_at" in picks.columns
     geojson = json.loads((out / "plan-KS-unserved-k2.geojson").read_text())
     assert geojson["csmap:assumptions"]["is_sample"] is True
     assert [f["properties"]["candidate_id"] for f in geojson["features"]] == ["66003", "66004"]

@@ -280,6 +280,30 @@ def test_bad_parameters_are_400_naming_the_parameter(plan_client, query, paramet
         assert parameter in response.get_data(as_text=True)
 
 
+def test_cli_and_web_write_the_same_plan_files(plan_client, built_data_dir, tmp_path):
+    """One serializer (geo.plan_files): csmap plan's CSV is /plan.csv byte for byte, GeoJSON but its name."""
+    from click.testing import CliRunner
+
+    from scripts.cmd_plan import plan_command
+
+    out = tmp_path / "plans"
+    args = ["--data-dir", str(built_data_dir), "--state", "TX", "--k", "3", "--out", str(out)]
+    result = CliRunner().invoke(plan_command, args)
+    assert result.exit_code == 0, result.output
+    web_csv = plan_client.get("/plan.csv?state=TX&k=3")
+    assert web_csv.status_code == 200
+    cli_csv = (out / "plan-TX-unserved-k3.csv").read_bytes()
+    assert cli_csv == web_csv.get_data()
+    header = cli_csv.split(b"\r\n", 1)[0].decode()
+    assert header.endswith(",is_sample,built_at")
+    web_geojson = json.loads(plan_client.get("/plan.geojson?state=TX&k=3").get_data())
+    cli_geojson = json.loads((out / "plan-TX-unserved-k3.geojson").read_bytes())
+    assert cli_geojson.pop("name") == "expansion plan plan-TX-unserved-k3"
+    web_geojson.pop("name")
+    assert cli_geojson == web_geojson
+    assert cli_geojson["build_id"] == store.current_build_dir(built_data_dir).name
+
+
 def _csv_upload(text: str, name: str = "sites.csv") -> dict:
     return {"state": "TX", "k": "1", "candidates": (io.BytesIO(text.encode()), name)}
 
