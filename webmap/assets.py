@@ -58,10 +58,13 @@ INLINE_IMAGES = frozenset(
 )
 _IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
+#: The helpers the map pages' own scripts share (``csmap-map.js``, ``plan.js``), which every
+#: map page loads at the end of its script bundle, after Leaflet and before the page's script.
+PAGE_HELPERS = "js/csmap-common.js"
 #: Every bundle, as static files in load order: what folium's maps with the Fullscreen
-#: plugin load (webmap.maps), the site's stylesheet first.
+#: plugin load (webmap.maps), the site's stylesheet first and the page helpers last.
 MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css")
-MAP_SCRIPTS = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js")
+MAP_SCRIPTS = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js", PAGE_HELPERS)
 BUNDLES = (MAP_STYLES, MAP_SCRIPTS)
 
 
@@ -191,21 +194,22 @@ def bundle_page(page):
     """Return a map page (``webmap.maps.MapPage``) whose stylesheets and scripts are one bundle each.
 
     The stylesheet bundle starts with the site's own ``css/app.css``, so a map page
-    links no other stylesheet (see ``templates/base.html``, block ``stylesheets``).
+    links no other stylesheet (see ``templates/base.html``, block ``stylesheets``), and
+    the script bundle ends with the page helpers (:data:`PAGE_HELPERS`).
     Assets that match no declared bundle stay as separate links, with a warning.
     """
     bundles: Bundles = current_app.extensions[_EXTENSION]
     site_css = url_for("static", filename="css/app.css")
-    css, js = [site_css, *page.css], list(page.js)
+    css, js = [site_css, *page.css], [*page.js, url_for("static", filename=PAGE_HELPERS)]
     css_name = bundles.name_for(_static_paths(css) or ())
-    js_name = bundles.name_for(_static_paths(js) or ()) if js else None
-    if css_name is None or (js and js_name is None):
+    js_name = bundles.name_for(_static_paths(js) or ())
+    if css_name is None or js_name is None:
         logger.warning("map assets match no bundle in webmap.assets.BUNDLES, linked one by one: %s", css + js)
-        return dataclasses.replace(page, css=css)
+        return dataclasses.replace(page, css=css, js=js)
     return dataclasses.replace(
         page,
         css=[url_for("assets.bundle", name=css_name)],
-        js=[url_for("assets.bundle", name=js_name)] if js else [],
+        js=[url_for("assets.bundle", name=js_name)],
     )
 
 

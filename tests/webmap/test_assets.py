@@ -95,6 +95,9 @@ def test_bundle_is_cached_for_a_year_revalidates_and_gzips(client):
     assert response.headers["Content-Encoding"] == "gzip"
     body = gzip.decompress(response.data)
     assert b"Leaflet 1.9.3" in body and b"leaflet.Control.FullScreen" in body
+    # The helpers csmap-map.js and plan.js share come last, after Leaflet, in the same request.
+    helpers = (STATIC / assets.PAGE_HELPERS).read_text(encoding="utf-8").rstrip().encode("utf-8")
+    assert body.index(b"leaflet.Control.FullScreen") < body.index(helpers)
     again = client.get(js[0], headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
     # The name is a hash of the content: the same files give the same URL on every page.
@@ -134,7 +137,7 @@ def test_a_map_with_other_assets_keeps_its_links(app, caplog):
     with app.test_request_context("/"):
         kept = assets.bundle_page(page)
     assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
-    assert kept.js == ["/static/vendor/d3/d3.min.js"]
+    assert kept.js == ["/static/vendor/d3/d3.min.js", "/static/js/csmap-common.js"]  # the page helpers too
     assert "match no bundle" in caplog.text
 
 

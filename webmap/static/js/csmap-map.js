@@ -7,13 +7,16 @@
  * clustered in the browser for the zoom on show: only the clusters and lone schools in view
  * become Leaflet layers. A school's popup fetches its details when it opens.
  *
+ * The helpers shared with plan.js (window.csmap) are in csmap-common.js.
+ *
  * Timing marks (performance.mark) "csmap:states-drawn" and "csmap:schools-drawn" let
  * scripts/bench/bench_pages.py say where the national page's time goes.
  */
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("csmap-config").textContent);
+  var config = csmap.readConfig("csmap-config");
+  var el = csmap.el, fmt = csmap.fmt, getJSON = csmap.getJSON;
   var map = window[config.map];
   var root = document.documentElement;
   var PRECISION_WORDS = {
@@ -28,24 +31,7 @@
   var METRIC_KINDS = {};
   (config.legends || []).forEach(function (legend) { METRIC_KINDS[legend.key] = legend.kind; });
 
-  function layer(role) { return window[config.layers[role]]; }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-
-  function fmt(value, kind) {
-    if (value === null || value === undefined || (typeof value === "number" && !isFinite(value))) { return "—"; }
-    if (kind === "text") { return String(value); }
-    if (kind === "share") { return (value * 100).toFixed(1) + "%"; }
-    if (kind === "rate" || kind === "ratio") {
-      return value.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
-    }
-    return Math.round(value).toLocaleString("en-US");
-  }
+  var layer = csmap.layerGetter(config);
 
   function colorFor(legend, value) {
     if (value === null || value === undefined || !isFinite(value)) { return legend.no_data_color; }
@@ -55,23 +41,7 @@
     return legend.colors[legend.colors.length - 1];
   }
 
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin"}).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    });
-  }
-
-  function figureRows(box, rows) {
-    var table = el("table", "csmap-figures");
-    rows.forEach(function (row) {
-      var tr = el("tr");
-      tr.appendChild(el("th", null, row[0]));
-      tr.appendChild(el("td", null, row[1]));
-      table.appendChild(tr);
-    });
-    box.appendChild(table);
-  }
+  function figureRows(box, rows) { box.appendChild(csmap.figureTable(rows)); }
 
   function showError(message) {
     var box = el("div", "csmap-map-error", message);

@@ -4,12 +4,14 @@
  * <script type="application/json" id="plan-config"> names the map, its empty layers, the plan's picks
  * and the ZCTAs they newly reach. A click on the map adds a candidate site, rewrites the page URL
  * (/plan?...&site=lat,lon&site=..., so the view can be shared) and asks /api/plan for the what-if of
- * all the visitor's sites. Text from the data reaches the page only through textContent.
+ * all the visitor's sites. Text from the data reaches the page only through textContent. The helpers
+ * shared with csmap-map.js (window.csmap) are in csmap-common.js.
  */
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("plan-config").textContent);
+  var config = csmap.readConfig("plan-config");
+  var el = csmap.el, figureTable = csmap.figureTable, getJSON = csmap.getJSON;
   var map = window[config.map];
   var root = document.documentElement;
   var query = config.query;
@@ -21,35 +23,11 @@
   var SCHOOL_STYLE = {radius: 3, color: "#52606d", weight: 1, fillColor: "#9aa5b1", fillOpacity: 0.7,
                       interactive: false};
 
-  function layer(role) { return window[config.layers[role]]; }
+  var layer = csmap.layerGetter(config);
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
+  function count(value) { return csmap.fmt(value, "count"); }
 
-  function count(value) {
-    if (value === null || value === undefined || !isFinite(value)) { return "—"; }
-    return Math.round(value).toLocaleString("en-US");
-  }
-
-  function share(value) {
-    if (value === null || value === undefined || !isFinite(value)) { return "—"; }
-    return (value * 100).toFixed(1) + "%";
-  }
-
-  function figureTable(rows) {
-    var table = el("table", "csmap-figures");
-    rows.forEach(function (row) {
-      var tr = el("tr");
-      tr.appendChild(el("th", null, row[0]));
-      tr.appendChild(el("td", null, row[1]));
-      table.appendChild(tr);
-    });
-    return table;
-  }
+  function share(value) { return csmap.fmt(value, "share"); }
 
   function siteFigures(pick) {
     return figureTable([
@@ -110,13 +88,6 @@
       marker.addTo(layer("picks"));
     });
     root.setAttribute("data-plan-drawn", String(config.picks.length));
-  }
-
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin"}).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    });
   }
 
   /* The states (and the scope's counties) as a backdrop, so the map reads without tiles. It sits in

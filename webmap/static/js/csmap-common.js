@@ -1,0 +1,66 @@
+/* Helpers shared by the map pages' own scripts (csmap-map.js for the overview, state and find maps;
+ * plan.js for the planner). This file ends the map script bundle (webmap/assets.py MAP_SCRIPTS), so it
+ * runs after Leaflet and before either page script, at no extra request. It defines window.csmap.
+ *
+ * Text from the data reaches the page only through textContent (el), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  /* The page's <script type="application/json" id="..."> config. */
+  function readConfig(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  /* A function from a layer role ("schools", "picks", ...) to the folium layer the config names for it. */
+  function layerGetter(config) {
+    return function (role) { return window[config.layers[role]]; };
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  /* A figure as the pages show it: counts rounded with thousands separators, shares as percentages,
+   * rates with two decimals; a missing or infinite value is a dash. */
+  function fmt(value, kind) {
+    if (value === null || value === undefined || (typeof value === "number" && !isFinite(value))) { return "—"; }
+    if (kind === "text") { return String(value); }
+    if (kind === "share") { return (value * 100).toFixed(1) + "%"; }
+    if (kind === "rate" || kind === "ratio") {
+      return value.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+    }
+    return Math.round(value).toLocaleString("en-US");
+  }
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
+  /* A two-column table of [label, value] rows, for popups and tooltips. */
+  function figureTable(rows) {
+    var table = el("table", "csmap-figures");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, row[0]));
+      tr.appendChild(el("td", null, row[1]));
+      table.appendChild(tr);
+    });
+    return table;
+  }
+
+  window.csmap = {
+    readConfig: readConfig,
+    layerGetter: layerGetter,
+    el: el,
+    fmt: fmt,
+    getJSON: getJSON,
+    figureTable: figureTable
+  };
+}());
