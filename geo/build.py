@@ -37,8 +37,9 @@ PIPELINE_VERSION = "1"
 
 #: Douglas–Peucker tolerances in degrees for the web-weight layers, chosen so
 #: the national states layer stays under 300 KB and counties under 3 MB of
-#: GeoJSON (issue #2), metrics properties included; the measured sizes are in
-#: the manifest (web_layer_bytes).
+#: GeoJSON (issue #2), metrics properties included, as the app serves them
+#: (``/downloads/states.geojson``, ``/downloads/counties.geojson``; measured by
+#: scripts/bench/bench_build.py and tests/webmap/test_downloads.py).
 STATES_WEB_TOLERANCE = 0.03
 COUNTIES_WEB_TOLERANCE = 0.015
 #: Coordinate grid of the web layers: 1e-4° (4 decimals, about 11 m), well
@@ -286,7 +287,6 @@ def _assemble(
         "package_versions": ref.source_versions(),
         "python": platform.python_version(),
         "row_counts": dict(out.layers),
-        "web_layer_bytes": {p.name: p.stat().st_size for p in sorted((out.path / "web").glob("*.geojson"))},
         "load_report": load_report,
         "metrics_national": metrics_doc.get("national", {}),
         "notes": [
@@ -326,19 +326,9 @@ def _source_descriptions() -> list[dict[str, str]]:
     ]
 
 
-def _web_members(out: store.BuildWriter, is_sample: bool, title: str) -> dict[str, Any]:
-    return {
-        "name": title,
-        "csmap:is_sample": is_sample,
-        "csmap:build_id": out.build_id,
-        "csmap:built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
 def _schools_stage(
     base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict, progress: Progress
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    from geo.geojson import feature_collection
     from geo.sample import generate_sample
     from geo.schools import prepare_schools, read_school_file
 
@@ -376,12 +366,6 @@ def _schools_stage(
     report.update({"source": source, "is_sample": is_sample, "rejects_file": str(final_rejects)})
     out.write_json("load_report.json", report)
     out.write_csv(schools.drop(columns="geometry"), "schools.csv")
-    out.write_bytes(
-        "web/schools.geojson",
-        feature_collection(
-            schools, id_column="school_id", members=_web_members(out, is_sample, "community schools")
-        ),
-    )
     progress(
         f"schools: {report.get('loaded', len(schools)):,} loaded, {report.get('merged', 0):,} merged, "
         f"{report.get('rejected', 0):,} rejected"
@@ -393,7 +377,6 @@ def _coalitions_stage(
     base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     from geo.coalitions import coalition_areas, read_coalitions
-    from geo.geojson import feature_collection
     from geo.sample import sample_coalitions
 
     path = active_coalitions_file(base)
@@ -405,11 +388,6 @@ def _coalitions_stage(
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
     out.write_layer(coalitions, "coalitions")
     out.write_layer(areas, "coalition_areas")
-    is_sample = bool(coalitions["is_sample"].all()) if len(coalitions) else True
-    out.write_bytes(
-        "web/coalitions.geojson",
-        feature_collection(areas, precision=4, members=_web_members(out, is_sample, "coalition areas")),
-    )
     progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
     return coalitions, areas
 
@@ -423,7 +401,6 @@ def _metrics_stage(
     options: dict,
     progress: Progress,
 ) -> dict[str, Any]:
-    from geo.geojson import feature_collection
     from geo.metrics import compute_metrics, metrics_tables_for_export
 
     progress("computing coverage and gap metrics")
@@ -442,26 +419,6 @@ def _metrics_stage(
         out.write_layer(frame, name)
         plain = frame.drop(columns="geometry") if isinstance(frame, gpd.GeoDataFrame) else frame
         out.write_csv(plain, f"{name}.csv")
-    out.write_bytes(
-        "web/states.geojson",
-        feature_collection(
-            tables["state_metrics"],
-            precision=4,
-            digits=4,
-            id_column="stusps",
-            members=_web_members(out, is_sample, "states with coverage metrics"),
-        ),
-    )
-    out.write_bytes(
-        "web/counties.geojson",
-        feature_collection(
-            tables["county_metrics"],
-            precision=4,
-            digits=4,
-            id_column="geoid",
-            members=_web_members(out, is_sample, "counties with coverage metrics"),
-        ),
-    )
     document = result.to_json()
     document["is_sample"] = is_sample
     out.write_json("metrics.json", document)

@@ -16,9 +16,13 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from geo.query import nearest_positions
+from geo.reach import SchoolIndex
 from geo.reference import CANADA_PROVINCES, normalize_place
 
 logger = logging.getLogger(__name__)
@@ -192,3 +196,66 @@ def _by_city(query: str, gazetteer: pd.DataFrame) -> Location | None:
         return None
     row = rows.iloc[0]
     return Location(float(row["lat"]), float(row["lon"]), f"{row['city']}, {row['state']}", "city")
+
+
+@dataclass(frozen=True)
+class NearbySchools:
+    """The schools to list for a place, closest first.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per school: ``row`` (its position in the schools layer),
+        ``distance_mi`` (great-circle miles, 3 decimals), ``lat`` and ``lon``.
+    within_radius : bool
+        False when no school is within the radius and the nearest beyond it
+        are listed instead.
+    """
+
+    rows: list[dict[str, Any]]
+    within_radius: bool
+
+
+def nearby_schools(
+    schools: pd.DataFrame,
+    index: SchoolIndex,
+    lat: float,
+    lon: float,
+    *,
+    k: int,
+    radius_mi: float,
+    beyond: int,
+) -> NearbySchools:
+    """Return up to ``k`` schools within ``radius_mi`` of (lat, lon), or the ``beyond`` nearest past it.
+
+    Parameters
+    ----------
+    schools : GeoDataFrame
+        The schools layer (points, EPSG:4326) that ``index`` was built from.
+    index : SchoolIndex
+        The nearest-school index over ``schools``.
+    lat, lon : float
+        The place, WGS84 degrees.
+    k : int
+        Most schools listed within the radius.
+    radius_mi : float
+        Search radius in miles.
+    beyond : int
+        How many of the nearest schools to list when none is within the radius.
+
+    Raises
+    ------
+    InvalidParameterError
+        For coordinates out of range, or a k or radius that is not positive.
+    """
+    positions, miles, within = nearest_positions(index, lat, lon, k=k, radius_mi=radius_mi)
+    if not within:
+        positions, miles = positions[:beyond], miles[:beyond]
+    points = schools.geometry.iloc[positions]
+    rows = [
+        {"row": int(position), "distance_mi": float(distance), "lat": float(y), "lon": float(x)}
+        for position, distance, y, x in zip(
+            positions, np.round(miles, 3), points.y.to_numpy(), points.x.to_numpy(), strict=True
+        )
+    ]
+    return NearbySchools(rows, within)

@@ -45,13 +45,6 @@ class BuildData:
         """The build's folder name."""
         return self.build_dir.name
 
-    def web_file(self, name: str) -> bytes:
-        """Return the bytes of ``web/<name>`` of the build, cached."""
-        key = f"web/{name}"
-        if key not in self.cache:
-            self.cache[key] = (self.build_dir / "web" / name).read_bytes()
-        return self.cache[key]
-
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """Return a GeoPackage layer of the build, read once."""
         key = f"layer/{name}"

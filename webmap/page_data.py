@@ -17,8 +17,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from geo import areas
 from geo.errors import NoBuildError, NotFoundError
 from geo.geojson import feature_collection
 from geo.reference import normalize_place
@@ -153,22 +153,13 @@ def schools_array(data: BuildData, state: str | None = None) -> bytes:
 
 
 def school_states(data: BuildData) -> pd.Series:
-    """Return each school's USPS state code as the metrics count it: by point-in-polygon ``statefp``.
-
-    Falls back to ``stusps``, then to the state written in the school list, for
-    frames without ``statefp``.
-    """
+    """Return each school's USPS state code as the metrics count it (:func:`geo.areas.school_states`)."""
 
     def build() -> pd.Series:
-        schools = data.schools
-        if "statefp" in schools.columns:
-            fips = {
-                str(row.get("statefp")): code
-                for code, row in metrics_document(data).get("states", {}).items()
-            }
-            return schools["statefp"].astype("string").map(fips).fillna("")
-        column = "stusps" if "stusps" in schools.columns else "state"
-        return schools[column].astype("string").str.upper().fillna("")
+        states = metrics_document(data).get("states", {})
+        return areas.school_states(
+            data.schools, {str(row.get("statefp")): code for code, row in states.items()}
+        )
 
     return cached(data, "pages/school_states", build)
 
@@ -236,23 +227,10 @@ def county_legend(data: BuildData, code: str) -> Legend:
 
 
 def state_bounds(data: BuildData, code: str) -> list[list[float]]:
-    """Return ``[[south, west], [north, east]]`` of a state, for folium.
-
-    A state crossing the antimeridian (Alaska's Aleutians) would span the whole
-    world; its western-hemisphere part is used instead.
-    """
+    """Return ``[[south, west], [north, east]]`` of a state, for folium (:func:`geo.areas.state_bounds`)."""
 
     def build() -> list[list[float]]:
-        frame = data.layer("state_metrics")
-        rows = frame[frame["stusps"].astype(str) == code]
-        if rows.empty:
-            msg = f"unknown state {code!r}"
-            raise NotFoundError(msg)
-        geometry = rows.geometry.union_all()
-        west, south, east, north = geometry.bounds
-        if east - west > 180:
-            west, south, east, north = shapely.clip_by_rect(geometry, -180, -90, 0, 90).bounds
-        return [[south, west], [north, east]]
+        return areas.state_bounds(data.layer("state_metrics"), code)
 
     return cached(data, f"pages/state_bounds/{code}", build)
 

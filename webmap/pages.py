@@ -15,8 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from geo.errors import InvalidParameterError, NotFoundError
-from geo.find import resolve_query
-from geo.query import nearest_schools
+from geo.find import nearby_schools, resolve_query
 from webmap import assets, docs, maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
@@ -272,26 +271,16 @@ def find():
     if location is None:
         return render_template("pages/find.html", **context)
 
-    nearest = nearest_schools(
+    nearby = nearby_schools(
         data.schools,
         school_index(data),
         location["lat"],
         location["lon"],
         k=FIND_MAX_RESULTS,
         radius_mi=float(radius),
+        beyond=FIND_NEAREST_BEYOND,
     )
-    schools = nearest.schools if nearest.within_radius else nearest.schools.head(FIND_NEAREST_BEYOND)
-    positions = data.schools.index.get_indexer(schools.index)
-    results = []
-    for position, (_, school) in zip(positions, schools.iterrows(), strict=True):
-        record = pd_.school_popup(data, int(position))
-        record.update(
-            row=int(position),
-            distance_mi=float(school["distance_mi"]),
-            lat=float(school.geometry.y),
-            lon=float(school.geometry.x),
-        )
-        results.append(record)
+    results = [{**pd_.school_popup(data, hit["row"]), **hit} for hit in nearby.rows]
     page = map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
     config = {
         "page": "find",
@@ -306,7 +295,7 @@ def find():
     }
     context.update(
         results=results,
-        within_radius=nearest.within_radius,
+        within_radius=nearby.within_radius,
         map_page=page,
         config=_config_json(config),
         limit_reached=len(results) == FIND_MAX_RESULTS,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from geo import build, store
@@ -31,28 +29,10 @@ def test_build_contents(built_data_dir):
         assert layer in store.list_layers(current)
         assert store.read_layer(current, layer).crs.to_epsg() == 4326
     assert set(manifest["package_versions"]) == set(ref.SOURCE_PACKAGES)
-    sizes = manifest["web_layer_bytes"]
-    assert sizes["states.geojson"] <= 300_000
-    assert sizes["counties.geojson"] <= 3_000_000
-
-
-def test_web_geojson_is_rfc7946(built_data_dir):
-    current = store.current_build_dir(built_data_dir)
-    for name in ("states", "counties", "schools", "coalitions"):
-        document = json.loads((current / "web" / f"{name}.geojson").read_text())
-        assert document["type"] == "FeatureCollection"
-        assert "crs" not in document
-        assert document["csmap:is_sample"] is True
-        lon, lat = _first_position(document["features"][0]["geometry"])
-        assert -180 <= lon <= 180 and -90 <= lat <= 90
-        assert lon < 0 < lat  # lon first: every feature here is in the western hemisphere
-
-
-def _first_position(geometry):
-    coords = geometry["coordinates"]
-    while isinstance(coords[0], list):
-        coords = coords[0]
-    return coords
+    # The app serialises what it serves from these layers (webmap.exports, webmap.page_data); the
+    # build writes no GeoJSON copies that nothing would read.
+    assert not (current / "web").exists()
+    assert "web_layer_bytes" not in manifest
 
 
 def test_unchanged_inputs_skip_the_build(data_dir_copy):

@@ -67,3 +67,33 @@ def test_nearest_schools_agrees(index):
     positions, miles, _ = nearest_positions(index, 39.0, -89.0, k=2)
     assert result.schools["name"].tolist() == ["c", "a"] == schools["name"].iloc[positions].tolist()
     assert result.schools["distance_mi"].tolist() == pytest.approx(np.round(miles, 3).tolist())
+
+
+def _frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"name": ["Loop", "Evanston", "Springfield"]},
+        geometry=[shapely.Point(p) for p in POINTS],
+        crs="EPSG:4326",
+        index=[10, 20, 30],  # positions, not labels, come back
+    )
+
+
+def test_nearby_schools_rows_within_the_radius(index):
+    from geo.find import nearby_schools
+
+    nearby = nearby_schools(_frame(), index, 41.88, -87.63, k=10, radius_mi=20, beyond=1)
+    assert nearby.within_radius is True
+    assert [r["row"] for r in nearby.rows] == [0, 1]
+    assert (nearby.rows[1]["lat"], nearby.rows[1]["lon"]) == (42.05, -87.69)
+    expected = nearest_schools(_frame(), index, 41.88, -87.63, k=10, radius_mi=20).schools["distance_mi"]
+    assert [r["distance_mi"] for r in nearby.rows] == expected.tolist()
+    assert 11 < nearby.rows[1]["distance_mi"] < 13
+
+
+def test_nearby_schools_beyond_the_radius_lists_only_the_nearest(index):
+    from geo.find import nearby_schools
+
+    nearby = nearby_schools(_frame(), index, 38.0, -90.0, k=10, radius_mi=5, beyond=2)
+    assert nearby.within_radius is False
+    assert [r["row"] for r in nearby.rows] == [2, 0]  # Springfield (~125 mi), then the Loop
+    assert all(r["distance_mi"] > 5 for r in nearby.rows)

@@ -48,7 +48,6 @@ def write_tiny_build(
     import shapely
 
     from geo import store
-    from geo.geojson import feature_collection
     from geo.metrics import compute_metrics, metrics_tables_for_export
 
     crs = "EPSG:4326"
@@ -225,12 +224,6 @@ def write_tiny_build(
         document["is_sample"] = is_sample
         out.write_json("metrics.json", document)
         out.write_csv(schools.drop(columns="geometry"), "schools.csv")
-        members = {"csmap:is_sample": is_sample}
-        out.write_bytes(
-            "web/schools.geojson", feature_collection(schools, id_column="school_id", members=members)
-        )
-        out.write_bytes("web/states.geojson", feature_collection(tables["state_metrics"], members=members))
-        out.write_bytes("web/counties.geojson", feature_collection(tables["county_metrics"], members=members))
         out.write_json(
             "manifest.json",
             {

@@ -256,6 +256,11 @@ def test_real_build_downloads(client, built_data_dir):
     assert len(document["features"]) == manifest["row_counts"]["schools"]
     states = json.loads(fetch(client, "/downloads/states.geojson").data)
     assert len(states["features"]) == 52
+    # The web-weight layers as served (geo/build.py tolerances, issue #2): states under 300 KB and
+    # counties under 3 MB of GeoJSON, metrics included. The build writes no other copy of them.
+    assert len(fetch(client, "/downloads/states.geojson").data) <= 300_000
+    assert len(fetch(client, "/downloads/counties.geojson").data) <= 3_000_000
+    assert not (store.current_build_dir(built_data_dir) / "web").exists()
     dictionary = json.loads(fetch(client, "/downloads/data-dictionary.json").data)
     undocumented = [
         (r["dataset"], r["column"]) for r in dictionary["columns"] if r["description"].startswith("see ")
