@@ -35,8 +35,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from geo.locale import add_locale  # noqa: E402
+from geo.max_coverage import greedy_max_coverage, incidence_matrix  # noqa: E402
 from geo.metrics import zcta_reach  # noqa: E402
-from geo.planner import greedy_max_coverage, incidence_matrix, plan_sites  # noqa: E402
+from geo.planner import plan_sites  # noqa: E402
 from geo.reach import coverage_lists  # noqa: E402
 from geo.reference import load_zctas  # noqa: E402
 
