@@ -97,6 +97,14 @@ def _schemas() -> dict[str, Any]:
     school_required = [c.name for c in registry.api_school_columns() if c.required]
     state = {c.name: c.json_schema() for c in registry.dataset_columns("states")}
     state_required = [c.name for c in registry.dataset_columns("states") if c.required]
+    # A coalitions-table row; the API splits its ';'-joined county FIPS codes into a list.
+    coalition = {
+        "type": "object",
+        "properties": {
+            **{c.name: c.json_schema() for c in registry.dataset_columns("coalitions")},
+            "county_fips": {"type": "array", "items": _STR, "description": "county FIPS codes (regional)"},
+        },
+    }
     return {
         "School": {
             "type": "object",
@@ -186,7 +194,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "status": {"type": "string", "nullable": True},
-                        "coalitions": {"type": "array", "items": {"type": "object"}},
+                        "coalitions": {"type": "array", "items": coalition},
                     },
                 },
                 "links": _LINKS,

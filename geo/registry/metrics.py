@@ -216,7 +216,7 @@ LOCALE_IDS: tuple[Column, ...] = (
     ),
 )
 
-#: The coalitions table (docs/SCHOOLS.md, "Coalitions table"): one row per coalition.
+#: The coalitions table (docs/SCHOOLS.md, "Coalitions table"): one row per state and territory.
 COALITIONS: tuple[Column, ...] = (
     text_column("stusps", "USPS code of the coalition's state", label="State", kind="code", nullable=False),
     text_column(
@@ -228,9 +228,18 @@ COALITIONS: tuple[Column, ...] = (
         enum=("existing", "developing", "none"),
     ),
     text_column("coalition_name", "the coalition's name", label="Coalition"),
-    text_column("area_type", "state, or the area a regional coalition covers", label="Area", kind="code"),
     text_column(
-        "county_fips", "';'-joined county FIPS codes of a regional coalition", label="Counties", kind="code"
+        "area_type",
+        "state (the whole state) or counties (a regional or local coalition); none without a coalition",
+        label="Area",
+        kind="code",
+        enum=("state", "counties"),
+    ),
+    text_column(
+        "county_fips",
+        "5-digit county FIPS codes of a counties coalition, ';'-separated",
+        label="Counties",
+        kind="code",
     ),
     Column("is_sample", "boolean", IS_SAMPLE_DESCRIPTION, kind="flag", nullable=False),
 )
