@@ -22,10 +22,12 @@ import logging
 
 from geo.registry.column import DTYPES, KINDS, ORIGINS, Column
 from geo.registry.metrics import (
+    COALITION_STATUS,
     COALITIONS,
     COUNTY_FIGURES,
     COUNTY_IDS,
     COVERAGE_METRICS,
+    DESERT_COUNTIES,
     LEVEL_METRICS,
     LOCALE_IDS,
     NATIONAL_METRICS,
@@ -40,9 +42,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "COALITIONS",
+    "COALITION_STATUS",
     "COUNTY_FIGURES",
     "COUNTY_IDS",
     "COVERAGE_METRICS",
+    "DESERT_COUNTIES",
     "DTYPES",
     "IS_SAMPLE_DESCRIPTION",
     "KINDS",
@@ -88,9 +92,9 @@ def dataset_columns(dataset: str) -> tuple[Column, ...]:
     """
     datasets = {
         "schools": SCHOOLS,
-        "states": (*STATE_IDS, *STATE_METRICS[:1], *LEVEL_METRICS, *STATE_METRICS[1:], *COVERAGE_METRICS),
+        "states": (*STATE_IDS, COALITION_STATUS, *LEVEL_METRICS, *STATE_METRICS, *COVERAGE_METRICS),
         "counties": (*COUNTY_IDS, *LEVEL_METRICS, *COUNTY_FIGURES, *COVERAGE_METRICS),
-        "national": (*LEVEL_METRICS, STATE_METRICS[1], *NATIONAL_METRICS, *COVERAGE_METRICS),
+        "national": (*LEVEL_METRICS, DESERT_COUNTIES, *NATIONAL_METRICS, *COVERAGE_METRICS),
         "locales": (*LOCALE_IDS, *LEVEL_METRICS, *REPRESENTATION_METRICS, *COVERAGE_METRICS),
         "coalitions": COALITIONS,
     }
@@ -113,8 +117,8 @@ def metrics() -> dict[str, Column]:
         c.name: c
         for c in (
             *LEVEL_METRICS,
-            *STATE_METRICS[1:],
-            STATE_METRICS[0],
+            *STATE_METRICS,
+            COALITION_STATUS,
             *COVERAGE_METRICS,
             *REPRESENTATION_METRICS,
             *NATIONAL_METRICS,

@@ -90,25 +90,28 @@ COVERAGE_METRICS: tuple[Column, ...] = (
     ),
 )
 
-#: State-level figures beyond the level metrics.
+COALITION_STATUS = text_column(
+    "coalition_status",
+    "state Community Schools coalition: existing, developing or none",
+    label="Coalition",
+    enum=("existing", "developing", "none"),
+    header="coalition",
+)
+
+DESERT_COUNTIES = Column(
+    "desert_counties",
+    "integer",
+    "counties with 1,000+ children and none within reach of a Community School",
+    label="Desert counties",
+    kind="count",
+    unit="counties",
+    nullable=False,
+    header="deserts",
+)
+
+#: State-level figures beyond the level metrics (the nation also counts its desert counties).
 STATE_METRICS: tuple[Column, ...] = (
-    text_column(
-        "coalition_status",
-        "state Community Schools coalition: existing, developing or none",
-        label="Coalition",
-        enum=("existing", "developing", "none"),
-        header="coalition",
-    ),
-    Column(
-        "desert_counties",
-        "integer",
-        "counties with 1,000+ children and none within reach of a Community School",
-        label="Desert counties",
-        kind="count",
-        unit="counties",
-        nullable=False,
-        header="deserts",
-    ),
+    DESERT_COUNTIES,
     Column(
         "rank_unserved_high_poverty",
         "integer",

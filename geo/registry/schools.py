@@ -263,7 +263,7 @@ SCHOOLS: tuple[Column, ...] = (
     ),
     text_column(
         "geocode_method",
-        "how the point was found: given, given-swapped, census, nominatim, zip-centroid, "
+        "how the point was found: given, given-swapped, given-fixed, census, nominatim, zip-centroid, "
         "gazetteer or state-centroid",
         kind="code",
     ),
