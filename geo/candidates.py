@@ -21,7 +21,7 @@ import pandas as pd
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameterError, SchoolDataError
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def candidate_sites(candidates: pd.DataFrame | str | Path, zctas: pd.DataFrame) 
     if given.isna().any() and len(ref):
         # The nearest ZCTA point stands in for point-in-polygon: near a border
         # it can name the neighbouring state (the ZIP-centroid caveat).
-        index = SchoolIndex(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
+        index = LatLonIndex(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
         _, nearest = index.nearest(frame["lat"].to_numpy(float), frame["lon"].to_numpy(float))
         states = ref["stusps"].astype("string").to_numpy()[nearest[:, 0]]
         given = given.fillna(pd.Series(states, index=frame.index, dtype="string"))

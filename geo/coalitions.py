@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import registry
 from geo.crs import require_same_crs
 from geo.errors import SchoolDataError
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 STATUSES = ("existing", "developing", "none")
 AREA_TYPES = ("state", "counties")
-COALITION_COLUMNS = ("stusps", "status", "coalition_name", "area_type", "county_fips", "is_sample")
+COALITION_COLUMNS = tuple(c.name for c in registry.COALITIONS)
 
 
 def _state_fips() -> dict[str, str]:

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from geo.crs import WGS84, projected_crs_for_state, require_crs
 from geo.locale import school_locale
 from geo.reference import Reference
+from geo.sphere import angle_to_chord, chord_to_angle, unit_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -125,18 +126,13 @@ def nearest_state(
     return codes, distance_to_state_km(lon, lat, codes, states)
 
 
-def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    lam, phi = np.radians(lon), np.radians(lat)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
 def nearest_points(
     lon: np.ndarray, lat: np.ndarray, ref_lon: np.ndarray, ref_lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the index of the nearest reference point and the great-circle distance in km."""
-    tree = cKDTree(_unit_vectors(ref_lon, ref_lat))
-    chord, index = tree.query(_unit_vectors(lon, lat), k=1)
-    return index, 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    tree = cKDTree(unit_vectors(ref_lat, ref_lon))
+    chord, index = tree.query(unit_vectors(lat, lon), k=1)
+    return index, EARTH_RADIUS_KM * chord_to_angle(chord)
 
 
 def _county_fips(
@@ -179,9 +175,9 @@ def _canada_locale4(lon: np.ndarray, lat: np.ndarray, gazetteer: pd.DataFrame) -
     out = np.full(len(lon), "rural", dtype=object)
     if places.empty or len(lon) == 0:
         return out
-    tree = cKDTree(_unit_vectors(places["lon"].to_numpy(float), places["lat"].to_numpy(float)))
-    chord = 2.0 * np.sin(CANADA_PLACE_RADIUS_KM / EARTH_RADIUS_KM / 2.0)
-    near = tree.query_ball_point(_unit_vectors(lon, lat), r=chord)
+    tree = cKDTree(unit_vectors(places["lat"].to_numpy(float), places["lon"].to_numpy(float)))
+    chord = float(angle_to_chord(CANADA_PLACE_RADIUS_KM / EARTH_RADIUS_KM))
+    near = tree.query_ball_point(unit_vectors(lat, lon), r=chord)
     population = places["population"].to_numpy(float)
     # Canadian schools are a few dozen; a list per school is cheap.
     largest = np.array([population[i].max() if len(i) else 0.0 for i in near])

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.query import nearest_positions
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 from geo.reference import CANADA_PROVINCES, normalize_place
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class NearbySchools:
 
 def nearby_schools(
     schools: pd.DataFrame,
-    index: SchoolIndex,
+    index: LatLonIndex,
     lat: float,
     lon: float,
     *,
@@ -232,7 +232,7 @@ def nearby_schools(
     ----------
     schools : GeoDataFrame
         The schools layer (points, EPSG:4326) that ``index`` was built from.
-    index : SchoolIndex
+    index : LatLonIndex
         The nearest-school index over ``schools``.
     lat, lon : float
         The place, WGS84 degrees.

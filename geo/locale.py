@@ -14,9 +14,9 @@ import logging
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import KDTree
 
 from geo.errors import InvalidParameterError
+from geo.reach import LatLonIndex
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +171,6 @@ def _cbsa_status(zctas: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return metro, micro
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
 def _fill_from_nearest(zctas: pd.DataFrame, locale4: np.ndarray) -> np.ndarray:
     """Give unclassified rows the class of the nearest classified row (great circle)."""
     lat = _numeric(_column(zctas, "lat"))
@@ -185,10 +180,8 @@ def _fill_from_nearest(zctas: pd.DataFrame, locale4: np.ndarray) -> np.ndarray:
     wanted = (locale4 == "") & has_point
     out = locale4.copy()
     if known.any() and wanted.any():
-        # Straight-line distance between points on the unit sphere orders
-        # neighbours exactly as great-circle distance does, and is faster to search.
-        tree = KDTree(_unit_vectors(lat[known], lon[known]))
-        _, nearest = tree.query(_unit_vectors(lat[wanted], lon[wanted]), k=1)
+        # The great-circle nearest classified row, through the one lat/lon tree (geo.reach).
+        _, nearest = LatLonIndex(lat[known], lon[known]).nearest(lat[wanted], lon[wanted], k=1)
         out[wanted] = locale4[known][nearest[:, 0]]
     # No point or nobody to borrow from: rural, the class with the most generous reach.
     out[out == ""] = "rural"

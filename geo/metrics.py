@@ -3,36 +3,35 @@
 Every figure is defined in docs/METRICS.md (issue #4). Children are ACS 2022
 under-18 counts placed at their ZCTA's point; a ZCTA is within reach when its
 nearest Community School lies within the reach distance of the ZCTA's locale
-class (:mod:`geo.reach`, one BallTree query). Schools are counted in the state
+class (:mod:`geo.reach`: one query of a KD-tree over unit vectors). Schools are counted in the state
 and county their point falls in (point-in-polygon ``statefp``/``county_fips``);
 Canadian schools get a count row of their own and serve no US children.
 
 Everything here is pure: inputs are read, never changed, and the result is a
-:class:`MetricsResult` of new DataFrames.
+:class:`~geo.metrics_tables.MetricsResult` of new DataFrames.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geo import registry
 from geo.errors import InvalidParameterError
 from geo.metrics_tables import (
     LOCALE3,
     LOCALE4,
     LOCALE_ROWS,
     ROLLUP,
+    MetricsResult,
     coalition_status_by_state,
-    metrics_json,
     metrics_tables_for_export,
     public_school_denominators,
 )
-from geo.reach import SchoolIndex, reach_for_locales, reach_table
+from geo.reach import LatLonIndex, reach_for_locales, reach_table
 
 logger = logging.getLogger(__name__)
 
@@ -56,59 +55,9 @@ _SUMS = (
     "high_poverty_children_within_reach",
     "unserved_high_poverty_children",
 )
-#: The figures every level carries, in output order.
-METRIC_COLUMNS = (
-    "community_schools",
-    "children",
-    "schools_per_10k_children",
-    "children_within_reach",
-    "reach_share",
-    "unserved_children",
-    "high_poverty_children",
-    "high_poverty_children_within_reach",
-    "high_poverty_reach_share",
-    "unserved_high_poverty_children",
-)
+#: The figures every level carries, in output order (geo.registry; docs/METRICS.md).
+METRIC_COLUMNS = registry.level_metric_names()
 _ZCTA_REQUIRED = ("stusps", "county_fips", "lat", "lon", "children", "pct_below_poverty", "locale4")
-
-
-@dataclass(frozen=True)
-class MetricsResult:
-    """The metrics at every level (columns in docs/METRICS.md).
-
-    Attributes
-    ----------
-    national : DataFrame
-        One row: the 50 states, DC and PR together.
-    states : DataFrame
-        One row per in-scope state, ordered by FIPS.
-    locales : DataFrame
-        Seven rows: ``locale_scheme`` "locale4" (city, suburb, town, rural)
-        and "locale" (urban, suburban, rural).
-    state_locales : DataFrame
-        Seven rows per in-scope state.
-    counties : DataFrame
-        One row per county of an in-scope state.
-    canada : DataFrame
-        One row: the count of Canadian schools.
-    deserts : DataFrame
-        The desert counties, most children first.
-    parameters : dict
-        The parameters used (reach table, thresholds).
-    """
-
-    national: pd.DataFrame
-    states: pd.DataFrame
-    locales: pd.DataFrame
-    state_locales: pd.DataFrame
-    counties: pd.DataFrame
-    canada: pd.DataFrame
-    deserts: pd.DataFrame
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON document (no NaN: missing values are None; keys in docs/METRICS.md)."""
-        return metrics_json(self)
 
 
 # --------------------------------------------------------------------------
@@ -175,7 +124,7 @@ def zcta_reach(
     located = np.isfinite(z_lat) & np.isfinite(z_lon)
     nearest = np.full(len(zctas), np.inf)
     if located.any():
-        index = SchoolIndex(s_lat[serving], s_lon[serving])
+        index = LatLonIndex(s_lat[serving], s_lon[serving])
         dist, _ = index.nearest(z_lat[located], z_lon[located], k=1)
         nearest[located] = dist[:, 0]
     locale4, _ = _locale_columns(zctas)

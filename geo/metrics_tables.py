@@ -1,8 +1,10 @@
-"""Tables around the metrics core: optional inputs, JSON output and export joins.
+"""Tables around the metrics core: optional inputs, the result, its JSON and export joins.
 
 :mod:`geo.metrics` computes the figures; this module normalizes the optional
-``public_schools`` and ``coalitions`` tables, turns result frames into
-JSON-safe documents, and joins the figures onto web-weight polygons.
+``public_schools`` and ``coalitions`` tables, holds the result type
+(:class:`MetricsResult`, which :mod:`geo.metrics` imports, never the other
+way round), turns result frames into JSON-safe documents, and joins the
+figures onto web-weight polygons.
 Definitions live in docs/METRICS.md.
 """
 
@@ -10,17 +12,15 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo.crs import to_wgs84
 from geo.errors import InvalidParameterError
-
-if TYPE_CHECKING:
-    from geo.metrics import MetricsResult
+from geo.store import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -176,26 +176,54 @@ def coalition_status_by_state(coalitions: pd.DataFrame) -> pd.Series:
 # JSON
 
 
-def json_value(value: Any) -> Any:
-    """Return a JSON-safe scalar: NaN, inf and NA become None, numpy scalars Python ones."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+@dataclass(frozen=True)
+class MetricsResult:
+    """The metrics at every level (columns in docs/METRICS.md).
+
+    Attributes
+    ----------
+    national : DataFrame
+        One row: the 50 states, DC and PR together.
+    states : DataFrame
+        One row per in-scope state, ordered by FIPS.
+    locales : DataFrame
+        Seven rows: ``locale_scheme`` "locale4" (city, suburb, town, rural)
+        and "locale" (urban, suburban, rural).
+    state_locales : DataFrame
+        Seven rows per in-scope state.
+    counties : DataFrame
+        One row per county of an in-scope state.
+    canada : DataFrame
+        One row: the count of Canadian schools.
+    deserts : DataFrame
+        The desert counties, most children first.
+    parameters : dict
+        The parameters used (reach table, thresholds).
+    """
+
+    national: pd.DataFrame
+    states: pd.DataFrame
+    locales: pd.DataFrame
+    state_locales: pd.DataFrame
+    counties: pd.DataFrame
+    canada: pd.DataFrame
+    deserts: pd.DataFrame
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON document (no NaN: missing values are None; keys in docs/METRICS.md)."""
+        return metrics_json(self)
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the rows of ``frame`` as JSON-safe dicts (column order kept)."""
     columns = [c for c in frame.columns if c != "geometry"]
     values = frame[columns].astype(object).to_numpy()
-    return [{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in values]
+    return [{c: json_safe(v) for c, v in zip(columns, row, strict=True)} for row in values]
 
 
 def metrics_json(result: MetricsResult) -> dict[str, Any]:
-    """Return the JSON document of a :class:`geo.metrics.MetricsResult` (keys in docs/METRICS.md)."""
+    """Return the JSON document of a :class:`MetricsResult` (keys in docs/METRICS.md)."""
     national = frame_records(result.national)[0]
     states = {row["stusps"]: row for row in frame_records(result.states)}
     locales: dict[str, dict[str, Any]] = {}
@@ -206,12 +234,7 @@ def metrics_json(result: MetricsResult) -> dict[str, Any]:
         by_scheme = state_locales.setdefault(row["stusps"], {})
         by_scheme.setdefault(row["locale_scheme"], {})[row["locale_class"]] = row
     return {
-        "parameters": {
-            key: {k: json_value(v) for k, v in value.items()}
-            if isinstance(value, dict)
-            else json_value(value)
-            for key, value in result.parameters.items()
-        },
+        "parameters": json_safe(result.parameters),
         "national": national,
         "states": states,
         "locales": locales,

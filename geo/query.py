@@ -2,7 +2,7 @@
 
 Used alike by the API, the downloads and the OGC API, so every interface
 answers the same question the same way. Bounding boxes use the layer's
-spatial index (an STRtree); nearest search uses a great-circle spatial tree (geo.reach.SchoolIndex).
+spatial index (an STRtree); nearest search uses a great-circle spatial tree (geo.reach.LatLonIndex).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InvalidParameterError
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class NearestResult:
 
 
 def nearest_positions(
-    index: SchoolIndex,
+    index: LatLonIndex,
     lat: float,
     lon: float,
     *,
@@ -141,7 +141,7 @@ def nearest_positions(
 
     The array form of :func:`nearest_schools`, with no frame indexing, for
     callers that keep per-school results pre-serialized (the JSON API).
-    Positions index the frame the :class:`SchoolIndex` was built from;
+    Positions index the frame the :class:`LatLonIndex` was built from;
     distances are great-circle miles, closest first.
     """
     if not (-90 <= lat <= 90) or not math.isfinite(lat):
@@ -168,7 +168,7 @@ def nearest_positions(
 
 def nearest_schools(
     schools: pd.DataFrame,
-    index: SchoolIndex,
+    index: LatLonIndex,
     lat: float,
     lon: float,
     *,

@@ -12,148 +12,18 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from geo import registry
 from geo.errors import SchoolDataError
 
-#: The fields of a school list. ``name`` is required, plus a location:
-#: latitude and longitude, or a ZIP, a street address, or city and state.
-FIELDS = (
-    "name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "lat",
-    "lon",
-    "nces_id",
-    "district",
-    "grades",
-    "lead_partner",
-    "year_started",
-    "nces_locale",
-    "is_sample",
-)
+#: The fields of a school list (geo.registry: the schools columns read from the file).
+#: ``name`` is required, plus a location: latitude and longitude, or a ZIP, a street
+#: address, or city and state.
+FIELDS = registry.school_fields()
 
-#: Header spellings recognized for each field, best first. Headers are compared
-#: after folding case, accents and punctuation ("ZIP Code" -> "zip_code").
-#: NCES Common Core of Data names (SCH_NAME, LSTREET1, LCITY, LSTATE, LZIP,
-#: NCESSCH, LEA_NAME, ULOCALE, LAT, LON) are included so CCD extracts load as is.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name": (
-        "school_name",
-        "name",
-        "school",
-        "schoolname",
-        "name_of_school",
-        "sch_name",
-        "community_school",
-        "community_school_name",
-        "campus",
-        "campus_name",
-        "site_name",
-        "site",
-        "institution_name",
-        "school_site",
-    ),
-    "address": (
-        "address",
-        "street_address",
-        "street",
-        "address_1",
-        "address1",
-        "address_line_1",
-        "street_address_1",
-        "physical_address",
-        "location_address",
-        "site_address",
-        "lstreet1",
-        "street1",
-        "addr",
-        "school_address",
-    ),
-    "city": ("city", "town", "city_town", "municipality", "locality", "lcity", "school_city"),
-    "state": (
-        "state",
-        "st",
-        "state_code",
-        "state_abbr",
-        "state_abbreviation",
-        "stusps",
-        "lstate",
-        "state_province",
-        "province",
-        "state_or_province",
-        "school_state",
-    ),
-    "zip": (
-        "zip",
-        "zip_code",
-        "zipcode",
-        "zip5",
-        "postal_code",
-        "postcode",
-        "post_code",
-        "lzip",
-        "zip_postal_code",
-        "postal",
-        "school_zip",
-    ),
-    "country": ("country", "country_code", "nation"),
-    # Coordinates from a GeoJSON/GeoPackage geometry come first: they are the file's own location.
-    "lat": ("geometry_lat", "latitude", "lat", "y", "lat_dd", "latitude_dd", "point_y", "school_latitude"),
-    "lon": (
-        "geometry_lon",
-        "longitude",
-        "lon",
-        "lng",
-        "long",
-        "x",
-        "lon_dd",
-        "longitude_dd",
-        "point_x",
-        "school_longitude",
-    ),
-    "nces_id": (
-        "nces_id",
-        "ncesid",
-        "nces_school_id",
-        "ncessch",
-        "nces",
-        "nces_number",
-        "school_id_nces",
-        "nces_sch_id",
-    ),
-    "district": ("district", "school_district", "district_name", "lea_name", "leaname", "lea"),
-    "grades": ("grades", "grade_span", "grades_served", "grade_levels", "grade_range", "grade", "grade_band"),
-    "lead_partner": (
-        "lead_partner",
-        "lead_partner_agency",
-        "lead_partner_organization",
-        "partner",
-        "lead_agency",
-        "lead_organization",
-        "community_partner",
-        "partner_organization",
-    ),
-    "year_started": (
-        "year_started",
-        "start_year",
-        "year_began",
-        "year_launched",
-        "year_joined",
-        "started",
-        "year",
-    ),
-    "nces_locale": (
-        "nces_locale",
-        "locale_code",
-        "nces_locale_code",
-        "locale",
-        "ulocale",
-        "urban_centric_locale",
-    ),
-    "is_sample": ("is_sample", "sample"),
-}
+#: Header spellings recognized for each field, best first (geo.registry; docs/SCHOOLS.md
+#: lists them for users). Headers are compared after folding case, accents and
+#: punctuation ("ZIP Code" -> "zip_code").
+SYNONYMS: dict[str, tuple[str, ...]] = registry.school_synonyms()
 
 #: Column holding each row's number in the file (see :func:`geo.school_files.read_school_file`).
 SOURCE_ROW = "source_row"
@@ -161,34 +31,7 @@ SOURCE_ROW = "source_row"
 GEOMETRY_LAT, GEOMETRY_LON = "geometry_lat", "geometry_lon"
 
 #: Columns of the ``schools`` layer, in order (docs/SCHEMA.md), before geometry.
-SCHOOL_COLUMNS = (
-    "school_id",
-    "name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "nces_id",
-    "district",
-    "grades",
-    "lead_partner",
-    "year_started",
-    "nces_locale",
-    "lat",
-    "lon",
-    "geocode_method",
-    "precision",
-    "geocode_note",
-    "statefp",
-    "county_fips",
-    "zcta",
-    "locale4",
-    "locale",
-    "locale_source",
-    "source_rows",
-    "is_sample",
-)
+SCHOOL_COLUMNS = registry.school_layer_columns()
 
 
 def header_key(header: Any) -> str:

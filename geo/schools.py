@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import registry
 from geo.crs import WGS84
 from geo.reference import Reference
 from geo.reference import normalize_place as fold_text
@@ -309,6 +310,14 @@ def _assemble(
             "is_sample": sample_column | bool(is_sample),
         }
     )
+    # A field with no rule of its own above (a new entry in geo.registry) is kept as given.
+    for column in registry.SCHOOLS:
+        if column.origin == "input" and column.name not in schools.columns:
+            given = _nullable(rows[column.name])
+            if column.dtype in ("integer", "number"):
+                number = pd.to_numeric(given, errors="coerce")
+                given = number.astype("Int64") if column.dtype == "integer" else number.astype("float64")
+            schools[column.name] = given
     return gpd.GeoDataFrame(schools, geometry=gpd.points_from_xy(schools["lon"], schools["lat"]), crs=WGS84)
 
 

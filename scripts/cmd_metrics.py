@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from geo import store
+from geo import registry, store
 from geo.errors import CsmapError
 from geo.metrics import POVERTY_AREA_THRESHOLD, MetricsResult, compute_metrics
 from geo.metrics_tables import frame_records
@@ -85,43 +85,18 @@ NATIONAL_COLUMNS = [
     "coverage_share",
 ]
 
-#: Short column headers for the text tables (the JSON keeps the full names).
-HEADERS = {
-    "coalition_status": "coalition",
-    "community_schools": "schools",
-    "schools_per_10k_children": "per_10k",
-    "reach_share": "reach",
-    "high_poverty_reach_share": "hp_reach",
-    "unserved_children": "unserved",
-    "unserved_high_poverty_children": "hp_unserved",
-    "desert_counties": "deserts",
-    "rank_unserved_high_poverty": "rank",
-    "coverage_share": "coverage",
-    "locale_scheme": "scheme",
-    "locale_class": "locale",
-    "representation": "repr",
-    "nearest_school_miles": "nearest_mi",
-    "is_desert": "desert",
-    "public_schools": "public",
+#: Every column a table may show (geo.registry): its short header, kind and dtype.
+COLUMNS: dict[str, registry.Column] = {
+    name: column
+    for dataset in ("national", "states", "counties", "locales")
+    for name, column in registry.columns_by_name(dataset).items()
 }
+#: Short column headers for the text tables (the JSON keeps the full names).
+HEADERS = {name: c.header for name, c in COLUMNS.items() if c.header}
 LEGEND = (
     "per_10k = schools per 10,000 children; reach = share of children within reach; hp = high-poverty "
     "ZCTAs; rank 1 = most unserved high-poverty children; repr = share of schools / share of children"
 )
-
-_SHARES = {"reach_share", "high_poverty_reach_share", "coverage_share", "school_share", "children_share"}
-_COUNTS = {
-    "community_schools",
-    "children",
-    "children_within_reach",
-    "unserved_children",
-    "high_poverty_children",
-    "unserved_high_poverty_children",
-    "public_schools",
-    "desert_counties",
-    "schools_outside_scope",
-    "rank_unserved_high_poverty",
-}
 
 
 def _layer(build: Path, name: str, *, required: bool = True) -> pd.DataFrame | None:
@@ -153,9 +128,10 @@ def _cell(column: str, value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else ""
-    if column in _SHARES:
+    kind = COLUMNS[column].kind if column in COLUMNS else None
+    if kind == "share":
         return f"{value:.1%}"
-    if column in _COUNTS:
+    if kind in ("count", "rank"):
         return f"{value:,.0f}"
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -171,7 +147,7 @@ def format_table(frame: pd.DataFrame, columns: list[str]) -> str:
     ]
     headers = [HEADERS.get(c, c) for c in present]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    text_columns = {"stusps", "name", "coalition_status", "locale_scheme", "locale_class", "geoid"}
+    text_columns = {c for c in present if c in COLUMNS and COLUMNS[c].dtype == "string"}
 
     def line(cells: list[str]) -> str:
         return "  ".join(

@@ -1,10 +1,10 @@
 """The data dictionary of the downloads: every column, its type and meaning.
 
-Descriptions follow docs/SCHEMA.md (schools, states, counties) and
-docs/METRICS.md (the coverage and gap figures, defined in geo/metrics.py).
-The column lists themselves come from the build's frames at run time, so the
-dictionary always matches the files; a column with no description here is
-listed with a pointer to the docs, and a test flags it.
+Descriptions come from the one registry of columns and metrics
+(:mod:`geo.registry`; docs/SCHEMA.md and docs/METRICS.md define them). The
+column lists and types come from the build's frames at run time, so the
+dictionary always matches the files; a column the registry does not describe
+is listed with a pointer to the docs, and a test flags it.
 """
 
 from __future__ import annotations
@@ -14,91 +14,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from geo import registry
+
 logger = logging.getLogger(__name__)
 
 METRICS_DOC = "docs/METRICS.md"
-
-#: Columns every download carries so that each file says what it is (issue #5).
-PROVENANCE = {
-    "is_sample": "true when the schools are the generated sample, not a real Community Schools list",
-    "built_at": "when the build this file comes from was made (ISO 8601, UTC); in GeoJSON once, at the top",
-}
-
-SCHOOLS = {
-    "school_id": "stable id: nces-<id> when an NCES id exists, else cs-<hash> of the input row",
-    "name": "school name, as given",
-    "address": "street address, as given",
-    "city": "city, as given",
-    "state": "state or province as given in the file (USPS / Canadian postal code)",
-    "zip": "ZIP or postal code, as given",
-    "country": "US or CA",
-    "nces_id": "NCES school id, when given",
-    "district": "school district, when given",
-    "grades": "grades served, as given",
-    "lead_partner": "the community school's lead partner organisation, when given",
-    "year_started": "year the school became a community school, when given",
-    "nces_locale": "NCES locale code 11-43 from the file, when given",
-    "lat": "latitude, WGS84 degrees",
-    "lon": "longitude, WGS84 degrees",
-    "geocode_method": "how the point was found: given, given-swapped, census, nominatim, zip-centroid, "
-    "gazetteer or state-centroid",
-    "precision": "how precise the point is: given, street, zip, city or state "
-    "(zip and coarser are approximate)",
-    "geocode_note": "geocoding notes, e.g. 'lat/lon swapped and fixed'",
-    "statefp": "state FIPS code of the state the point falls in",
-    "stusps": "USPS code of the state the point falls in (point-in-polygon)",
-    "county_fips": "county FIPS code (state + county) of the county the point falls in",
-    "zcta": "nearest ZIP Code Tabulation Area",
-    "locale4": "locale class, NCES-style: city, suburb, town or rural (docs/LOCALE.md)",
-    "locale": "locale class rolled up to three: urban, suburban or rural",
-    "locale_source": "nces (the file's NCES locale code) or derived (docs/LOCALE.md)",
-    "source_rows": "input row numbers, ';'-joined (several when duplicates were merged)",
-}
-
-#: The figures at every level (geo/metrics.py METRIC_COLUMNS; definitions in docs/METRICS.md).
-METRICS = {
-    "community_schools": "number of Community Schools whose point falls in the area",
-    "children": "children under 18 (ACS 2022 5-year, by ZCTA)",
-    "schools_per_10k_children": "Community Schools per 10,000 children",
-    "children_within_reach": "children living in ZCTAs within the locale's reach distance "
-    "of a Community School",
-    "reach_share": "children_within_reach / children (0-1)",
-    "unserved_children": "children not within reach of any Community School",
-    "high_poverty_children": "children in high-poverty ZCTAs (20%+ of people below poverty, the Census "
-    "'poverty area' definition)",
-    "high_poverty_children_within_reach": "high-poverty children within reach of a Community School",
-    "high_poverty_reach_share": "high_poverty_children_within_reach / high_poverty_children (0-1)",
-    "unserved_high_poverty_children": "high-poverty children not within reach of any Community School",
-    "public_schools": "public schools (NCES CCD), when the denominators were given",
-    "coverage_share": "community_schools / public_schools, when the denominators were given",
-}
-
-STATES = {
-    "statefp": "state FIPS code",
-    "stusps": "USPS state code",
-    "name": "state name",
-    "coalition_status": "state Community Schools coalition: existing, developing or none",
-    "desert_counties": "counties with 1,000+ children and none within reach of a Community School",
-    "rank_unserved_high_poverty": "rank by unserved high-poverty children (1 = the most)",
-    **METRICS,
-}
-
-COUNTIES = {
-    "geoid": "county FIPS code (state + county)",
-    "statefp": "state FIPS code",
-    "stusps": "USPS state code",
-    "name": "county name",
-    "nearest_school_miles": "great-circle miles from the county's closest populated ZCTA "
-    "to a Community School",
-    "is_desert": "true when the county has 1,000+ children and none within reach (a Community School desert)",
-    **METRICS,
-}
-
-DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "schools": {**SCHOOLS, **PROVENANCE},
-    "states": {**STATES, **PROVENANCE},
-    "counties": {**COUNTIES, **PROVENANCE},
-}
 
 TITLES = {
     "schools": "Community Schools (points)",
@@ -121,8 +41,8 @@ def column_type(series: pd.Series) -> str:
 
 
 def describe(dataset: str, column: str) -> str:
-    """Return the description of one column, or a pointer to the docs when unknown."""
-    text = DESCRIPTIONS.get(dataset, {}).get(column)
+    """Return the description of one column (geo.registry), or a pointer to the docs when unknown."""
+    text = registry.describe(dataset, column)
     if text is None:
         return f"see {METRICS_DOC}"
     return text

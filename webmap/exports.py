@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from geo import registry
 from geo.geojson import feature_strings
 from geo.metrics_tables import frame_records
 from geo.query import filter_schools
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 from geo.sample import SAMPLE_NOTICE
 from geo.store import csv_safe, json_safe
 from webmap.data import BuildData
@@ -50,36 +51,9 @@ ID_COLUMNS = {"schools": "school_id", "states": "stusps", "counties": "geoid"}
 #: for the web-weight polygons, which are simplified far more coarsely (geo/build.py).
 PRECISION = {"schools": 6, "states": 4, "counties": 4}
 
-#: Fields of a school in the JSON API, in order (docs/SCHEMA.md "schools";
-#: ``source_rows`` is bookkeeping and is left to the downloads).
-API_SCHOOL_FIELDS = (
-    "school_id",
-    "name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "nces_id",
-    "district",
-    "grades",
-    "lead_partner",
-    "year_started",
-    "nces_locale",
-    "lat",
-    "lon",
-    "precision",
-    "geocode_method",
-    "geocode_note",
-    "statefp",
-    "stusps",
-    "county_fips",
-    "zcta",
-    "locale4",
-    "locale",
-    "locale_source",
-    "is_sample",
-)
+#: Fields of a school in the JSON API, in order (geo.registry; ``source_rows`` is
+#: bookkeeping and is left to the downloads).
+API_SCHOOL_FIELDS = tuple(c.name for c in registry.api_school_columns())
 
 
 def cached(data: BuildData, key: str, factory: Callable[[], T]) -> T:
@@ -110,13 +84,7 @@ def built_on(data: BuildData) -> str:
 
 
 #: Whole-number columns that a GeoPackage round trip turns into floats when they have nulls.
-WHOLE_NUMBER_COLUMNS = (
-    "year_started",
-    "nces_locale",
-    "community_schools",
-    "desert_counties",
-    "rank_unserved_high_poverty",
-)
+WHOLE_NUMBER_COLUMNS = registry.integer_columns()
 
 
 def _whole_numbers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -294,12 +262,12 @@ def school_json(data: BuildData) -> list[str]:
     return cached(data, "exports/school_json", build)
 
 
-def school_index(data: BuildData) -> SchoolIndex:
+def school_index(data: BuildData) -> LatLonIndex:
     """Return the nearest-school index over the build's schools (built once per build)."""
 
-    def build() -> SchoolIndex:
+    def build() -> LatLonIndex:
         points = data.schools.geometry
-        return SchoolIndex(points.y.to_numpy(), points.x.to_numpy())
+        return LatLonIndex(points.y.to_numpy(), points.x.to_numpy())
 
     return cached(data, "school_index", build)
 

@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from geo import registry
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric column as the pages show it.
+    """A metric column as the pages show it (read from :mod:`geo.registry`).
 
     Attributes
     ----------
@@ -47,30 +49,13 @@ class Metric:
         return self.section or self.key
 
 
-#: docs/METRICS.md defines the three representation columns together under this heading.
-_REPRESENTATION = "representation-by-locale-locales-state_locales"
+def _from_registry(column: registry.Column) -> Metric:
+    # The pages format a metric that is not a number (coalition_status) as text.
+    kind = column.kind if column.dtype in ("integer", "number") else "text"
+    return Metric(column.name, column.title, kind, column.section)
 
-_METRICS = [
-    Metric("community_schools", "Community Schools", "count"),
-    Metric("children", "Children (under 18)", "count"),
-    Metric("schools_per_10k_children", "Schools per 10k children", "rate"),
-    Metric("children_within_reach", "Children within reach", "count"),
-    Metric("reach_share", "Reach (share of children)", "share"),
-    Metric("unserved_children", "Unserved children", "count"),
-    Metric("high_poverty_children", "Children in high-poverty areas", "count"),
-    Metric("high_poverty_children_within_reach", "High-poverty children within reach", "count"),
-    Metric("high_poverty_reach_share", "High-poverty reach", "share"),
-    Metric("unserved_high_poverty_children", "Unserved high-poverty children", "count"),
-    Metric("desert_counties", "Desert counties", "count"),
-    Metric("rank_unserved_high_poverty", "Rank by unserved high-poverty children", "rank"),
-    Metric("coalition_status", "Coalition", "text"),
-    Metric("public_schools", "Public schools", "count"),
-    Metric("coverage_share", "Share of public schools", "share"),
-    Metric("school_share", "Share of the schools", "share", _REPRESENTATION),
-    Metric("children_share", "Share of the children", "share", _REPRESENTATION),
-    Metric("representation", "Representation (schools share / children share)", "ratio", _REPRESENTATION),
-]
-METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
+
+METRICS: dict[str, Metric] = {name: _from_registry(c) for name, c in registry.metrics().items()}
 
 #: The state table's columns, in order (those present in the data are shown).
 STATE_TABLE = [

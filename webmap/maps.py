@@ -1,4 +1,4 @@
-"""Folium map builders: the only module of the app that imports folium.
+"""Folium map builders (webmap.vendor is the app's other folium importer: it serves folium's assets locally).
 
 Folium builds each map's skeleton in Python: the Leaflet map, its empty layers
 (feature groups, one of them the school clusters), the layer control and the

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from geo import registry
+
 logger = logging.getLogger(__name__)
 
 OPENAPI_VERSION = "3.0.3"
@@ -78,53 +80,6 @@ _PROVENANCE = {
     "build_id": {"type": "string"},
 }
 
-_SCHOOL = {
-    "school_id": _STR,
-    "name": _STR_NULL,
-    "address": _STR_NULL,
-    "city": _STR_NULL,
-    "state": _STR_NULL,
-    "zip": _STR_NULL,
-    "country": _STR_NULL,
-    "nces_id": _STR_NULL,
-    "district": _STR_NULL,
-    "grades": _STR_NULL,
-    "lead_partner": _STR_NULL,
-    "year_started": _INT_NULL,
-    "nces_locale": _INT_NULL,
-    "lat": {"type": "number"},
-    "lon": {"type": "number"},
-    "precision": {
-        "type": "string",
-        "enum": ["given", "street", "zip", "city", "state"],
-        "description": "zip and coarser points are approximate",
-    },
-    "geocode_method": _STR_NULL,
-    "geocode_note": _STR_NULL,
-    "statefp": _STR_NULL,
-    "stusps": _STR_NULL,
-    "county_fips": _STR_NULL,
-    "zcta": _STR_NULL,
-    "locale4": _STR_NULL,
-    "locale": _STR_NULL,
-    "locale_source": _STR_NULL,
-    "is_sample": {"type": "boolean"},
-}
-
-#: The figures of docs/METRICS.md (geo/metrics.py METRIC_COLUMNS); rows may carry more.
-_METRICS = {
-    "community_schools": {"type": "integer"},
-    "children": {"type": "number"},
-    "schools_per_10k_children": _NUM_NULL,
-    "children_within_reach": {"type": "number"},
-    "reach_share": _NUM_NULL,
-    "unserved_children": {"type": "number"},
-    "high_poverty_children": {"type": "number"},
-    "high_poverty_children_within_reach": {"type": "number"},
-    "high_poverty_reach_share": _NUM_NULL,
-    "unserved_high_poverty_children": {"type": "number"},
-}
-
 _LINKS = {"type": "object", "additionalProperties": {"type": "string", "nullable": True}}
 
 
@@ -136,37 +91,39 @@ def _schemas() -> dict[str, Any]:
             "required": ["is_sample", "built_at", "build_id", *required],
         }
 
+    # The columns are read from geo.registry on each call: a school is every column the API
+    # serves; a state row carries its columns and figures (docs/METRICS.md), and may carry more.
+    school = {c.name: c.json_schema() for c in registry.api_school_columns()}
+    school_required = [c.name for c in registry.api_school_columns() if c.required]
+    state = {c.name: c.json_schema() for c in registry.dataset_columns("states")}
+    state_required = [c.name for c in registry.dataset_columns("states") if c.required]
+    # A coalitions-table row; the API splits its ';'-joined county FIPS codes into a list.
+    coalition = {
+        "type": "object",
+        "properties": {
+            **{c.name: c.json_schema() for c in registry.dataset_columns("coalitions")},
+            "county_fips": {"type": "array", "items": _STR, "description": "county FIPS codes (regional)"},
+        },
+    }
     return {
         "School": {
             "type": "object",
-            "properties": _SCHOOL,
-            "required": ["school_id", "lat", "lon", "is_sample"],
+            "properties": school,
+            "required": school_required,
             "additionalProperties": False,
         },
         # A copy, not allOf: "additionalProperties: false" does not see through allOf.
         "NearbySchool": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {**_SCHOOL, "distance_mi": {"type": "number", "description": "great-circle miles"}},
-            "required": ["school_id", "lat", "lon", "is_sample", "distance_mi"],
+            "properties": {**school, "distance_mi": {"type": "number", "description": "great-circle miles"}},
+            "required": [*school_required, "distance_mi"],
         },
         "StateMetrics": {
             "type": "object",
             "description": "One state's figures (docs/METRICS.md).",
-            "properties": {
-                "statefp": _STR,
-                "stusps": _STR,
-                "name": _STR,
-                "coalition_status": {
-                    "type": "string",
-                    "nullable": True,
-                    "enum": ["existing", "developing", "none", None],
-                },
-                "desert_counties": {"type": "integer"},
-                "rank_unserved_high_poverty": {"type": "integer"},
-                **_METRICS,
-            },
-            "required": ["stusps", "name"],
+            "properties": state,
+            "required": state_required,
             "additionalProperties": True,
         },
         "Error": {
@@ -237,7 +194,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "status": {"type": "string", "nullable": True},
-                        "coalitions": {"type": "array", "items": {"type": "object"}},
+                        "coalitions": {"type": "array", "items": coalition},
                     },
                 },
                 "links": _LINKS,

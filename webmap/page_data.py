@@ -172,14 +172,7 @@ def school_popup(data: BuildData, row: int) -> dict[str, Any]:
     record = data.schools.iloc[row]
     out = {name: record.get(name) for name in POPUP_FIELDS}
     out["low_precision"] = str(out.get("precision")) in LOW_PRECISIONS
-    return json_safe({k: (None if _missing(v) else v) for k, v in out.items()})
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return json_safe(out)
 
 
 def _areas_geojson(data: BuildData, frame: gpd.GeoDataFrame, wanted: Sequence[str], id_column: str) -> bytes:
@@ -261,7 +254,7 @@ def state_coalitions(data: BuildData, code: str) -> list[dict[str, Any]]:
         rows = frame[frame["stusps"].astype(str) == code]
         columns = [c for c in ("coalition_name", "status", "area_type") if c in rows.columns]
         return [
-            json_safe({c: (None if _missing(v) else v) for c, v in zip(columns, values, strict=True)})
+            json_safe(dict(zip(columns, values, strict=True)))
             for values in rows[columns].itertuples(index=False)
         ]
 

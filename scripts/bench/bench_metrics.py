@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m scripts.bench.bench_metrics [--json] [--seed N]``.
 
 * Times :func:`geo.metrics.compute_metrics` for 5,589 and 558,900 synthetic
   schools (targets: under 2 s and under 20 s).
-* Checks the tree reach path (:class:`geo.reach.SchoolIndex`, one query)
+* Checks the tree reach path (:class:`geo.reach.LatLonIndex`, one query)
   against a brute-force all-pairs haversine search on a 2,000-school subset:
   the served masks must be identical and the figures equal; reports the
   speed ratio.

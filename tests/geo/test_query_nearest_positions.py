@@ -9,16 +9,16 @@ import shapely
 
 from geo.errors import InvalidParameterError
 from geo.query import nearest_positions, nearest_schools
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 
 # lon, lat: Chicago Loop, Evanston (~12 mi north), Springfield IL (~180 mi SW)
 POINTS = [(-87.63, 41.88), (-87.69, 42.05), (-89.65, 39.80)]
 
 
 @pytest.fixture
-def index() -> SchoolIndex:
+def index() -> LatLonIndex:
     lon, lat = np.array(POINTS).T
-    return SchoolIndex(lat, lon)
+    return LatLonIndex(lat, lon)
 
 
 def test_positions_closest_first(index):

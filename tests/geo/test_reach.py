@@ -1,4 +1,4 @@
-"""Tests for geo.reach.SchoolIndex: the tree agrees with an all-pairs haversine scan."""
+"""Tests for geo.reach.LatLonIndex: the tree agrees with an all-pairs haversine scan."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geo.crs import EARTH_RADIUS_MILES
-from geo.reach import SchoolIndex, coverage_lists, within_reach
+from geo.reach import LatLonIndex, coverage_lists, within_reach
 
 
 def haversine_miles(lat1, lon1, lat2, lon2):
@@ -20,7 +20,7 @@ def test_nearest_matches_all_pairs_haversine():
     rng = np.random.default_rng(7)
     s_lat, s_lon = rng.uniform(25, 49, 300), rng.uniform(-125, -67, 300)
     q_lat, q_lon = rng.uniform(25, 49, 500), rng.uniform(-125, -67, 500)
-    miles, idx = SchoolIndex(s_lat, s_lon).nearest(q_lat, q_lon, k=3)
+    miles, idx = LatLonIndex(s_lat, s_lon).nearest(q_lat, q_lon, k=3)
     brute = haversine_miles(q_lat[:, None], q_lon[:, None], s_lat[None, :], s_lon[None, :])
     order = np.argsort(brute, axis=1)[:, :3]
     np.testing.assert_array_equal(idx, order)
@@ -28,7 +28,7 @@ def test_nearest_matches_all_pairs_haversine():
 
 
 def test_distances_across_the_antimeridian_and_near_a_pole():
-    index = SchoolIndex(np.array([51.0, 89.9]), np.array([179.9, 0.0]))
+    index = LatLonIndex(np.array([51.0, 89.9]), np.array([179.9, 0.0]))
     miles, idx = index.nearest(np.array([51.0, 89.9]), np.array([-179.9, 180.0]), k=1)
     assert idx[:, 0].tolist() == [0, 1]
     np.testing.assert_allclose(
@@ -41,7 +41,7 @@ def test_distances_across_the_antimeridian_and_near_a_pole():
 
 def test_within_returns_sorted_great_circle_miles():
     # Schools due north of the query point at 0.5°, 0.01° and 0.2° of latitude (69.09 mi per degree).
-    index = SchoolIndex(np.array([0.5, 0.01, 0.2]), np.zeros(3))
+    index = LatLonIndex(np.array([0.5, 0.01, 0.2]), np.zeros(3))
     idx, miles = index.within(np.array([0.0]), np.array([0.0]), 14.0)
     per_degree = np.pi / 180 * EARTH_RADIUS_MILES
     assert idx[0].tolist() == [1, 2]  # 0.69 and 13.82 miles; 34.5 miles is beyond 14
@@ -49,10 +49,10 @@ def test_within_returns_sorted_great_circle_miles():
 
 
 def test_empty_index_and_padding():
-    empty = SchoolIndex(np.array([]), np.array([]))
+    empty = LatLonIndex(np.array([]), np.array([]))
     miles, idx = empty.nearest(np.array([1.0]), np.array([1.0]), k=2)
     assert np.isinf(miles).all() and (idx == -1).all()
-    miles, idx = SchoolIndex(np.array([0.0]), np.array([0.0])).nearest(np.array([0.0]), np.array([1.0]), k=2)
+    miles, idx = LatLonIndex(np.array([0.0]), np.array([0.0])).nearest(np.array([0.0]), np.array([1.0]), k=2)
     assert idx.tolist() == [[0, -1]] and np.isinf(miles[0, 1])
 
 
