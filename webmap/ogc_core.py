@@ -28,9 +28,8 @@ import functools
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
@@ -38,23 +37,27 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from geo.errors import InvalidParameterError, NotFoundError
-from geo.query import parse_bbox
 from geo.store import json_safe
 from webmap.ogc_collection import Collection
-from webmap.params import LOCALE, STATE, Param, Parameters
+from webmap.ogc_params import (  # noqa: F401 (CRS84, the limits and the tables are part of this API)
+    CRS84,
+    DEFAULT_LIMIT,
+    F_ONLY,
+    ITEM_PARAMETERS,
+    ITEM_TABLE,
+    ITEMS_PARAMETERS,
+    MAX_LIMIT,
+    items_parameters,
+    parse_datetime,
+)
+from webmap.params import Parameters
 
 logger = logging.getLogger(__name__)
 
-#: WGS84 longitude/latitude, the default CRS of OGC API – Features (17-069r4 §7.3).
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 #: Conformance classes declared at /conformance (17-069r4 Annex A).
 CONFORMANCE = tuple(_CONF + name for name in ("core", "geojson", "html", "oas30"))
 
-#: Page size when ``limit`` is absent, and the largest page served; a larger
-#: ``limit`` is clamped, not refused (17-069r4 §7.15.3, /req/core/fc-limit-response-1).
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 10_000
 
 MEDIA_JSON = "application/json"
 MEDIA_GEOJSON = "application/geo+json"
@@ -66,15 +69,6 @@ SAMPLE_NOTICE = (
     "SAMPLE DATA: these schools are generated for demonstration and are not a real list "
     "of Community Schools; figures derived from them are illustrative only"
 )
-
-#: Query parameters of the items endpoint besides each collection's property filters.
-#: ``crs`` and ``bbox-crs`` (Part 2) are accepted with the one CRS served, CRS84,
-#: because clients such as GDAL send ``crs`` once a collection lists its CRSs.
-ITEMS_PARAMETERS = ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs")
-ITEM_PARAMETERS = ("f", "crs")  # (the tables themselves are declared below the parsers)
-
-#: RFC 3339 date-time (or date) as 17-069r4 §7.15.4 allows in ``datetime``.
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$")
 
 
 class Answer(NamedTuple):
@@ -174,103 +168,6 @@ def negotiate(params: Mapping[str, str], accept: str | None) -> str:
     offers = [MEDIA_JSON, MEDIA_GEOJSON, MEDIA_OPENAPI, MEDIA_SCHEMA, MEDIA_HTML]
     best = parse_accept_header(accept, MIMEAccept).best_match(offers, default=MEDIA_JSON)
     return "html" if best == MEDIA_HTML else "json"
-
-
-def parse_datetime(text: str | None) -> str | None:
-    """Validate ``datetime``: an RFC 3339 instant or an interval ``start/end`` with ``..`` open ends.
-
-    The collections have no temporal extent, so a valid value selects every
-    feature; it is checked so that a malformed one is reported, not ignored.
-    """
-    if text is None or text.strip() == "":
-        return None
-    parts = text.split("/")
-    ok = (len(parts) == 1 and bool(_INSTANT.match(parts[0]))) or (
-        len(parts) == 2
-        and parts != ["..", ".."]
-        and parts != ["", ""]
-        and all(p in ("", "..") or _INSTANT.match(p) for p in parts)
-    )
-    if not ok:
-        msg = (
-            "datetime must be an RFC 3339 date-time or an interval such as 2020-01-01T00:00:00Z/.., "
-            f"got {text!r}"
-        )
-        raise InvalidParameterError("datetime", msg)
-    return text
-
-
-def _crs(name: str, what: str) -> Param:
-    # The safe-CURIE forms name the same CRS (OGC 17-069r4 §6.2; Part 2's examples use them).
-    return Param(name, what, enum=(CRS84, f"[{CRS84}]", "[OGC:CRS84]"), extra=_FORM)
-
-
-# The parameters, declared once (webmap.params): the handlers parse with these tables
-# and webmap.ogc_openapi documents them.
-_FORM = {"style": "form", "explode": False}
-F = Param(
-    "f",
-    "The encoding of the answer; without it the Accept header decides (JSON by default).",
-    enum=("json", "html"),
-    fold="lower",
-    extra=_FORM,
-)
-CRS = _crs("crs", "The CRS of the answer's coordinates: only CRS84 is served.")
-ITEMS_QUERY = (
-    Param(
-        "limit",
-        f"Features per page, from 1; a larger limit is clamped to {MAX_LIMIT:,}.",
-        type="integer",
-        minimum=1,
-        maximum=MAX_LIMIT,
-        clamp=True,
-        default=DEFAULT_LIMIT,
-        extra=_FORM,
-    ),
-    Param(
-        "offset",
-        "Features to skip (the next link carries it).",
-        type="integer",
-        minimum=0,
-        default=0,
-        extra=_FORM,
-    ),
-    Param(
-        "bbox",
-        "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; "
-        "west > east crosses the antimeridian.",
-        convert=parse_bbox,
-        schema={"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-        extra=_FORM,
-    ),
-    Param(
-        "datetime",
-        "RFC 3339 instant or interval; the collections have no temporal extent, so every "
-        "feature matches a valid value.",
-        convert=parse_datetime,
-        extra=_FORM,
-    ),
-    _crs("bbox-crs", "The CRS of bbox: only CRS84 is served."),
-)
-#: Property filters a collection may offer on its items (Collection.filters names them).
-FILTERS = {
-    "state": replace(
-        STATE,
-        description="Two-letter USPS code (case-insensitive), e.g. IL. Schools match the state their "
-        "point falls in.",
-    ),
-    "locale": replace(
-        LOCALE, description="Locale class: urban, suburban, rural, or NCES-style city, suburb, town."
-    ),
-}
-#: Resources that take only the encoding.
-F_ONLY = Parameters((F,))
-ITEM_TABLE = Parameters((F, CRS))
-
-
-def items_parameters(collection: Collection) -> Parameters:
-    """Return the items endpoint's parameters: the common ones and the collection's own filters."""
-    return Parameters((F, *ITEMS_QUERY, CRS, *(FILTERS[name] for name in collection.filters)))
 
 
 # --------------------------------------------------------------------------

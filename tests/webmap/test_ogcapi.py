@@ -22,7 +22,7 @@ from geopandas.testing import assert_geodataframe_equal
 from jinja2 import Environment, FileSystemLoader
 
 from geo.query import filter_schools
-from webmap import ogc_collection, ogc_core
+from webmap import ogc_collection, ogc_core, ogc_params
 
 TEMPLATES = Path(ogc_core.__file__).parent / "templates"
 BASE = "http://example.test/ogcapi"
@@ -266,8 +266,8 @@ def test_limit_above_the_maximum_is_clamped_not_refused(service, monkeypatch):
     assert doc["numberReturned"] == 14
     assert parse_qs(urlsplit(link(doc, "self")["href"]).query)["limit"] == ["10000"]
     # The bound lives in the declaration only, which the parser and the document both read.
-    limit, *rest = ogc_core.ITEMS_QUERY
-    monkeypatch.setattr(ogc_core, "ITEMS_QUERY", (dataclasses.replace(limit, maximum=5), *rest))
+    limit, *rest = ogc_params.ITEMS_QUERY
+    monkeypatch.setattr(ogc_params, "ITEMS_QUERY", (dataclasses.replace(limit, maximum=5), *rest))
     _, doc = items(service, "limit=6")
     assert doc["numberReturned"] == 5 and doc["numberMatched"] == 14
 
