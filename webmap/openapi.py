@@ -224,7 +224,7 @@ def _closed(properties: dict[str, Any], required: list[str] | None = None, **ext
 
 
 def _plan_schemas() -> dict[str, Any]:
-    from webmap.plan import MAX_K, MAX_SITES
+    from webmap.plan import MAX_SITES, OBJECTIVE, K
 
     totals = _closed(
         {
@@ -354,8 +354,9 @@ def _plan_schemas() -> dict[str, Any]:
     body = _closed(
         {
             "state": {"type": "string", "nullable": True, "description": "USPS code; omit for the nation"},
-            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
-            "objective": {"type": "string", "enum": ["unserved", "poverty"], "default": "unserved"},
+            # The same declarations as the query parameters (webmap.plan, webmap.params).
+            "k": K.openapi_schema(),
+            "objective": OBJECTIVE.openapi_schema(),
             "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
             "candidates": {
                 "oneOf": [
@@ -392,7 +393,7 @@ def _parameters(path: str) -> list[dict[str, Any]]:
 
 
 def _plan_path() -> dict[str, Any]:
-    from webmap.plan import MAX_UPLOAD_BYTES
+    from webmap.plan import MAX_UPLOAD_BYTES, OBJECTIVE, K
 
     answer = _json_response(
         "PlanAnswer", "The plan: picks in order with marginal gains, totals, assumptions."
@@ -426,8 +427,8 @@ def _plan_path() -> dict[str, Any]:
                         "properties": {
                             "candidates": {"type": "string", "format": "binary"},
                             "state": _STR,
-                            "k": _INT,
-                            "objective": _STR,
+                            "k": K.openapi_schema(),
+                            "objective": OBJECTIVE.openapi_schema(),
                             "what_if": {"type": "boolean"},
                         },
                         "required": ["candidates"],
