@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         defaults to ``$CSMAP_DATA_DIR`` or ``data/build``.
     """
     from geo import store
-    from webmap import data, errors, health
+    from webmap import data, errors, health, http_cache
 
     app = Flask(__name__)
     app.config.from_mapping(
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         _log_to_stderr(str(app.config["LOG_LEVEL"]).upper())
     data.init_app(app)
     errors.init_app(app)
+    http_cache.init_app(app)
     app.register_blueprint(health.bp)
     from webmap import api, downloads, ogcapi
 

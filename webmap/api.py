@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, request, url_for
 
-from geo.errors import InvalidParameterError, NotFoundError
+from geo.errors import NotFoundError
 from geo.metrics_tables import frame_records
 from geo.query import nearest_positions
 from geo.store import json_safe
@@ -22,7 +22,7 @@ from webmap import exports, openapi
 from webmap import plan as planner
 from webmap.data import get_data
 from webmap.http_cache import send_bytes
-from webmap.params import check_known, get_float, get_int, school_filters
+from webmap.params import SCHOOL_FILTERS, STATE, Param, Parameters, school_filters
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +42,41 @@ MAX_RADIUS_MI = 500.0
 #: changes with the build, so a revalidation after a rebuild gets fresh data).
 API_MAX_AGE = 60
 
-#: Query parameters each endpoint accepts; anything else is a 400.
-PARAMETERS: dict[str, tuple[str, ...]] = {
-    "/api/schools": ("state", "locale", "bbox", "limit", "offset"),
-    "/api/schools/nearest": ("lat", "lon", "k", "radius_mi"),
-    "/api/states": (),
-    "/api/states/{state}": (),
-    "/api/openapi.json": (),
+NO_PARAMETERS = Parameters(())
+LIMIT = Param(
+    "limit", "Schools per page.", type="integer", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT
+)
+OFFSET = Param("offset", "Schools to skip.", type="integer", minimum=0, default=0)
+LAT = Param("lat", "Latitude, WGS84 degrees.", type="number", minimum=-90, maximum=90, required=True)
+LON = Param("lon", "Longitude, WGS84 degrees.", type="number", minimum=-180, maximum=180, required=True)
+K = Param("k", "How many schools.", type="integer", minimum=1, maximum=MAX_K, default=DEFAULT_K)
+RADIUS_MI = Param(
+    "radius_mi",
+    "Only schools within this many miles (great-circle); when none are, the k "
+    "nearest beyond it are returned with within_radius=false.",
+    type="number",
+    minimum=0,
+    exclusive_minimum=True,
+    maximum=MAX_RADIUS_MI,
+)
+STATE_PATH = Param(
+    "state",
+    "Two-letter USPS code, e.g. IL.",
+    where="path",
+    pattern=STATE.pattern,
+    pattern_hint=STATE.pattern_hint,
+)
+
+#: The parameters of each endpoint, declared once: the views parse with them and
+#: webmap.openapi documents them. Anything else in a query is a 400.
+PARAMETERS: dict[str, Parameters] = {
+    "/api/schools": SCHOOL_FILTERS + (LIMIT, OFFSET),
+    "/api/schools/nearest": Parameters((LAT, LON, K, RADIUS_MI)),
+    "/api/states": NO_PARAMETERS,
+    "/api/states/{state}": Parameters((STATE_PATH,)),
+    "/api/openapi.json": NO_PARAMETERS,
     "/api/plan": planner.PARAMETERS,
-    "/api": (),
+    "/api": NO_PARAMETERS,
 }
 
 
@@ -70,7 +96,7 @@ def _answer(data, *, schools: list[str] | None = None, **members: Any):
 @bp.get("/")
 def index():
     """List the endpoints."""
-    check_known(request.args, PARAMETERS["/api"])
+    PARAMETERS["/api"].parse(request.args)
     data = get_data()
     return _answer(
         data,
@@ -88,7 +114,7 @@ def index():
 @bp.get("/openapi.json")
 def openapi_json():
     """Serve the OpenAPI 3 document of this API."""
-    check_known(request.args, PARAMETERS["/api/openapi.json"])
+    PARAMETERS["/api/openapi.json"].parse(request.args)
     body = json.dumps(openapi.document(), ensure_ascii=False, indent=1).encode("utf-8")
     return send_bytes(body, "application/json", max_age=3600)
 
@@ -96,11 +122,10 @@ def openapi_json():
 @bp.get("/schools")
 def schools():
     """Schools filtered by state, locale and bbox, a page at a time."""
-    check_known(request.args, PARAMETERS["/api/schools"])
+    query = PARAMETERS["/api/schools"].parse(request.args)
     data = get_data()
-    filters = school_filters(request.args, exports.known_states(data))
-    limit = get_int(request.args, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    offset = get_int(request.args, "offset", default=0, minimum=0)
+    filters = school_filters(query, exports.known_states(data))
+    limit, offset = query["limit"], query["offset"]
     positions = exports.select_positions(data, "schools", filters)
     records = exports.school_json(data)
     total = len(records) if positions is None else len(positions)
@@ -131,12 +156,8 @@ def schools():
 @bp.get("/schools/nearest")
 def nearest():
     """List the k schools nearest a point, closest first, with distances in miles."""
-    args = request.args
-    check_known(args, PARAMETERS["/api/schools/nearest"])
-    lat = get_float(args, "lat", required=True, minimum=-90, maximum=90)
-    lon = get_float(args, "lon", required=True, minimum=-180, maximum=180)
-    k = get_int(args, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
-    radius = get_float(args, "radius_mi", minimum=0, maximum=MAX_RADIUS_MI, exclusive_minimum=True)
+    query = PARAMETERS["/api/schools/nearest"].parse(request.args)
+    lat, lon, k, radius = query["lat"], query["lon"], query["k"], query["radius_mi"]
     data = get_data()
     positions, miles, within = nearest_positions(exports.school_index(data), lat, lon, k=k, radius_mi=radius)
     records = exports.school_json(data)
@@ -175,7 +196,7 @@ def _state_links(code: str) -> dict[str, str]:
 @bp.get("/states")
 def states():
     """Every state (50, DC and PR) with its metrics, and the national figures."""
-    check_known(request.args, PARAMETERS["/api/states"])
+    PARAMETERS["/api/states"].parse(request.args)
     data = get_data()
     metrics = exports.metrics_document(data)
     rows = [{**row, "links": _state_links(code)} for code, row in metrics.get("states", {}).items()]
@@ -191,11 +212,8 @@ def states():
 @bp.get("/states/<code>")
 def state(code: str):
     """One state: its metrics, locale breakdown, desert counties and coalition."""
-    check_known(request.args, PARAMETERS["/api/states/{state}"])
-    usps = code.strip().upper()
-    if len(usps) != 2 or not usps.isalpha():
-        msg = f"state must be a two-letter USPS code, got {code!r}"
-        raise InvalidParameterError("state", msg)
+    PARAMETERS["/api/states/{state}"].parse(request.args)
+    usps = STATE_PATH.parse(code).upper()
     data = get_data()
     metrics = exports.metrics_document(data)
     row = metrics.get("states", {}).get(usps)

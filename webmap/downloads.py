@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
 
@@ -25,7 +25,7 @@ from webmap import exports
 from webmap.data import BuildData, get_data
 from webmap.data_dictionary import TITLES, dictionary_rows
 from webmap.http_cache import body_etag, send_bytes
-from webmap.params import SchoolFilters, check_known, get_state_code, school_filters
+from webmap.params import SCHOOL_FILTERS, Parameters, SchoolFilters, known_state, school_filters
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ FORMATS = {
 }
 
 
+#: The filters of the files, declared once (webmap.params). Empty values mean "no filter",
+#: because the /downloads form sends every field, filled in or not.
+FILTERS = Parameters(tuple(replace(p, allow_empty=True) for p in SCHOOL_FILTERS.params))
+
+
 @dataclass(frozen=True)
 class Download:
     """One downloadable file: a dataset in a format, and the filters it takes."""
@@ -63,6 +68,11 @@ class Download:
     dataset: str
     format: str
     filters: tuple[str, ...]
+
+    @property
+    def parameters(self) -> Parameters:
+        """The query parameters of this file (its filters); anything else is a 400."""
+        return FILTERS.only(*self.filters)
 
 
 #: The only files /downloads/<name> serves. Schools take every filter;
@@ -75,6 +85,12 @@ DOWNLOADS: dict[str, Download] = {
         ("counties", ("state",)),
     )
     for fmt in FORMATS
+}
+
+#: The data dictionary's files: media type and extension.
+DICTIONARY_FILES = {
+    "data-dictionary.json": ("application/json", "json"),
+    "data-dictionary.csv": ("text/csv", "csv"),
 }
 
 FILE_STEMS = {
@@ -104,12 +120,12 @@ def download_filename(data: BuildData, download: Download, filters: SchoolFilter
 
 
 def _parse_filters(data: BuildData, download: Download) -> SchoolFilters:
-    check_known(request.args, download.filters)
+    values = download.parameters.parse(request.args)
     if download.dataset == "schools":
-        return school_filters(request.args, exports.known_states(data))
+        return school_filters(values, exports.known_states(data))
     if download.dataset == "counties":
         known = frozenset(exports.export_frame(data, "counties")["stusps"].astype(str))
-        return SchoolFilters(state=get_state_code(request.args.get("state"), known))
+        return SchoolFilters(state=known_state(values["state"], known))
     return SchoolFilters()
 
 
@@ -128,8 +144,8 @@ def download(name: str):
     """Serve one file of :data:`DOWNLOADS`, whole or filtered."""
     entry = DOWNLOADS.get(name)
     if entry is None:
-        if name in ("data-dictionary.json", "data-dictionary.csv"):
-            return data_dictionary_file(name.rsplit(".", 1)[1])
+        if name in DICTIONARY_FILES:
+            return data_dictionary_file(DICTIONARY_FILES[name][1])
         # The name is not echoed back: it is attacker-controlled and only ever a lookup key.
         msg = f"no such download; the files are listed at {url_for('downloads.index')}"
         raise NotFoundError(msg)
@@ -163,7 +179,7 @@ def _dictionary(data: BuildData) -> list[dict[str, str]]:
 
 def data_dictionary_file(extension: str):
     """Serve the data dictionary as JSON (with the build's provenance) or CSV."""
-    check_known(request.args, ())
+    Parameters(()).parse(request.args)
     data = get_data()
     rows = _dictionary(data)
     stem = f"community-schools-data-dictionary-{exports.built_on(data)}"

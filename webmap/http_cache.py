@@ -17,7 +17,7 @@ import logging
 import threading
 from collections import OrderedDict
 
-from flask import Response, request
+from flask import Flask, Response, request
 
 logger = logging.getLogger(__name__)
 
@@ -168,3 +168,39 @@ def send_bytes(
     response = Response(payload, status=200, headers=headers, content_type=content_type)
     response.set_etag(sent_tag)
     return response
+
+
+def compress_response(response: Response) -> Response:
+    """Gzip any compressible 200 answer that is not coded yet: pages, static scripts and styles.
+
+    :func:`send_bytes` answers are already coded (or deliberately not); this
+    catches the rest app-wide, rendered pages and Flask's static files alike.
+    A static file's ETag gets the ``-gzip`` suffix, as :func:`send_bytes` does,
+    because the coded bytes are another representation (RFC 9110 §8.8.3).
+    """
+    if (
+        response.status_code != 200
+        or "Content-Encoding" in response.headers
+        or not _compressible(response.mimetype or "")
+        or (response.content_length is not None and response.content_length < GZIP_MIN_BYTES)
+    ):
+        return response
+    response.direct_passthrough = False  # a static file: read it, so it can be compressed
+    body = response.get_data()
+    if len(body) < GZIP_MIN_BYTES:
+        return response
+    response.vary.add("Accept-Encoding")
+    if not _accepts_gzip():
+        return response
+    response.set_data(gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers.pop("Accept-Ranges", None)  # byte ranges would be of the coded body
+    tag, weak = response.get_etag()
+    if tag:
+        response.set_etag(f"{tag}-gzip", weak=weak)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Compress every compressible answer app-wide (:func:`compress_response`)."""
+    app.after_request(compress_response)

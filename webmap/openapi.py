@@ -26,49 +26,6 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _param(
-    name: str, description: str, schema: dict[str, Any], *, required: bool = False, where: str = "query"
-) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
-
-
-PARAMETERS: dict[str, dict[str, Any]] = {
-    "state": _param(
-        "state",
-        "Two-letter USPS code (case-insensitive), e.g. IL. Schools are matched by the "
-        "state their point falls in.",
-        {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-    ),
-    "locale": _param(
-        "locale",
-        "Locale class: urban, suburban, rural (three classes) or city, suburb, town "
-        "(NCES-style; rural matches both schemes).",
-        {"type": "string", "enum": ["urban", "suburban", "rural", "city", "suburb", "town"]},
-    ),
-    "bbox": _param(
-        "bbox",
-        "minLon,minLat,maxLon,maxLat in WGS84 degrees; west > east crosses the antimeridian.",
-        {"type": "string", "example": "-88.0,41.6,-87.5,42.1"},
-    ),
-    "limit": _param(
-        "limit", "Schools per page.", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
-    ),
-    "offset": _param("offset", "Schools to skip.", {"type": "integer", "minimum": 0, "default": 0}),
-    "lat": _param(
-        "lat", "Latitude, WGS84 degrees.", {"type": "number", "minimum": -90, "maximum": 90}, required=True
-    ),
-    "lon": _param(
-        "lon", "Longitude, WGS84 degrees.", {"type": "number", "minimum": -180, "maximum": 180}, required=True
-    ),
-    "k": _param("k", "How many schools.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-    "radius_mi": _param(
-        "radius_mi",
-        "Only schools within this many miles (great-circle); when none are, the k "
-        "nearest beyond it are returned with within_radius=false.",
-        {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 500},
-    ),
-}
-
 _PROVENANCE = {
     "is_sample": {"type": "boolean", "description": "true when the schools are the generated sample"},
     "built_at": {
@@ -224,7 +181,7 @@ def _closed(properties: dict[str, Any], required: list[str] | None = None, **ext
 
 
 def _plan_schemas() -> dict[str, Any]:
-    from webmap.plan import MAX_K, MAX_SITES
+    from webmap.plan import MAX_SITES, OBJECTIVE, K
 
     totals = _closed(
         {
@@ -354,8 +311,9 @@ def _plan_schemas() -> dict[str, Any]:
     body = _closed(
         {
             "state": {"type": "string", "nullable": True, "description": "USPS code; omit for the nation"},
-            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
-            "objective": {"type": "string", "enum": ["unserved", "poverty"], "default": "unserved"},
+            # The same declarations as the query parameters (webmap.plan, webmap.params).
+            "k": K.openapi_schema(),
+            "objective": OBJECTIVE.openapi_schema(),
             "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
             "candidates": {
                 "oneOf": [
@@ -384,38 +342,15 @@ def _plan_schemas() -> dict[str, Any]:
     }
 
 
-def _plan_parameters() -> list[dict[str, Any]]:
-    from webmap.plan import DEFAULT_K, MAX_K, MAX_SITES
+def _parameters(path: str) -> list[dict[str, Any]]:
+    """Return the parameters of an /api path: the very table its view parses with."""
+    from webmap.api import PARAMETERS
 
-    site = _param(
-        "site",
-        "A what-if site as lat,lon (WGS84 degrees); repeat it, in order, for several. With site, "
-        "k must be omitted: every site is added and its marginal gain reported.",
-        {"type": "array", "maxItems": MAX_SITES, "items": {"type": "string", "example": "30.27,-97.74"}},
-    )
-    site.update(style="form", explode=True)
-    return [
-        _param(
-            "state",
-            "Two-letter USPS code of the scope; omitted or empty: the nation (50 states, DC and PR).",
-            {"type": "string", "pattern": "^([A-Za-z]{2})?$"},
-        ),
-        _param(
-            "k",
-            f"Number of new sites, from 1 to {MAX_K}; not with site.",
-            {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K},
-        ),
-        _param(
-            "objective",
-            "unserved: all children beyond reach; poverty: those in ZCTAs with 20%+ below poverty.",
-            {"type": "string", "enum": ["unserved", "poverty"], "default": "unserved"},
-        ),
-        site,
-    ]
+    return PARAMETERS[path].openapi()
 
 
 def _plan_path() -> dict[str, Any]:
-    from webmap.plan import MAX_UPLOAD_BYTES
+    from webmap.plan import MAX_UPLOAD_BYTES, OBJECTIVE, K
 
     answer = _json_response(
         "PlanAnswer", "The plan: picks in order with marginal gains, totals, assumptions."
@@ -430,7 +365,7 @@ def _plan_path() -> dict[str, Any]:
         {"200": answer},
         description="Greedy maximal coverage (CELF) over the scope's ZCTA points, with the build's reach "
         "distances; or, with site=, the marginal gain of each given site in order. See docs/PLANNER.md.",
-        extra=_plan_parameters(),
+        extra=_parameters("/api/plan"),
     )
     post = {
         "summary": "Plan over, or what-if, your own candidate list (CSV or GeoJSON)",
@@ -449,8 +384,8 @@ def _plan_path() -> dict[str, Any]:
                         "properties": {
                             "candidates": {"type": "string", "format": "binary"},
                             "state": _STR,
-                            "k": _INT,
-                            "objective": _STR,
+                            "k": K.openapi_schema(),
+                            "objective": OBJECTIVE.openapi_schema(),
                             "what_if": {"type": "boolean"},
                         },
                         "required": ["candidates"],
@@ -482,7 +417,7 @@ def _plan_download(kind: str, media_type: str) -> dict[str, Any]:
                 "content": {media_type: {}},
             }
         },
-        extra=_plan_parameters(),
+        extra=_parameters("/api/plan"),
         tag="downloads",
     )
 
@@ -506,7 +441,7 @@ _ERRORS = {
 
 def _get(
     summary: str,
-    params: list[str],
+    params: list[dict[str, Any]],
     responses: dict[str, Any],
     *,
     description: str = "",
@@ -516,7 +451,7 @@ def _get(
     operation = {
         "summary": summary,
         "tags": [tag],
-        "parameters": [*(extra or []), *(PARAMETERS[p] for p in params)],
+        "parameters": [*(extra or []), *params],
         "responses": {**responses, **_ERRORS},
     }
     if description:
@@ -524,24 +459,38 @@ def _get(
     return {"get": operation}
 
 
+def _download_paths() -> dict[str, Any]:
+    """One path per file of webmap.downloads.DOWNLOADS, each with exactly the filters it takes."""
+    from webmap.downloads import DICTIONARY_FILES, DOWNLOADS, FORMATS
+
+    paths = {}
+    for name, download in DOWNLOADS.items():
+        fmt = FORMATS[download.format]
+        filters = ", ".join(download.parameters.names) or "no filters"
+        paths[f"/downloads/{name}"] = _get(
+            f"{download.dataset} as {fmt.label} ({filters})",
+            download.parameters.openapi(),
+            {
+                "200": {
+                    "description": "The file, with Content-Disposition, ETag and Cache-Control; gzip when "
+                    "accepted. Empty filters (as the /downloads form sends them) mean no filter.",
+                    "content": {fmt.mimetype: {}},
+                }
+            },
+            tag="downloads",
+        )
+    for name, (media, _) in DICTIONARY_FILES.items():
+        paths[f"/downloads/{name}"] = _get(
+            "The data dictionary: every column of every file, with its type and meaning",
+            [],
+            {"200": {"description": "The data dictionary.", "content": {media: {}}}},
+            tag="downloads",
+        )
+    return paths
+
+
 def document() -> dict[str, Any]:
     """Return the OpenAPI 3.0 document (a new dict each call)."""
-    from webmap.downloads import DOWNLOADS
-
-    state_path = _param(
-        "state",
-        "Two-letter USPS code, e.g. IL.",
-        {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-        required=True,
-        where="path",
-    )
-    download_name = _param(
-        "name",
-        "The file: dataset.format.",
-        {"type": "string", "enum": sorted(DOWNLOADS)},
-        required=True,
-        where="path",
-    )
     not_found = {
         "description": "No such state / file.",
         "content": {"application/json": {"schema": _ref("Error")}},
@@ -567,59 +516,39 @@ def document() -> dict[str, Any]:
         "paths": {
             "/api": _get(
                 "List the endpoints",
-                [],
+                _parameters("/api"),
                 {"200": {"description": "Links to every endpoint.", "content": {"application/json": {}}}},
             ),
             "/api/schools": _get(
                 "Schools, filtered and paged",
-                ["state", "locale", "bbox", "limit", "offset"],
+                _parameters("/api/schools"),
                 {"200": _json_response("SchoolPage", "A page of schools in layer order.")},
                 description="Filters combine with AND. `total` counts every match; follow `links.next`.",
             ),
             "/api/schools/nearest": _get(
                 "The schools nearest a point",
-                ["lat", "lon", "k", "radius_mi"],
+                _parameters("/api/schools/nearest"),
                 {"200": _json_response("NearestAnswer", "Schools, closest first, with distance_mi.")},
             ),
             "/api/states": _get(
                 "Every state with its metrics",
-                [],
+                _parameters("/api/states"),
                 {"200": _json_response("StateList", "50 states, DC and PR, by FIPS.")},
             ),
             "/api/states/{state}": _get(
                 "One state: metrics, locales, desert counties and coalition",
-                [],
+                _parameters("/api/states/{state}"),
                 {"200": _json_response("StateDetail", "The state."), "404": not_found},
-                extra=[state_path],
             ),
             "/api/plan": _plan_path(),
             "/plan.geojson": _plan_download("GeoJSON", "application/geo+json"),
             "/plan.csv": _plan_download("CSV", "text/csv"),
             "/api/openapi.json": _get(
                 "This document",
-                [],
+                _parameters("/api/openapi.json"),
                 {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {}}}},
             ),
-            "/downloads/{name}": _get(
-                "A whole or filtered file",
-                ["state", "locale", "bbox"],
-                {
-                    "200": {
-                        "description": "The file, with Content-Disposition, ETag and Cache-Control; "
-                        "gzip when "
-                        "accepted. Filters: schools take state, locale and bbox; counties "
-                        "take state; states take none.",
-                        "content": {
-                            "application/geo+json": {},
-                            "text/csv": {},
-                            "application/geopackage+sqlite3": {},
-                        },
-                    },
-                    "404": not_found,
-                },
-                extra=[download_name],
-                tag="downloads",
-            ),
+            **_download_paths(),
         },
         "components": {"schemas": _schemas()},
     }

@@ -7,21 +7,21 @@ Map data the page scripts fetch is served under ``/map/`` as compact JSON.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from geo.errors import InvalidParameterError, NotFoundError
+from geo.errors import BuildChangedError, InvalidParameterError, NotFoundError
 from geo.find import nearby_schools, resolve_query
 from webmap import assets, docs, maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
-from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
+from webmap.http_cache import send_bytes
+from webmap.params import STATE, Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,35 @@ FIND_MAX_RESULTS = 100
 FIND_NEAREST_BEYOND = 5
 FIND_DEFAULT_RADIUS = 10
 SORT_ORDERS = ("asc", "desc")
+
+#: /find's query, declared once (webmap.params). A page ignores parameters it does not
+#: know (fbclid, utm_source) and treats empty form fields as absent.
+FIND_PARAMETERS = Parameters(
+    (
+        Param("q", "An address, ZIP code or city (the first 200 characters are used)."),
+        Param("lat", "Latitude, WGS84 degrees (with lon).", type="number", minimum=-90, maximum=90),
+        Param("lon", "Longitude, WGS84 degrees (with lat).", type="number", minimum=-180, maximum=180),
+        Param(
+            "radius",
+            "Search radius in miles, one of the offered choices.",
+            type="integer",
+            enum=maps.FIND_RADII_MILES,
+            default=FIND_DEFAULT_RADIUS,
+        ),
+    ),
+    page=True,
+)
+#: /gaps' table order; ``sort``'s allowed columns depend on the build, so the view checks them.
+GAPS_PARAMETERS = Parameters(
+    (
+        Param("sort", "The column to sort by: name or a column of the table."),
+        Param("order", "asc or desc.", enum=SORT_ORDERS, fold="lower", default="desc"),
+    ),
+    page=True,
+)
+#: The map data the page scripts fetch (JSON: stray parameters are refused).
+MAP_SCHOOLS_PARAMETERS = Parameters((STATE,))
+POPUP_PARAMETERS = Parameters((Param("build", "The build the row number came from."),))
 
 
 @bp.app_template_filter("figure")
@@ -66,24 +95,6 @@ def page_context() -> dict[str, Any]:
     return {"build": build, "metric": metric}
 
 
-@bp.after_request
-def compress_html(response: Response) -> Response:
-    """Gzip HTML pages for clients that accept it (map data uses webmap.http_cache.send_bytes)."""
-    if (
-        response.mimetype == "text/html"
-        and response.status_code == 200
-        and not response.direct_passthrough
-        and "Content-Encoding" not in response.headers
-        and request.accept_encodings["gzip"] > 0
-    ):
-        body = response.get_data()
-        if len(body) >= GZIP_MIN_BYTES:
-            response.set_data(gzip.compress(body, compresslevel=6))
-            response.headers["Content-Encoding"] = "gzip"
-            response.vary.add("Accept-Encoding")
-    return response
-
-
 def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
 
@@ -101,12 +112,6 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     if data is None:
         return render()
     return cached(data, f"pages/map/{kind}/{request.script_root}/{tiles}/{attribution}", render)
-
-
-def _config_json(config: dict[str, Any]) -> str:
-    # For a <script type="application/json"> block: no "</script>" can end it early.
-    text = json.dumps(config, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 # --------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def index():
     return render_template(
         "pages/index.html",
         map_page=page,
-        config=_config_json(config),
+        config=config,
         states_url=config["states_url"],
         schools_url=config["schools_url"],
         national=document.get("national", {}),
@@ -177,7 +182,7 @@ def state_page(code: str):
     return render_template(
         "pages/state.html",
         map_page=page,
-        config=_config_json(config),
+        config=config,
         state=row,
         code=code,
         counties_url=config["counties_url"],
@@ -196,42 +201,12 @@ def state_page(code: str):
 
 def _find_parameters() -> tuple[str, float | None, float | None, int]:
     """Validate /find's query: q, or lat and lon; radius among the offered choices."""
-    args = request.args
-    for name in args:
-        if name not in ("q", "lat", "lon", "radius"):
-            msg = f"unknown parameter {name!r}; /find takes q, lat, lon and radius"
-            raise InvalidParameterError(name, msg)
-    text = args.get("radius", "").strip()
-    radius = FIND_DEFAULT_RADIUS
-    if text:
-        try:
-            radius = int(text)
-        except ValueError:
-            radius = -1
-        if radius not in maps.FIND_RADII_MILES:
-            choices = ", ".join(str(r) for r in maps.FIND_RADII_MILES)
-            msg = f"radius must be one of {choices} (miles), got {text!r}"
-            raise InvalidParameterError("radius", msg)
-    coordinates = []
-    for name, limit in (("lat", 90.0), ("lon", 180.0)):
-        value = args.get(name, "").strip()
-        if not value:
-            coordinates.append(None)
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not (-limit <= number <= limit):  # also refuses NaN and inf
-            msg = f"{name} must be a number from {-limit:g} to {limit:g}, got {value!r}"
-            raise InvalidParameterError(name, msg)
-        coordinates.append(number)
-    lat, lon = coordinates
+    values = FIND_PARAMETERS.parse(request.args)
+    lat, lon = values["lat"], values["lon"]
     if (lat is None) != (lon is None):
         missing = "lon" if lon is None else "lat"
         raise InvalidParameterError(missing, f"give both lat and lon, or neither; {missing} is missing")
-    query = args.get("q", "").strip()[:200]
-    return query, lat, lon, radius
+    return (values["q"] or "")[:200], lat, lon, values["radius"]
 
 
 @bp.get("/find")
@@ -297,7 +272,7 @@ def find():
         results=results,
         within_radius=nearby.within_radius,
         map_page=page,
-        config=_config_json(config),
+        config=config,
         limit_reached=len(results) == FIND_MAX_RESULTS,
     )
     return render_template("pages/find.html", **context)
@@ -314,14 +289,12 @@ def gaps():
     document = pd_.metrics_document(data)
     rows = list(pd_.state_rows(data).values())
     columns = [c for c in STATE_TABLE if any(c in row for row in rows)]
-    sort = request.args.get("sort", "").strip()
-    order = request.args.get("order", "desc").strip().lower()
+    values = GAPS_PARAMETERS.parse(request.args)
+    sort, order = values["sort"] or "", values["order"]
     if sort:
         if sort not in ("name", *columns):
             msg = f"sort must be 'name' or one of the table's columns ({', '.join(columns)}), got {sort!r}"
             raise InvalidParameterError("sort", msg)
-        if order not in SORT_ORDERS:
-            raise InvalidParameterError("order", f"order must be 'asc' or 'desc', got {order!r}")
         present = [r for r in rows if r.get(sort) is not None]
         missing = [r for r in rows if r.get(sort) is None]  # missing values always sort last
         rows = sorted(present, key=lambda r: r[sort], reverse=order == "desc") + missing
@@ -410,8 +383,8 @@ def counties_geojson(code: str):
 @bp.get("/map/schools.json")
 def schools_array():
     """All schools, or one state's (``?state=TX``), as a compact columnar array."""
+    state = MAP_SCHOOLS_PARAMETERS.parse(request.args)["state"]
     data = get_data()
-    state = request.args.get("state", "").strip().upper() or None
     if state is not None:
         pd_.state_row(data, state)
     return send_bytes(pd_.schools_array(data, state), "application/json", max_age=MAP_DATA_MAX_AGE)
@@ -420,19 +393,12 @@ def schools_array():
 @bp.get("/map/schools/<int:row>")
 def school_popup(row: int):
     """Serve one school's popup fields; ``?build=`` must name the build the row came from."""
+    build = POPUP_PARAMETERS.parse(request.args)["build"]
     data = get_data()
-    build = request.args.get("build", data.build_id)
-    if build != data.build_id:
-        body = {
-            "status": 409,
-            "title": "Conflict",
-            "description": f"build {build!r} is no longer served (now {data.build_id!r}); reload the page",
-        }
-        return body, 409
-    try:
-        record = pd_.school_popup(data, row)
-    except NotFoundError as exc:
-        return {"status": 404, "title": "Not Found", "description": str(exc)}, 404
+    if build is not None and build != data.build_id:
+        msg = f"build {build!r} is no longer served (now {data.build_id!r}); reload the page"
+        raise BuildChangedError(msg)
+    record = pd_.school_popup(data, row)
     return send_bytes(
         json.dumps(record, ensure_ascii=False).encode("utf-8"), "application/json", max_age=MAP_DATA_MAX_AGE
     )

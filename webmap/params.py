@@ -1,87 +1,320 @@
-"""Query-parameter parsing shared by the API and the downloads.
+"""Query parameters, declared once: the validator and the OpenAPI document both read the declaration.
 
-Every function raises :class:`geo.errors.InvalidParameterError` naming the
+Each endpoint's parameters are a :class:`Parameters` table of :class:`Param`
+rows. :meth:`Parameters.parse` validates a request's query string against the
+table; :meth:`Parameters.openapi` writes the same table as OpenAPI 3.0
+``parameters``. Bounds, defaults, enums and patterns therefore cannot drift
+apart: a bound changed in the table changes both (tests/webmap/test_params_contract.py
+probes every declared bound through the live app).
+
+Every failure raises :class:`geo.errors.InvalidParameterError` naming the
 parameter and quoting the bad value, which the app maps to a JSON 400.
-Unknown and repeated parameters are refused too, so a typo such as
-``radius=5`` (for ``radius_mi``) is reported instead of silently ignored.
+
+Two kinds of table:
+
+* **APIs** (``page=False``): unknown and repeated parameters are refused, so a
+  typo such as ``radius=5`` (for ``radius_mi``) is reported instead of silently
+  ignored; an empty value (``?limit=``) is refused unless the row says
+  ``allow_empty`` (documented as ``allowEmptyValue``), so the document is
+  exactly as strict as the server.
+* **HTML pages** (``page=True``): unknown parameters are ignored, because
+  links shared on the web gain ``fbclid``, ``utm_source`` and the like; empty
+  form fields mean "not given".
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Collection
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from geo.errors import InvalidParameterError
 from geo.query import LOCALES, parse_bbox
 
+logger = logging.getLogger(__name__)
 
-def check_known(args: MultiDict, allowed: Collection[str]) -> None:
-    """Refuse parameters not in ``allowed`` and parameters given more than once."""
-    for name in args:
-        if name not in allowed:
-            expected = ", ".join(sorted(allowed)) or "none"
-            msg = f"unknown parameter {name!r}; expected one of: {expected}"
+#: A request's query: werkzeug's MultiDict, or a mapping of value lists (the OGC core's input).
+Args = MultiDict | Mapping[str, Sequence[str] | str]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query (or path) parameter: its type, bounds, default and meaning.
+
+    Parameters
+    ----------
+    name, description : str
+    type : {"string", "integer", "number", "array"}
+        The OpenAPI type; ``array`` is a repeated parameter (``site=..&site=..``).
+    default : optional
+        The value when the parameter is absent (documented as the schema's default).
+    minimum, maximum : float, optional
+        Inclusive bounds of a number (``exclusive_minimum`` makes the lower one strict).
+    clamp : bool
+        Above ``maximum``, use ``maximum`` instead of refusing (OGC ``limit``).
+    enum : tuple of str
+        The allowed values, compared after ``fold`` (``"lower"`` / ``"upper"``).
+    pattern : str, optional
+        A regular expression the stripped text must match (documented as is).
+    convert : callable, optional
+        ``convert(text) -> value`` for values no plain type describes (bbox,
+        site, datetime); it raises InvalidParameterError itself.
+    required, allow_empty : bool
+    max_items : int
+        How often the parameter may be given (only ``array`` parameters repeat).
+    schema, extra : mapping
+        More OpenAPI schema keywords (``example``, ``items``...) and parameter
+        fields (``style``, ``explode``).
+    """
+
+    name: str
+    description: str
+    type: str = "string"
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    clamp: bool = False
+    enum: tuple[Any, ...] = ()
+    fold: str | None = None
+    pattern: str | None = None
+    pattern_hint: str = ""
+    convert: Callable[[str], Any] | None = None
+    required: bool = False
+    allow_empty: bool = False
+    max_items: int = 1
+    where: str = "query"
+    schema: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- parsing
+
+    def parse(self, text: str) -> Any:
+        """Return the value of one non-empty text, or raise InvalidParameterError."""
+        name = self.name
+        if self.type == "integer":
+            try:
+                value: Any = int(text.strip())
+            except ValueError:
+                msg = f"{name} must be a whole number, got {text!r}"
+                raise InvalidParameterError(name, msg) from None
+            value = self._bounded(value, text)
+            if self.enum and value not in self.enum:
+                msg = f"{name} must be one of {', '.join(map(str, self.enum))}; got {text!r}"
+                raise InvalidParameterError(name, msg)
+            return value
+        if self.type == "number":
+            try:
+                value = float(text)
+            except ValueError:
+                msg = f"{name} must be a number, got {text!r}"
+                raise InvalidParameterError(name, msg) from None
+            if not math.isfinite(value):
+                msg = f"{name} must be a finite number, got {text!r}"
+                raise InvalidParameterError(name, msg)
+            return self._bounded(value, text)
+        value = text.strip()
+        if self.fold == "lower":
+            value = value.lower()
+        elif self.fold == "upper":
+            value = value.upper()
+        if self.pattern is not None and not re.fullmatch(self.pattern, text.strip()):
+            msg = f"{name} must be {self.pattern_hint or 'of the form ' + self.pattern}, got {text!r}"
             raise InvalidParameterError(name, msg)
-        values = args.getlist(name)
-        if len(values) > 1:
-            msg = f"parameter {name!r} was given {len(values)} times ({values!r}); give it once"
+        if self.enum and value not in self.enum:
+            msg = f"{name} must be one of {', '.join(self.enum)}; got {text!r}"
             raise InvalidParameterError(name, msg)
+        return self.convert(text) if self.convert is not None else value
+
+    def _bounded(self, value: float, text: str) -> Any:
+        low, high = self.minimum, self.maximum
+        too_low = low is not None and (value <= low if self.exclusive_minimum else value < low)
+        if high is not None and value > high and self.clamp:
+            return type(value)(high)
+        if too_low or (high is not None and value > high):
+            raise InvalidParameterError(self.name, f"{self.name} must be {self.bounds()}, got {text!r}")
+        return value
+
+    def bounds(self) -> str:
+        """Say the allowed range in words: ``from 1 to 100``, ``greater than 0 and at most 500``."""
+        low, high = self.minimum, self.maximum
+        if self.type == "integer" and not self.exclusive_minimum and low is not None:
+            if high is not None and not self.clamp:
+                return f"from {low:g} to {high:g}"
+            return f"at least {low:g}"
+        parts = []
+        if low is not None:
+            parts.append(f"greater than {low:g}" if self.exclusive_minimum else f"at least {low:g}")
+        if high is not None and not self.clamp:
+            parts.append(f"at most {high:g}")
+        return "a number " + (" and ".join(parts) or "")
+
+    # ----------------------------------------------------------------- OpenAPI
+
+    def openapi_schema(self) -> dict[str, Any]:
+        """Return the parameter's JSON schema (OpenAPI 3.0 dialect)."""
+        schema: dict[str, Any] = {"type": self.type}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+            if self.exclusive_minimum:
+                schema["exclusiveMinimum"] = True
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.enum:
+            schema["enum"] = list(self.enum)
+        if self.pattern is not None:
+            schema["pattern"] = f"^{self.pattern}$"
+        if self.default is not None:
+            schema["default"] = self.default
+        if self.type == "array":
+            schema["maxItems"] = self.max_items
+        return {**schema, **self.schema}
+
+    def openapi(self) -> dict[str, Any]:
+        """Return the OpenAPI 3.0 Parameter Object."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "in": self.where,
+            "required": self.required or self.where == "path",
+            "description": self.description,
+            "schema": self.openapi_schema(),
+        }
+        if self.allow_empty and self.where == "query":
+            out["allowEmptyValue"] = True
+        return {**out, **self.extra}
 
 
-def get_int(args: MultiDict, name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
-    """Return a whole-number parameter within ``[minimum, maximum]``."""
-    text = args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text.strip())
-    except ValueError:
-        msg = f"{name} must be a whole number, got {text!r}"
-        raise InvalidParameterError(name, msg) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        msg = f"{name} must be {bounds}, got {text!r}"
-        raise InvalidParameterError(name, msg)
-    return value
+def _values(args: Args, name: str) -> list[str]:
+    if isinstance(args, MultiDict):
+        return args.getlist(name)
+    values = args.get(name, [])
+    return [values] if isinstance(values, str) else list(values)
 
 
-def get_float(
-    args: MultiDict,
-    name: str,
-    *,
-    required: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    exclusive_minimum: bool = False,
-) -> float | None:
-    """Return a finite number parameter within bounds; None when absent and optional."""
-    text = args.get(name)
-    if text is None or text.strip() == "":
-        if required:
-            msg = f"{name} is required"
-            raise InvalidParameterError(name, msg)
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{name} must be a number, got {text!r}"
-        raise InvalidParameterError(name, msg) from None
-    too_low = minimum is not None and (value <= minimum if exclusive_minimum else value < minimum)
-    too_high = maximum is not None and value > maximum
-    if not math.isfinite(value) or too_low or too_high:
-        low = (
-            ""
-            if minimum is None
-            else (f"greater than {minimum:g}" if exclusive_minimum else f"at least {minimum:g}")
-        )
-        high = "" if maximum is None else f"at most {maximum:g}"
-        bounds = " and ".join(part for part in (low, high) if part) or "finite"
-        msg = f"{name} must be a number {bounds}, got {text!r}"
-        raise InvalidParameterError(name, msg)
-    return value
+@dataclass(frozen=True)
+class Parameters:
+    """The parameters of one endpoint, in documentation order.
+
+    ``page=True`` marks an HTML page: unknown parameters are ignored and
+    every parameter may be empty (a form field left blank).
+    """
+
+    params: tuple[Param, ...]
+    page: bool = False
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            msg = f"a parameter is declared twice in {names!r}"
+            raise ValueError(msg)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every declared query parameter's name (path parameters are part of the route)."""
+        return tuple(p.name for p in self.params if p.where == "query")
+
+    def __getitem__(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+    def __add__(self, other: Parameters | Sequence[Param]) -> Parameters:
+        more = other.params if isinstance(other, Parameters) else tuple(other)
+        return Parameters(self.params + more, page=self.page)
+
+    def only(self, *names: str) -> Parameters:
+        """Return the subset named, in the order given."""
+        return Parameters(tuple(self[n] for n in names), page=self.page)
+
+    def as_page(self) -> Parameters:
+        """Return the same table for an HTML page (unknown parameters ignored, empties allowed)."""
+        return Parameters(tuple(replace(p, allow_empty=True) for p in self.params), page=True)
+
+    def check_names(self, args: Args) -> None:
+        """Refuse unknown parameters (APIs only) and parameters given more often than allowed."""
+        known = {p.name: p for p in self.params if p.where == "query"}
+        for name in args:
+            param = known.get(name)
+            if param is None:
+                if self.page:
+                    continue
+                expected = ", ".join(known) or "none"
+                msg = f"unknown parameter {name!r}; expected one of: {expected}"
+                raise InvalidParameterError(name, msg)
+            values = _values(args, name)
+            if len(values) > param.max_items:
+                if param.max_items == 1:
+                    msg = f"parameter {name!r} was given {len(values)} times ({values!r}); give it once"
+                else:
+                    msg = f"at most {param.max_items} {name} parameters are allowed, got {len(values)}"
+                raise InvalidParameterError(name, msg)
+
+    def parse(self, args: Args) -> dict[str, Any]:
+        """Validate ``args`` and return ``{name: value}`` for every declared query parameter.
+
+        An absent parameter (or an empty one, where allowed) takes its
+        default; an ``array`` parameter gives a list of its parsed values.
+        """
+        self.check_names(args)
+        out: dict[str, Any] = {}
+        for param in self.params:
+            if param.where != "query":
+                continue
+            values = _values(args, param.name)
+            parsed = []
+            for text in values:
+                if text.strip() == "":
+                    if param.allow_empty or self.page:
+                        continue
+                    msg = f"{param.name} must not be empty; give a value or leave it out, got {text!r}"
+                    raise InvalidParameterError(param.name, msg)
+                parsed.append(param.parse(text))
+            if param.type == "array":
+                out[param.name] = parsed
+            elif parsed:
+                out[param.name] = parsed[0]
+            elif param.required:
+                raise InvalidParameterError(param.name, f"{param.name} is required")
+            else:
+                out[param.name] = param.default
+        return out
+
+    def openapi(self) -> list[dict[str, Any]]:
+        """Return the OpenAPI 3.0 Parameter Objects, in declaration order."""
+        return [p.openapi() for p in self.params]
+
+
+# --------------------------------------------------------------------------
+# Parameters shared by several endpoints
+
+STATE = Param(
+    "state",
+    "Two-letter USPS code (case-insensitive), e.g. IL. Schools are matched by the state their "
+    "point falls in.",
+    pattern="[A-Za-z]{2}",
+    pattern_hint="a two-letter USPS code",
+    fold="upper",
+)
+LOCALE = Param(
+    "locale",
+    "Locale class: urban, suburban, rural (three classes) or city, suburb, town "
+    "(NCES-style; rural matches both schemes).",
+    enum=tuple(LOCALES),
+    fold="lower",
+)
+BBOX = Param(
+    "bbox",
+    "minLon,minLat,maxLon,maxLat in WGS84 degrees; west > east crosses the antimeridian.",
+    convert=parse_bbox,
+    schema={"example": "-88.0,41.6,-87.5,42.1"},
+)
+SCHOOL_FILTERS = Parameters((STATE, LOCALE, BBOX))
 
 
 @dataclass(frozen=True)
@@ -112,30 +345,18 @@ class SchoolFilters:
         return out
 
 
-def get_state_code(text: str | None, known: Collection[str], *, parameter: str = "state") -> str | None:
-    """Return an upper-case USPS code from ``known``; None when absent."""
-    if text is None or text.strip() == "":
-        return None
-    code = text.strip().upper()
-    if len(code) != 2 or not code.isalpha():
-        msg = f"{parameter} must be a two-letter USPS code, got {text!r}"
-        raise InvalidParameterError(parameter, msg)
-    if code not in known:
-        msg = f"unknown {parameter} {text!r}; use a USPS code such as 'IL'"
+def known_state(code: str | None, known: Collection[str], *, parameter: str = "state") -> str | None:
+    """Return ``code`` (already a checked upper-case code, or None) when the build knows it."""
+    if code is not None and code not in known:
+        msg = f"unknown {parameter} {code!r}; use a USPS code such as 'IL'"
         raise InvalidParameterError(parameter, msg)
     return code
 
 
-def school_filters(args: MultiDict, known_states: Collection[str]) -> SchoolFilters:
-    """Parse ``state``, ``locale`` and ``bbox`` (unknown-parameter checks are the caller's)."""
-    state = get_state_code(args.get("state"), known_states)
-    locale = args.get("locale")
-    if locale is not None and locale.strip() != "":
-        locale = locale.strip().lower()
-        if locale not in LOCALES:
-            msg = f"locale must be one of {', '.join(LOCALES)}; got {args.get('locale')!r}"
-            raise InvalidParameterError("locale", msg)
-    else:
-        locale = None
-    bbox = parse_bbox(args.get("bbox"))
-    return SchoolFilters(state=state, locale=locale, bbox=bbox)
+def school_filters(values: Mapping[str, Any], known_states: Collection[str]) -> SchoolFilters:
+    """Return the filters of parsed ``state``, ``locale`` and ``bbox`` values (absent ones None)."""
+    return SchoolFilters(
+        state=known_state(values.get("state"), known_states),
+        locale=values.get("locale"),
+        bbox=values.get("bbox"),
+    )

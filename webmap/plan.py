@@ -24,7 +24,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
 from webmap.pages import map_page as render_map_page
-from webmap.params import get_int
+from webmap.params import Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +73,6 @@ SITE_DECIMALS = 6
 POINT_DECIMALS = 4
 API_MAX_AGE = 60
 
-#: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
-PARAMETERS = ("state", "k", "objective", "site")
-#: Members of a POST body (JSON object, or form fields and a ``candidates`` file).
-BODY_PARAMETERS = ("state", "k", "objective", "what_if", "candidates")
 OBJECTIVE_LABELS = {
     "unserved": "unserved children",
     "poverty": "unserved children in high-poverty ZCTAs",
@@ -132,84 +128,92 @@ def format_site(lat: float, lon: float) -> str:
 # Parsing
 
 
-def check_names(
-    args: MultiDict, allowed: tuple[str, ...], *, repeatable: tuple[str, ...] = ("site",)
-) -> None:
-    """Refuse unknown parameters, and repeats of those not in ``repeatable``."""
-    for name in args:
-        if name not in allowed:
-            msg = f"unknown parameter {name!r}; expected one of: {', '.join(allowed)}"
-            raise InvalidParameterError(name, msg)
-        values = args.getlist(name)
-        if len(values) > 1 and name not in repeatable:
-            msg = f"parameter {name!r} was given {len(values)} times ({values!r}); give it once"
-            raise InvalidParameterError(name, msg)
-
-
-def parse_state(text: str | None) -> str | None:
-    """Return an upper-case USPS code, or None (the nation) when absent or empty.
-
-    Whether the build knows the code is the planner's check (any state of the ZCTAs).
-    """
-    if text is None or not text.strip():
-        return None
-    code = text.strip().upper()
-    if len(code) != 2 or not code.isalpha():
-        msg = f"state must be a two-letter USPS code such as 'TX', or empty for the nation; got {text!r}"
-        raise InvalidParameterError("state", msg)
-    return code
-
-
-def parse_objective(text: str | None) -> str:
-    """Return the objective (default ``unserved``)."""
-    if text is None or not text.strip():
-        return "unserved"
-    value = text.strip().lower()
-    if value not in OBJECTIVES:
-        msg = f"objective must be one of {', '.join(OBJECTIVES)}; got {text!r}"
-        raise InvalidParameterError("objective", msg)
-    return value
-
-
-def parse_sites(values: list[str]) -> tuple[tuple[float, float], ...]:
-    """Parse ``site=lat,lon`` values (WGS84 degrees), rounded to :data:`SITE_DECIMALS`."""
-    if len(values) > MAX_SITES:
-        msg = f"at most {MAX_SITES} site parameters are allowed, got {len(values)}; upload a file instead"
+def parse_site(text: str) -> tuple[float, float]:
+    """Parse one ``site=lat,lon`` value (WGS84 degrees), rounded to :data:`SITE_DECIMALS`."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
+    except ValueError:
+        lat = lon = math.nan
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN and inf
+        msg = f"site must be 'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'; got {text!r}"
         raise InvalidParameterError("site", msg)
-    sites = []
-    for text in values:
-        parts = text.split(",")
-        try:
-            lat, lon = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
-        except ValueError:
-            lat = lon = math.nan
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN and inf
-            msg = f"site must be 'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'; got {text!r}"
-            raise InvalidParameterError("site", msg)
-        sites.append((round(lat, SITE_DECIMALS), round(lon, SITE_DECIMALS)))
-    return tuple(sites)
+    return round(lat, SITE_DECIMALS), round(lon, SITE_DECIMALS)
 
 
-def parse_flag(text: str | None, name: str) -> bool:
-    """Return a yes/no parameter (true/false, 1/0, yes/no, on/off)."""
-    value = (text or "").strip().lower()
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    raise InvalidParameterError(name, f"{name} must be true or false, got {text!r}")
+def _flag(text: str) -> bool:
+    return text.strip().lower() in _TRUE
+
+
+# The parameters, declared once (webmap.params): the parsers below and webmap.openapi read them.
+STATE = Param(
+    "state",
+    "Two-letter USPS code of the scope; omitted or empty: the nation (50 states, DC and PR).",
+    pattern="[A-Za-z]{2}",
+    pattern_hint="a two-letter USPS code such as 'TX', or empty for the nation",
+    fold="upper",
+    # Empty is the nation: the /plan form's "whole nation" choice sends state=.
+    allow_empty=True,
+)
+K = Param(
+    "k",
+    f"Number of new sites, from 1 to {MAX_K}; not with site.",
+    type="integer",
+    minimum=1,
+    maximum=MAX_K,
+    default=DEFAULT_K,
+)
+OBJECTIVE = Param(
+    "objective",
+    "unserved: all children beyond reach; poverty: those in ZCTAs with 20%+ below poverty.",
+    enum=tuple(OBJECTIVES),
+    fold="lower",
+    default="unserved",
+)
+SITE = Param(
+    "site",
+    "A what-if site as lat,lon (WGS84 degrees); repeat it, in order, for several. With site, "
+    "k must be omitted: every site is added and its marginal gain reported.",
+    type="array",
+    max_items=MAX_SITES,
+    convert=parse_site,
+    schema={"items": {"type": "string", "example": "30.27,-97.74"}},
+    extra={"style": "form", "explode": True},
+)
+WHAT_IF = Param(
+    "what_if",
+    "true: add every candidate in order (a what-if) instead of choosing k of them.",
+    enum=_TRUE + _FALSE[:-1],
+    fold="lower",
+    convert=_flag,
+    default=False,
+)
+CANDIDATES = Param("candidates", "The candidate sites: a CSV or GeoJSON file (or its text).")
+#: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
+PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE))
+#: Members of a POST body (JSON object, or form fields and a ``candidates`` file). A form
+#: field left empty means "not given", as it does in the browser.
+BODY_PARAMETERS = Parameters(
+    tuple(replace(p, allow_empty=True) for p in (STATE, K, OBJECTIVE, WHAT_IF, CANDIDATES))
+)
+#: The /plan page: the same parameters, but stray ones (utm_source...) are ignored.
+PAGE_PARAMETERS = PARAMETERS.as_page()
+
+
+def _plan_or_what_if(values: dict[str, Any], raw_k: str | None) -> PlanRequest:
+    state, objective = values["state"], values["objective"]
+    if values.get("site") or values.get("what_if"):
+        if raw_k:
+            what = "every site= is added, in order" if values.get("site") else "every candidate is added"
+            msg = f"k={raw_k!r} does not apply to a what-if: {what}; drop k"
+            raise InvalidParameterError("k", msg)
+        return PlanRequest(state, objective, None, tuple(values.get("site") or ()), what_if=True)
+    return PlanRequest(state, objective, values["k"])
 
 
 def parse_request(args: MultiDict) -> PlanRequest:
     """Parse GET parameters: a plan (``state``, ``k``, ``objective``) or a what-if (``site``)."""
-    check_names(args, PARAMETERS)
-    sites = parse_sites(args.getlist("site"))
-    state, objective = parse_state(args.get("state")), parse_objective(args.get("objective"))
-    if sites:
-        if args.get("k"):
-            msg = f"k={args.get('k')!r} does not apply to a what-if: every site= is added, in order; drop k"
-            raise InvalidParameterError("k", msg)
-        return PlanRequest(state, objective, None, sites, what_if=True)
-    k = get_int(args, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
-    return PlanRequest(state, objective, k)
+    return _plan_or_what_if(PARAMETERS.parse(args), args.get("k"))
 
 
 def _body_values(body: dict[str, Any]) -> MultiDict:
@@ -230,8 +234,8 @@ def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
     request.max_content_length = MAX_UPLOAD_BYTES  # and werkzeug stops a longer chunked body with a 413
     if request.mimetype in RAW_FILE_TYPES:
         # The file itself as the body: `curl --data-binary @sites.csv -H 'Content-Type: text/csv' ...`.
-        values = MultiDict(list(request.args.items(multi=True)))
-        check_names(values, BODY_PARAMETERS[:-1], repeatable=())
+        raw = MultiDict(list(request.args.items(multi=True)))
+        values = BODY_PARAMETERS.only("state", "k", "objective", "what_if").parse(raw)
         name = "candidates" + RAW_FILE_TYPES[request.mimetype]
         candidates = _read_candidates_bytes(request.get_data(), name)
     elif request.is_json:
@@ -239,27 +243,21 @@ def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
         if not isinstance(body, dict):
             msg = 'the JSON body must be an object such as {"state": "TX", "k": 5, "candidates": [...]}'
             raise InvalidParameterError("candidates", msg)
-        unknown = [name for name in body if name not in BODY_PARAMETERS]
+        unknown = [name for name in body if name not in BODY_PARAMETERS.names]
         if unknown:
-            msg = f"unknown member {unknown[0]!r}; expected some of: {', '.join(BODY_PARAMETERS)}"
+            msg = f"unknown member {unknown[0]!r}; expected some of: {', '.join(BODY_PARAMETERS.names)}"
             raise InvalidParameterError(unknown[0], msg)
-        values, candidates = _body_values(body), json_candidates(body.get("candidates"))
+        raw = _body_values(body)
+        values, candidates = BODY_PARAMETERS.parse(raw), json_candidates(body.get("candidates"))
     else:
         # Form fields and the query string together, so `curl -F candidates=@f.csv '/api/plan?k=5'` works.
-        values = MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
-        check_names(values, BODY_PARAMETERS, repeatable=())
+        raw = MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
+        values = BODY_PARAMETERS.parse(raw)
         upload = request.files.get("candidates")
-        if upload is None and values.get("candidates"):  # the file's text sent as a plain field
+        if upload is None and values["candidates"]:  # the file's text sent as a plain field
             upload = FileStorage(io.BytesIO(values["candidates"].encode("utf-8")), filename="candidates")
         candidates = file_candidates(upload)
-    state, objective = parse_state(values.get("state")), parse_objective(values.get("objective"))
-    if parse_flag(values.get("what_if"), "what_if"):
-        if values.get("k"):
-            msg = f"k={values.get('k')!r} does not apply to a what-if: every candidate is added; drop k"
-            raise InvalidParameterError("k", msg)
-        return PlanRequest(state, objective, None, what_if=True), candidates
-    k = get_int(values, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
-    return PlanRequest(state, objective, k), candidates
+    return _plan_or_what_if(values, raw.get("k")), candidates
 
 
 _NO_CANDIDATES = (
@@ -480,22 +478,13 @@ def csv():
     )
 
 
-def _config_json(config: dict[str, Any]) -> str:
-    # For a <script type="application/json"> block: no "</script>" can end it early.
-    text = json.dumps(json_safe(config), ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _page_request(args: MultiDict, states: dict[str, Any]) -> tuple[PlanRequest, PlanRequest | None]:
     """Parse /plan's query: the plan, and the what-if of the visitor's ``site`` values if any."""
-    check_names(args, PARAMETERS)
-    state = parse_state(args.get("state"))
+    values = PAGE_PARAMETERS.parse(args)
+    state, objective, k, sites = values["state"], values["objective"], values["k"], tuple(values["site"])
     if state is not None and state not in states:
         msg = f"unknown state {args.get('state')!r}; the planner page covers the 50 states, DC and PR"
         raise InvalidParameterError("state", msg)
-    objective = parse_objective(args.get("objective"))
-    k = get_int(args, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
-    sites = parse_sites(args.getlist("site"))
     whatif = PlanRequest(state, objective, None, sites, what_if=True) if sites else None
     return PlanRequest(state, objective, k), whatif
 
@@ -517,7 +506,7 @@ def page():
         "form": {"state": "", "k": DEFAULT_K, "objective": "unserved"},
         "plan": None,
     }
-    if not any(name in request.args for name in PARAMETERS):
+    if not any(name in request.args for name in PARAMETERS.names):
         return render_template("plan.html", **context)
     req, whatif_req = _page_request(request.args, states)
     plan = compute_plan(data, req)
@@ -560,6 +549,6 @@ def page():
             "json": url_for("api.plan", **req.query()),
         },
         map_page=map_page,
-        config=_config_json(config),
+        config=json_safe(config),
     )
     return render_template("plan.html", **context)

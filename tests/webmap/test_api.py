@@ -256,7 +256,7 @@ def test_openapi_paths_and_parameters_match_the_views(tiny_app):
         for path, op in document["paths"].items()
         if path.startswith("/api")
     }
-    assert documented == {path: set(names) for path, names in api.PARAMETERS.items()}
+    assert documented == {path: set(table.names) for path, table in api.PARAMETERS.items()}
     routes = {
         rule.rule.replace("<code>", "{state}").rstrip("/")
         for rule in tiny_app.url_map.iter_rules()

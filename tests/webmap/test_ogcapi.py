@@ -8,6 +8,7 @@ use the tiny build of conftest.py (``tiny_client``) and the real sample build
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +22,7 @@ from geopandas.testing import assert_geodataframe_equal
 from jinja2 import Environment, FileSystemLoader
 
 from geo.query import filter_schools
-from webmap import ogc_core
+from webmap import ogc_collection, ogc_core, ogc_params
 
 TEMPLATES = Path(ogc_core.__file__).parent / "templates"
 BASE = "http://example.test/ogcapi"
@@ -264,7 +265,9 @@ def test_limit_above_the_maximum_is_clamped_not_refused(service, monkeypatch):
     _, doc = items(service, "limit=50000")
     assert doc["numberReturned"] == 14
     assert parse_qs(urlsplit(link(doc, "self")["href"]).query)["limit"] == ["10000"]
-    monkeypatch.setattr(ogc_core, "MAX_LIMIT", 5)
+    # The bound lives in the declaration only, which the parser and the document both read.
+    limit, *rest = ogc_params.ITEMS_QUERY
+    monkeypatch.setattr(ogc_params, "ITEMS_QUERY", (dataclasses.replace(limit, maximum=5), *rest))
     _, doc = items(service, "limit=6")
     assert doc["numberReturned"] == 5 and doc["numberMatched"] == 14
 
@@ -354,13 +357,13 @@ def test_bbox_crossing_the_antimeridian():
 
 def test_bbox_goes_through_the_spatial_index_and_touches_only_matched_features(service, monkeypatch):
     calls = []
-    real = ogc_core.bbox_positions
+    real = ogc_collection.bbox_positions
 
     def spy(frame, bbox):
         calls.append(bbox)
         return real(frame, bbox)
 
-    monkeypatch.setattr(ogc_core, "bbox_positions", spy)
+    monkeypatch.setattr(ogc_collection, "bbox_positions", spy)
 
     class CountingList(list):
         reads = 0
