@@ -67,8 +67,9 @@ def _chord_to_miles(chord: np.ndarray) -> np.ndarray:
     return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * EARTH_RADIUS_MILES
 
 
-def disc_radius_miles(population: np.ndarray, density: float = PLACE_DENSITY) -> np.ndarray:
-    """Return the radius of a disc holding ``population`` people at ``density`` per sq mi."""
+def disc_radius_miles(population: np.ndarray, density: float | None = None) -> np.ndarray:
+    """Return the radius of a disc holding ``population`` people at ``density`` per sq mi (``PLACE_DENSITY``)."""
+    density = PLACE_DENSITY if density is None else density
     people = np.clip(np.asarray(population, dtype="float64"), 0.0, None)
     return np.sqrt(people / (np.pi * density))
 
