@@ -68,7 +68,7 @@ def _chord_to_miles(chord: np.ndarray) -> np.ndarray:
 
 
 def disc_radius_miles(population: np.ndarray, density: float | None = None) -> np.ndarray:
-    """Return the radius of a disc holding ``population`` people at ``density`` per sq mi (``PLACE_DENSITY``)."""
+    """Return the radius of a disc holding ``population`` people at ``density`` per sq mi."""
     density = PLACE_DENSITY if density is None else density
     people = np.clip(np.asarray(population, dtype="float64"), 0.0, None)
     return np.sqrt(people / (np.pi * density))
