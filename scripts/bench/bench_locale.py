@@ -189,10 +189,8 @@ SENSITIVITY = (
     (locale_rule, "SUBURB_DENSITY"),
     (locale_rule, "TOWN_DENSITY"),
     (locale_rule, "UA_CORE_DENSITY"),
-    (locale_rule, "FRINGE_SUBURB_DENSITY"),
     (locale_rule, "RURAL_FRINGE_UA_MILES"),
     (locale_rule, "UA_LINK_MILES"),
-    (locale_rule, "UC_MIN_DENSITY"),
     (locale_areas, "PLACE_DENSITY"),
 )
 
