@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import KDTree
 
+from geo.errors import InvalidParameterError
+
 logger = logging.getLogger(__name__)
 
 #: Mean Earth radius in miles (IUGG), as in geo.crs.
@@ -125,23 +127,33 @@ def us_places(gazetteer: pd.DataFrame) -> pd.DataFrame:
             {"city_norm": pd.Series(dtype="str"), "state": pd.Series(dtype="str")}
             | {c: pd.Series(dtype="float64") for c in ("lat", "lon", "population")}
         )
+    missing = [c for c in ("lat", "lon", "population") if c not in gazetteer.columns]
+    if missing:
+        msg = f"places lack column(s) {missing}; found {list(gazetteer.columns)}"
+        raise InvalidParameterError("places", msg)
     frame = gazetteer
     if "country" in frame.columns:
         frame = frame[frame["country"].astype("string").eq("US").fillna(False)]
     population = pd.to_numeric(frame["population"], errors="coerce")
-    keep = population.gt(0).fillna(False) & frame["lat"].notna() & frame["lon"].notna()
+    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    lon = pd.to_numeric(frame["lon"], errors="coerce")
+    keep = (population.gt(0) & lat.between(-90, 90) & lon.between(-180, 180)).fillna(False)
     frame = frame[keep]
+    if "city_norm" in frame.columns:
+        names = frame["city_norm"].astype("str")
+    elif "city" in frame.columns:
+        names = frame["city"].astype("str").str.lower()
+    else:
+        names = pd.Series("", index=frame.index, dtype="str")
     return pd.DataFrame(
         {
-            "city_norm": frame["city_norm"].astype("str")
-            if "city_norm" in frame.columns
-            else frame["city"].astype("str").str.lower(),
-            "state": frame["state"].astype("str") if "state" in frame.columns else "",
-            "lat": pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype="float64"),
-            "lon": pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype="float64"),
+            "city_norm": names.to_numpy(dtype=object),
+            "state": frame["state"].astype("str").to_numpy(dtype=object) if "state" in frame.columns else "",
+            "lat": lat[keep].to_numpy(dtype="float64"),
+            "lon": lon[keep].to_numpy(dtype="float64"),
             "population": population[keep].to_numpy(dtype="float64"),
         }
-    ).reset_index(drop=True)
+    )
 
 
 def distance_to_places(

@@ -358,6 +358,50 @@ def test_cluster_population_links_discs_within_the_hop():
     assert areas.cluster_population(lat, lon, radius, people, 0.5).tolist() == pytest.approx([10, 20, 40, 80])
 
 
+def test_places_default_to_the_gazetteer(monkeypatch):
+    import geo.reference
+
+    calls = []
+
+    def tiny_gazetteer():
+        calls.append(1)
+        return pd.DataFrame(
+            {
+                "city": ["Bigtown", "Toronto"],
+                "city_norm": ["bigtown", "toronto"],
+                "state": ["IL", "ON"],
+                "country": ["US", "CA"],
+                "lat": [40.0, 40.0],
+                "lon": [-90.0, -91.0],
+                "population": [60_000, 2_700_000],
+            }
+        )
+
+    monkeypatch.setattr(geo.reference, "load_gazetteer", tiny_gazetteer)
+    row = zcta(200.0, "Metro", cbsa_name=TEST_CBSA, lat=north(5.0), lon=-90.0)
+    assert classify_locale4(pd.DataFrame([row])).tolist() == ["rural"]  # fringe of Bigtown
+    assert calls == [1]
+    # Canadian places never make an urbanized area.
+    canadian = zcta(200.0, "Metro", cbsa_name=TEST_CBSA, lat=north(5.0), lon=-91.0)
+    assert classify_locale4(pd.DataFrame([canadian])).tolist() == ["suburb"]
+
+
+def test_bad_places_are_refused_or_skipped():
+    row = zcta(200.0, "Metro", cbsa_name=TEST_CBSA, lat=north(5.0), lon=-90.0)
+    with pytest.raises(InvalidParameterError, match="places lack column"):
+        classify_locale4(pd.DataFrame([row]), pd.DataFrame({"lat": [40.0], "population": [60_000]}))
+    junk = pd.DataFrame(
+        {"lat": ["x", 95.0, 40.0], "lon": [-90.0, -90.0, -90.0], "population": [60_000, 60_000, "?"]}
+    )
+    assert classify([row], places=junk) == ["suburb"]  # no usable place: no urbanized area
+
+
+def test_empty_frame_gives_an_empty_result():
+    empty = pd.DataFrame([zcta(10.0, "Metro")]).iloc[0:0]
+    out = classify_locale(empty, NO_PLACES)
+    assert out.empty and list(out.columns) == ["locale_subclass", "locale4"]
+
+
 def test_every_zcta_gets_one_of_the_twelve_subclasses():
     rows = [
         *urbanized_area(),
