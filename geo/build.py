@@ -176,7 +176,7 @@ def load_reference(root: Path, progress: Progress = _noop) -> ref.Reference:
 
 
 def run_build(
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike[str] | None = None,
     *,
     force: bool = False,
     online: str | None = None,
@@ -255,7 +255,12 @@ def _check_failure(stage: str, fail_after: str | None) -> None:
 
 
 def _assemble(
-    base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress, fail_after: str | None
+    base: Path,
+    out: store.BuildWriter,
+    key: str,
+    options: dict[str, Any],
+    progress: Progress,
+    fail_after: str | None,
 ) -> dict[str, Any]:
     reference = load_reference(base, progress)
     for name in REFERENCE_LAYERS:
@@ -336,7 +341,7 @@ def _web_members(out: store.BuildWriter, is_sample: bool, title: str) -> dict[st
 
 
 def _schools_stage(
-    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict, progress: Progress
+    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict[str, Any], progress: Progress
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     from geo.geojson import feature_collection
     from geo.sample import generate_sample
@@ -419,7 +424,7 @@ def _metrics_stage(
     schools: gpd.GeoDataFrame,
     coalitions: pd.DataFrame,
     areas: gpd.GeoDataFrame,
-    options: dict,
+    options: dict[str, Any],
     progress: Progress,
 ) -> dict[str, Any]:
     from geo.geojson import feature_collection

@@ -191,7 +191,8 @@ class Collection:
         normal = value.strip().upper() if name == "state" else value.strip().lower()
         key = ("filter", name, normal)
         if key not in self._memo:
-            matched = filter_schools(self._filter_keys(), **{name: value})  # raises on a bad value
+            one_filter: dict[str, Any] = {name: value}
+            matched = filter_schools(self._filter_keys(), **one_filter)  # raises on a bad value
             self._memo[key] = matched.index.to_numpy(dtype=np.int64)
         return self._memo[key]
 
@@ -683,7 +684,9 @@ def items(
     page = features[offset:stop] if positions is None else [features[i] for i in positions[offset:stop]]
 
     path = f"/collections/{quote(found.id)}/items"
-    query = {k: v for k, v in params.items() if k in ("bbox", "bbox-crs", "datetime", "crs", *found.filters)}
+    query: dict[str, Any] = {
+        k: v for k, v in params.items() if k in ("bbox", "bbox-crs", "datetime", "crs", *found.filters)
+    }
     query["limit"] = limit
     # Every link shares the filters; encode them once and append offset and f.
     head = service.url(path, query) + "&"

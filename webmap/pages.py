@@ -213,7 +213,7 @@ def _find_parameters() -> tuple[str, float | None, float | None, int]:
             choices = ", ".join(str(r) for r in maps.FIND_RADII_MILES)
             msg = f"radius must be one of {choices} (miles), got {text!r}"
             raise InvalidParameterError("radius", msg)
-    coordinates = []
+    coordinates: list[float | None] = []
     for name, limit in (("lat", 90.0), ("lon", 180.0)):
         value = args.get(name, "").strip()
         if not value:

@@ -213,7 +213,7 @@ def parse_request(args: MultiDict) -> PlanRequest:
 
 def _body_values(body: dict[str, Any]) -> MultiDict:
     """Turn a JSON body's scalar members into strings for the query parsers."""
-    values = MultiDict()
+    values: MultiDict[str, str] = MultiDict()
     for name, value in body.items():
         if name == "candidates" or value is None:
             continue
