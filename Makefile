@@ -10,6 +10,8 @@ PORT    ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
 
 .PHONY: serve test bench build lint browser-deps clean
 
@@ -28,16 +30,20 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/csmap build
 
-## test: the whole suite, browser tests included (Debian chromium is installed when we are root)
-test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+## test: the gates (lint), then the whole suite in parallel, browser tests included
+##       (Debian chromium is installed when we are root)
+test: $(STAMP) browser-deps lint
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run
 bench: $(STAMP) browser-deps
 	$(BIN)/python scripts/bench/run_all.py
 
+## lint: the quality gates CI runs before the tests (configured in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The browser tests drive Debian's chromium; never a browser downloaded by a tool.
 browser-deps:
@@ -51,4 +57,4 @@ browser-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) data/build tests/artifacts
+	rm -rf $(VENV) data/build tests/artifacts .mypy_cache
