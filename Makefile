@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 
-.PHONY: serve test bench build lint browser-deps clean
+.PHONY: serve test typecheck suite bench build lint browser-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,18 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/csmap build
 
-## test: the gates (lint), then the whole suite in parallel, browser tests included
-##       (Debian chromium is installed when we are root)
-test: $(STAMP) browser-deps lint
+## test: the quality gates and the whole suite, browser tests included (Debian chromium
+##       is installed when we are root). ruff first (it takes a second); then mypy runs
+##       alongside the suite's pytest-xdist workers, and either failing fails the target.
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory -j2 typecheck suite
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+suite: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run

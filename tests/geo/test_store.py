@@ -74,12 +74,12 @@ def test_killed_build_leaves_previous(tmp_path):
             time.sleep(60)
         """
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=store.PROJECT_ROOT
-    )
-    assert proc.stdout.readline().strip() == "writing"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    ) as proc:
+        assert proc.stdout.readline().strip() == "writing"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
     assert store.current_build_dir(tmp_path) == before
     assert len(store.read_layer(before, "schools")) == 3
 
