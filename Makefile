@@ -10,8 +10,10 @@ PORT    ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
 
-.PHONY: serve test bench build lint browser-deps clean
+.PHONY: serve test typecheck suite bench build lint browser-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,16 +30,29 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/csmap build
 
-## test: the whole suite, browser tests included (Debian chromium is installed when we are root)
+## test: the quality gates and the whole suite, browser tests included (Debian chromium
+##       is installed when we are root). ruff first (it takes a second); then mypy runs
+##       alongside the suite's pytest-xdist workers, and either failing fails the target.
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory -j2 typecheck suite
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+suite: $(STAMP)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run
 bench: $(STAMP) browser-deps
 	$(BIN)/python scripts/bench/run_all.py
 
+## lint: the quality gates CI runs before the tests (configured in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The browser tests drive Debian's chromium; never a browser downloaded by a tool.
 browser-deps:
@@ -51,4 +66,4 @@ browser-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) data/build tests/artifacts
+	rm -rf $(VENV) data/build tests/artifacts .mypy_cache

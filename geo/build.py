@@ -177,7 +177,7 @@ def load_reference(root: Path, progress: Progress = _noop) -> ref.Reference:
 
 
 def run_build(
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike[str] | None = None,
     *,
     force: bool = False,
     online: str | None = None,
@@ -256,7 +256,12 @@ def _check_failure(stage: str, fail_after: str | None) -> None:
 
 
 def _assemble(
-    base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress, fail_after: str | None
+    base: Path,
+    out: store.BuildWriter,
+    key: str,
+    options: dict[str, Any],
+    progress: Progress,
+    fail_after: str | None,
 ) -> dict[str, Any]:
     reference = load_reference(base, progress)
     for name in REFERENCE_LAYERS:
@@ -327,7 +332,7 @@ def _source_descriptions() -> list[dict[str, str]]:
 
 
 def _schools_stage(
-    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict, progress: Progress
+    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict[str, Any], progress: Progress
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     from geo.sample import generate_sample
     from geo.schools import prepare_schools, read_school_file
@@ -398,7 +403,7 @@ def _metrics_stage(
     schools: gpd.GeoDataFrame,
     coalitions: pd.DataFrame,
     areas: gpd.GeoDataFrame,
-    options: dict,
+    options: dict[str, Any],
     progress: Progress,
 ) -> dict[str, Any]:
     from geo.metrics import compute_metrics, metrics_tables_for_export

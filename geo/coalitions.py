@@ -32,7 +32,7 @@ COALITION_COLUMNS = tuple(c.name for c in registry.COALITIONS)
 def _state_fips() -> dict[str, str]:
     import us
 
-    return {s.abbr: s.fips for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)}
+    return {s.abbr: str(s.fips) for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)}
 
 
 def read_coalitions(path: str | Path, *, counties: gpd.GeoDataFrame | None = None) -> pd.DataFrame:

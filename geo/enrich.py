@@ -43,7 +43,8 @@ ENRICH_COLUMNS = ("statefp", "county_fips", "zcta", "locale4", "locale", "locale
 
 
 def _points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    return shapely.points(np.column_stack([lon, lat]))
+    points: np.ndarray = shapely.points(np.column_stack([lon, lat]))
+    return points
 
 
 def polygon_at(

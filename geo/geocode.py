@@ -25,6 +25,7 @@ docs/SCHOOLS.md documents the chain for users.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,8 @@ class _Notes:
 def _quote(values: pd.Series, limit: int = 40) -> np.ndarray:
     text = values.astype("str")
     text = text.where(text.str.len() <= limit, text.str[:limit] + "…")
-    return ("'" + text + "'").to_numpy(dtype=object)
+    quoted_text: np.ndarray = ("'" + text + "'").to_numpy(dtype=object)
+    return quoted_text
 
 
 def _fmt(values: np.ndarray, digits: int = 1) -> np.ndarray:
@@ -137,10 +139,11 @@ def _given(fields: pd.DataFrame, reference: Reference, out: dict[str, np.ndarray
     canada = (fields["country"] == "CA").to_numpy(dtype=bool)
     numeric = np.isfinite(lat) & np.isfinite(lon)
 
-    def quoted(prefix: str, suffix: str):
+    def quoted(prefix: str, suffix: str) -> Callable[[np.ndarray], np.ndarray]:
         def text(rows: np.ndarray) -> np.ndarray:
             pair = _quote(fields["lat"].iloc[rows]) + ", " + _quote(fields["lon"].iloc[rows])
-            return prefix + "(" + pair + ")" + suffix
+            message: np.ndarray = prefix + "(" + pair + ")" + suffix
+            return message
 
         return text
 
@@ -156,7 +159,8 @@ def _given(fields: pd.DataFrame, reference: Reference, out: dict[str, np.ndarray
     rows = np.flatnonzero(in_range)
     ok[rows], found[rows] = _plausible(lon[rows], lat[rows], state[rows], canada[rows], reference.states)
     accepted = ok.copy()
-    method = np.where(accepted, "given", None).astype(object)
+    # numpy's stubs refuse None as a branch of np.where; at run time it makes an object array.
+    method = np.where(accepted, "given", None).astype(object)  # type: ignore[call-overload]
     final_lat, final_lon = np.where(accepted, lat, np.nan), np.where(accepted, lon, np.nan)
     # Swapped lat/lon, and a lost minus sign on the longitude (the commonest
     # spreadsheet errors), each accepted only if it lands where the row says it is.
@@ -355,7 +359,8 @@ def _city_step(fields: pd.DataFrame, reference: Reference, out: dict[str, np.nda
     def not_found(rows: np.ndarray) -> np.ndarray:
         state = fields["state"].iloc[rows].astype("str")
         where = np.where(state != "", " in " + state, "").astype(object)
-        return "city " + _quote(fields["city"].iloc[rows]) + " not found" + where
+        message: np.ndarray = "city " + _quote(fields["city"].iloc[rows]) + " not found" + where
+        return message
 
     notes.add(missed, not_found)
 
@@ -366,7 +371,7 @@ def _online_step(
     notes: _Notes,
     *,
     provider: str,
-    cache_path: Path | None,
+    cache_path: Path,
     base_url: str | None,
     user_agent: str | None,
     progress: bool,
@@ -509,7 +514,7 @@ def geocode_schools(
     _given(fields, reference, out, notes)
     _zip_step(fields, reference, out, notes)
     _city_step(fields, reference, out, notes)
-    if online is not None:
+    if online is not None and cache_path is not None:  # checked above: online needs a cache_path
         _online_step(
             fields,
             out,
@@ -529,7 +534,9 @@ def geocode_schools(
     placed = pd.notna(out["method"])
     nothing = ~placed & (notes.text == "")
     notes.add(nothing, "no coordinates, ZIP, city and state, or state to place it by")
-    reason = np.where(placed, None, "cannot place the school: " + notes.text.astype(str)).astype(object)
+    reason = np.where(  # type: ignore[call-overload]  # None in np.where: see _given
+        placed, None, "cannot place the school: " + notes.text.astype(str)
+    ).astype(object)
     # The notes of placed rows are their geocode_note.
     note = np.where(placed, notes.text, "")
     frame = pd.DataFrame(

@@ -18,7 +18,7 @@ import logging
 import math
 import sqlite3
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -475,7 +475,9 @@ def _address_parts(addresses: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str):
+def _fetch_census(
+    todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str
+) -> Iterator[dict[str, dict[str, Any]]]:
     """Yield ``{address: result}`` for each batch of at most :data:`CENSUS_MAX_BATCH` addresses."""
     pending = list(todo.items())
     for start in range(0, len(pending), CENSUS_MAX_BATCH):
@@ -493,7 +495,7 @@ def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: 
         if unknown:
             msg = f"census geocoder answered for ids it was not sent: {sorted(unknown)[:10]!r}"
             raise GeocodeError(msg)
-        fetched = {}
+        fetched: dict[str, dict[str, Any]] = {}
         for number, (address, _) in enumerate(batch):
             row = by_id.get(str(number))
             if row is None:
@@ -508,7 +510,9 @@ def _fetch_census(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: 
         yield fetched
 
 
-def _fetch_nominatim(todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str):
+def _fetch_nominatim(
+    todo: Mapping[str, tuple[str, ...]], *, url: str, user_agent: str
+) -> Iterator[dict[str, dict[str, Any]]]:
     """Yield ``{address: result}`` one address at a time, at most one request per second."""
     if urlsplit(url).netloc == urlsplit(DEFAULT_BASE_URLS["nominatim"]).netloc and len(todo) > 1000:
         logger.warning(

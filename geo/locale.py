@@ -97,7 +97,8 @@ def _column(frame: pd.DataFrame, *names: str) -> pd.Series:
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers: np.ndarray = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return numbers
 
 
 def zcta_density(zctas: pd.DataFrame) -> pd.Series:
@@ -230,7 +231,8 @@ def _principal_city_population(zctas: pd.DataFrame, places: pd.DataFrame) -> np.
     rows = pd.MultiIndex.from_arrays(
         [state.fillna("").to_numpy(dtype=str), city.fillna("").to_numpy(dtype=str)]
     )
-    return largest.reindex(rows).to_numpy(dtype="float64")
+    population: np.ndarray = largest.reindex(rows).to_numpy(dtype="float64")
+    return population
 
 
 def classify_locale(zctas: pd.DataFrame, places: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -66,7 +66,8 @@ def disc_radius_miles(population: np.ndarray, density: float | None = None) -> n
     """Return the radius of a disc holding ``population`` people at ``density`` per sq mi."""
     density = PLACE_DENSITY if density is None else density
     people = np.clip(np.asarray(population, dtype="float64"), 0.0, None)
-    return np.sqrt(people / (np.pi * density))
+    radius: np.ndarray = np.sqrt(people / (np.pi * density))
+    return radius
 
 
 def edge_distance_miles(
@@ -225,4 +226,5 @@ def cluster_population(
     graph = coo_matrix((np.ones(int(linked.sum())), (rows[linked], cols[linked])), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     people = np.nan_to_num(np.asarray(population, dtype="float64"), nan=0.0)
-    return np.bincount(label, weights=people)[label]
+    totals: np.ndarray = np.bincount(label, weights=people)[label]
+    return totals

@@ -75,7 +75,8 @@ def _is_canadian(schools: pd.DataFrame) -> np.ndarray:
     if "country" not in schools.columns:
         return np.zeros(len(schools), dtype=bool)
     country = schools["country"].astype("string").str.strip().str.upper()
-    return (country == CANADA).fillna(False).to_numpy(bool)
+    canadian: np.ndarray = (country == CANADA).fillna(False).to_numpy(bool)
+    return canadian
 
 
 def _locale_columns(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -127,7 +127,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-safe dict: picks, before, after, gain, by_locale, assumptions."""
-        return json_safe(
+        answer: dict[str, Any] = json_safe(
             {
                 "picks": _records(self.picks),
                 "before": self.before,
@@ -137,6 +137,7 @@ class Plan:
                 "assumptions": self.assumptions,
             }
         )
+        return answer
 
     def picks_geodataframe(self) -> gpd.GeoDataFrame:
         """Return the picks as points in EPSG:4326."""

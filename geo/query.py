@@ -11,6 +11,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -71,7 +72,7 @@ def bbox_positions(frame: gpd.GeoDataFrame, bbox: Sequence[float]) -> np.ndarray
     return np.unique(np.concatenate(hits)) if hits else np.empty(0, dtype=int)
 
 
-def _box(b: Sequence[float]):
+def _box(b: Sequence[float]) -> Any:
     import shapely
 
     return shapely.box(*b)

@@ -114,7 +114,9 @@ class LatLonIndex:
             idx = np.hstack([idx, np.full((n, k - k_eff), -1, dtype=int)])
         return dist, idx
 
-    def within(self, lat: np.ndarray, lon: np.ndarray, miles: np.ndarray | float) -> tuple[list, list]:
+    def within(
+        self, lat: np.ndarray, lon: np.ndarray, miles: np.ndarray | float
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(indices, miles)`` lists, one array per query point, sorted by distance."""
         n = len(lat)
         if self._tree is None or n == 0:
@@ -122,7 +124,8 @@ class LatLonIndex:
         points = unit_vectors(lat, lon)
         r = np.broadcast_to(_miles_to_chord(np.asarray(miles, dtype=float)), (n,))
         hits = self._tree.query_ball_point(points, r=r)
-        indices, distances = [], []
+        indices: list[np.ndarray] = []
+        distances: list[np.ndarray] = []
         for point, found in zip(points, hits, strict=True):
             found = np.asarray(found, dtype=int)
             chord = np.linalg.norm(self._tree.data[found] - point, axis=1)
@@ -194,4 +197,3 @@ def coverage_lists(
     i, j = i[order], j[order]
     bounds = np.searchsorted(i, np.arange(n + 1))
     return [j[bounds[c] : bounds[c + 1]] for c in range(n)]
-

@@ -144,8 +144,9 @@ def load_counties(source_dir: Path | None = None) -> gpd.GeoDataFrame:
 def _state_fips_to_usps() -> dict[str, str]:
     import us
 
-    table = {s.fips: s.abbr for s in us.states.STATES_AND_TERRITORIES}
-    table.update({s.fips: s.abbr for s in [us.states.DC]})
+    # Every state and territory in ``us`` has a FIPS code; only obsolete entries lack one.
+    table = {s.fips: s.abbr for s in us.states.STATES_AND_TERRITORIES if s.fips is not None}
+    table.update({s.fips: s.abbr for s in [us.states.DC] if s.fips is not None})
     return table
 
 

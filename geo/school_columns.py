@@ -85,10 +85,10 @@ def resolve_columns(headers: Sequence[str], columns: Mapping[str, str] | None = 
         if field_name in mapping:
             continue
         for key in keys:
-            header = by_key.get(key)
-            if header is not None and header not in taken:
-                mapping[field_name] = header
-                taken.add(header)
+            synonym = by_key.get(key)
+            if synonym is not None and synonym not in taken:
+                mapping[field_name] = synonym
+                taken.add(synonym)
                 break
     _require_columns(mapping, found)
     return {name: mapping[name] for name in FIELDS if name in mapping}

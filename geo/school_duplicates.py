@@ -48,7 +48,8 @@ def duplicate_groups(frame: pd.DataFrame, eligible: np.ndarray) -> np.ndarray:
     # Each component's smallest row represents it.
     smallest = np.full(label.max() + 1, n, dtype=np.int64)
     np.minimum.at(smallest, label, rows)
-    return smallest[label]
+    representative: np.ndarray = smallest[label]
+    return representative
 
 
 def merge_duplicates(frame: pd.DataFrame, representative: np.ndarray) -> pd.DataFrame:

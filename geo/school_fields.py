@@ -54,7 +54,8 @@ def state_codes() -> dict[str, str]:
 
     table: dict[str, str] = {}
     for state in (*us.states.STATES_AND_TERRITORIES, us.states.DC):
-        for key in (state.abbr, state.name, state.fips, str(int(state.fips)), state.ap_abbr):
+        fips = state.fips or ""  # every state and territory in ``us`` has one
+        for key in (state.abbr, state.name, fips, str(int(fips)) if fips else "", state.ap_abbr):
             if key:
                 table[_key(key)] = state.abbr
     for name, code in CANADA_PROVINCES.items():
@@ -242,4 +243,5 @@ def quoted(values: pd.Series, limit: int = 40) -> np.ndarray:
     """Return each value in single quotes, cut to ``limit`` characters with "…", for messages."""
     text = values.astype("str")
     text = text.where(text.str.len() <= limit, text.str[:limit] + "…")
-    return ("'" + text + "'").to_numpy(dtype=object)
+    quoted_text: np.ndarray = ("'" + text + "'").to_numpy(dtype=object)
+    return quoted_text

@@ -48,4 +48,5 @@ def chord_to_angle(chord: ArrayLike) -> np.ndarray:
 
 def angle_to_chord(angle: ArrayLike) -> np.ndarray:
     """Return the chord of the unit sphere for a great-circle angle in radians (the inverse)."""
-    return 2.0 * np.sin(np.clip(np.asarray(angle, dtype=float), 0.0, np.pi) / 2.0)
+    chord: np.ndarray = 2.0 * np.sin(np.clip(np.asarray(angle, dtype=float), 0.0, np.pi) / 2.0)
+    return chord

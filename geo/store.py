@@ -46,7 +46,7 @@ KEEP_BUILDS = 2
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def data_dir(path: str | os.PathLike | None = None) -> Path:
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """Return the data folder: ``path``, else ``$CSMAP_DATA_DIR``, else ``data/build``.
 
     The default is relative to the project checkout, so every command and the
@@ -74,7 +74,7 @@ def cache_dir(root: Path) -> Path:
     return path
 
 
-def current_build_dir(root: str | os.PathLike | None = None) -> Path:
+def current_build_dir(root: str | os.PathLike[str] | None = None) -> Path:
     """Return the folder of the current build, or raise ``NoBuildError``."""
     base = data_dir(root)
     link = base / "current"
@@ -86,7 +86,8 @@ def current_build_dir(root: str | os.PathLike | None = None) -> Path:
 
 def read_manifest(build: Path) -> dict[str, Any]:
     """Return the manifest of a build."""
-    return json.loads((build / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((build / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return manifest
 
 
 def read_layer(build: Path, layer: str) -> gpd.GeoDataFrame:
@@ -151,7 +152,7 @@ class BuildWriter:
 
 
 @contextlib.contextmanager
-def new_build(root: str | os.PathLike | None = None) -> Iterator[BuildWriter]:
+def new_build(root: str | os.PathLike[str] | None = None) -> Iterator[BuildWriter]:
     """Assemble a build in a temporary folder and publish it atomically.
 
     Yields

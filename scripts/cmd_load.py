@@ -174,6 +174,7 @@ def load_command(
         _restore(inputs, {})
         progress("school list removed: building from the generated sample")
     else:
+        assert file is not None  # a FILE or --sample, checked above
         try:
             raw = read_school_file(file, columns=columns or None)
             # A dry run offline, before the active list is touched: a file of
@@ -193,7 +194,7 @@ def load_command(
         _restore(inputs, saved)
         raise click.ClickException(f"{exc}; the school list was left as it was") from exc
     report = dict(summary.load_report)
-    if not use_sample and report.get("loaded", 0) == 0:
+    if file is not None and report.get("loaded", 0) == 0:  # a FILE, not --sample
         # Only possible with --online (the offline check passed otherwise): put the old list back.
         _restore(inputs, saved)
         build.run_build(root, force=True, progress=progress)
@@ -267,7 +268,7 @@ def sample_command(
     else:
         _write_csv_atomically(table, out)
         progress(f"wrote {len(table):,} sample schools to {out}")
-    if coalitions is not None:
+    if coalitions is not None and coalitions_out is not None:
         _write_csv_atomically(coalitions, coalitions_out)
         progress(f"wrote the sample coalitions table ({len(coalitions)} rows) to {coalitions_out}")
 

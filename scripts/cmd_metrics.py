@@ -266,7 +266,8 @@ def metrics_command(
     if state is not None:
         code = state.strip().upper()
         if code not in set(result.states["stusps"]):
-            known = set(inputs["states"]["stusps"].astype(str))
+            states_layer = inputs["states"]
+            known = set() if states_layer is None else set(states_layer["stusps"].astype(str))
             why = "is a territory the metrics do not cover" if code in known else "is not a known state"
             msg = f"--state {state!r} {why}; use a USPS code of the 50 states, DC or PR"
             raise click.UsageError(msg)

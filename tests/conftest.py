@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# GDAL's SQLite driver syncs a GeoPackage to disk after each layer write; tests write
+# hundreds of layers into throw-away folders, where that costs seconds and buys no
+# safety (https://gdal.org/en/stable/drivers/vector/sqlite.html#configuration-options).
+# Set before any GDAL write; inherited by the servers the tests start.
+os.environ.setdefault("OGR_SQLITE_SYNCHRONOUS", "OFF")
 
 
 @pytest.fixture(autouse=True)
@@ -16,14 +23,31 @@ def _no_ambient_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding one complete build of the embedded sample (built once per session).
+    """A data folder holding one complete build of the embedded sample (built once per run).
 
     Read-only: tests that change a data folder take ``data_dir_copy`` instead.
+
+    Under pytest-xdist (``make test`` runs ``-n auto``) each worker is a process of its
+    own with its own session. The first worker to ask builds into the run's shared temp
+    folder (the parent of every worker's own) while holding a file lock; the others wait
+    on the lock, then reuse that build. That folder belongs to this run only (pytest
+    numbers it afresh each time), so a build is never shared across runs or checkouts.
     """
     from geo.build import run_build
 
-    root = tmp_path_factory.mktemp("csmap-data")
-    run_build(root)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.mktemp("csmap-data")
+        run_build(root)
+        return root
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent
+    root = shared / "csmap-data"
+    done = shared / "csmap-data.done"
+    with FileLock(str(shared / "csmap-data.lock")):
+        if not done.exists():  # a worker whose build failed leaves no marker: the next one retries
+            run_build(root)
+            done.touch()
     return root
 
 

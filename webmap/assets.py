@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import logging
 import re
@@ -125,6 +126,11 @@ def _data_uri(path: Path, static_dir: Path) -> str | None:
     return f"data:{_IMAGE_TYPES[resolved.suffix]};base64,{encoded}"
 
 
+def _data_uri_beside(folder: Path, static_dir: Path, ref: str) -> str | None:
+    """:func:`_data_uri` for a ``url()`` reference relative to the stylesheet's folder."""
+    return _data_uri(folder / ref, static_dir)
+
+
 def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_from_bundle: str) -> bytes:
     """Join static files into one bundle body, each after a comment naming it.
 
@@ -149,7 +155,7 @@ def join_files(paths: Sequence[Path], kind: str, static_dir: Path, static_from_b
             text = rebase_css_urls(
                 text,
                 f"{static_from_bundle}{folder}/" if folder != "." else static_from_bundle,
-                lambda ref, folder=path.parent: _data_uri(folder / ref, static_dir),
+                functools.partial(_data_uri_beside, path.parent, static_dir),
             )
         # A script that ends without a newline or semicolon must not run into the next one.
         parts.append(f"/* ---- {_licence_note(path, static_dir)} ---- */\n{text.rstrip()}\n")
@@ -226,5 +232,6 @@ def bundle(name: str):
 
 def init_app(app: Flask) -> None:
     """Make the declared bundles and register the route that serves them."""
-    app.extensions[_EXTENSION] = Bundles(BUNDLES, Path(app.static_folder), app.static_url_path)
+    static_folder = app.static_folder or str(Path(app.root_path) / "static")
+    app.extensions[_EXTENSION] = Bundles(BUNDLES, Path(static_folder), app.static_url_path or "/static")
     app.register_blueprint(bp)

@@ -197,7 +197,7 @@ def compress_response(response: Response) -> Response:
     response.headers.pop("Accept-Ranges", None)  # byte ranges would be of the coded body
     tag, weak = response.get_etag()
     if tag:
-        response.set_etag(f"{tag}-gzip", weak=weak)
+        response.set_etag(f"{tag}-gzip", weak=bool(weak))
     return response
 
 

@@ -22,9 +22,10 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import folium
-from branca.element import CssLink, JavascriptLink
+from branca.element import CssLink, Figure, JavascriptLink
 from folium.map import FitBounds
 from folium.plugins import Fullscreen
 from folium.template import Template
@@ -133,7 +134,9 @@ class SchoolClusters(folium.FeatureGroup):
 
 def _schools_cluster(m: folium.Map) -> SchoolClusters:
     # Clusters stop at street scale so schools a block apart can still be told apart.
-    return SchoolClusters("Community schools").add_to(m)
+    clusters = SchoolClusters("Community schools")
+    clusters.add_to(m)
+    return clusters
 
 
 def _fit_bounds(m: folium.Map, bounds: Sequence[Sequence[float]]) -> None:
@@ -276,7 +279,7 @@ def render_map(m: folium.Map, layers: dict[str, str], static_url: Callable[[str]
     """
     localize(m, static_url, max_zoom=MAX_ZOOM)
     _drop_jquery(m)
-    figure = m.get_root()
+    figure = cast(Figure, m.get_root())
     figure.render()  # renders every child into the figure's header, html and script
     links = list(figure.header._children.values())
     js = [link.url for link in links if isinstance(link, JavascriptLink)]

@@ -121,7 +121,8 @@ class Collection:
         normal = value.strip().upper() if name == "state" else value.strip().lower()
         key = ("filter", name, normal)
         if key not in self._memo:
-            matched = filter_schools(self._filter_keys(), **{name: value})  # raises on a bad value
+            one_filter: dict[str, Any] = {name: value}
+            matched = filter_schools(self._filter_keys(), **one_filter)  # raises on a bad value
             self._memo[key] = matched.index.to_numpy(dtype=np.int64)
         return self._memo[key]
 

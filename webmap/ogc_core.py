@@ -444,7 +444,9 @@ def items(
     page = features[offset:stop] if positions is None else [features[i] for i in positions[offset:stop]]
 
     path = f"/collections/{quote(found.id)}/items"
-    query = {k: v for k, v in params.items() if k in ("bbox", "bbox-crs", "datetime", "crs", *found.filters)}
+    query: dict[str, Any] = {
+        k: v for k, v in params.items() if k in ("bbox", "bbox-crs", "datetime", "crs", *found.filters)
+    }
     query["limit"] = limit
     # Every link shares the filters; encode them once and append offset and f.
     head = service.url(path, query) + "&"

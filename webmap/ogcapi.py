@@ -113,9 +113,10 @@ def _send(answer: ogc_core.Answer) -> Response:
     validator = headers.pop("ETag", None)
     tag = validator.removeprefix("W/").strip('"') if validator else None
     response = send_bytes(body, content_type, etag=tag, max_age=MAX_AGE)
-    if validator:
+    sent_tag, _ = response.get_etag()  # send_bytes always sets one (tag or its gzip variant)
+    if validator and sent_tag:
         # The validator names the content, not the bytes (timeStamp varies), so it is weak.
-        response.set_etag(response.get_etag()[0], weak=True)
+        response.set_etag(sent_tag, weak=True)
     response.vary.add("Accept")
     response.headers.update(headers)
     return response

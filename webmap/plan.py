@@ -218,7 +218,7 @@ def parse_request(args: MultiDict) -> PlanRequest:
 
 def _body_values(body: dict[str, Any]) -> MultiDict:
     """Turn a JSON body's scalar members into strings for the query parsers."""
-    values = MultiDict()
+    values: MultiDict[str, str] = MultiDict()
     for name, value in body.items():
         if name == "candidates" or value is None:
             continue
@@ -357,7 +357,7 @@ def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | N
     if req.what_if:
         plan = what_if(zctas, data.schools, candidates, **common)
     else:
-        plan = plan_sites(zctas, data.schools, k=req.k, candidates=candidates, **common)
+        plan = plan_sites(zctas, data.schools, k=req.k or DEFAULT_K, candidates=candidates, **common)
     add_build_facts(plan, data.manifest, data.build_id)
     if cache:
         cache.put(req, plan)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import folium
@@ -166,6 +167,7 @@ def find_external_assets(html: str) -> list[str]:
 
 def _local_urls(static_url: Callable[[str], str] | str) -> dict[str, str]:
     """Map each vendored CDN URL to the URL this app serves the file under."""
+    to_url: Callable[[str], str]
     if isinstance(static_url, str):
         prefix = static_url.rstrip("/")
 
@@ -236,7 +238,7 @@ class _OfflineAssetGuard(Element):
         self.local_urls = dict(local_urls)
 
     def render(self, **kwargs: object) -> str:
-        header = self.get_root().header
+        header = cast(Figure, self.get_root()).header
         for name, link in list(header._children.items()):
             if not isinstance(link, (JavascriptLink, CssLink)) or not is_external_url(link.url):
                 continue

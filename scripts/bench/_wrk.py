@@ -16,12 +16,19 @@ def latency_ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _required(pattern: str, output: str, flags: int = 0) -> str:
+    match = re.search(pattern, output, flags)
+    if match is None:
+        raise ValueError(f"wrk output has no line matching {pattern!r}")
+    return match.group(1)
+
+
 def parse_wrk(output: str) -> dict[str, Any]:
     """Read requests/s, p50/p99 latency (ms) and errors from ``wrk --latency`` output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
-    p50 = latency_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
-    p99 = latency_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    rps = float(_required(r"Requests/sec:\s+([\d.]+)", output))
+    total = int(_required(r"(\d+) requests in", output))
+    p50 = latency_ms(_required(r"^\s+50%\s+(\S+)", output, re.M))
+    p99 = latency_ms(_required(r"^\s+99%\s+(\S+)", output, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = {"non_2xx": int(non2xx.group(1)) if non2xx else 0}

@@ -306,7 +306,7 @@ def compare(browser, base: str, naive_cluster: str, total: int, runs: int) -> di
             },
         }
 
-    result = {"ours": summary(ours), "naive": summary(naive)}
+    result: dict[str, Any] = {"ours": summary(ours), "naive": summary(naive)}
     result["bytes_ratio"] = result["ours"]["bytes"] / result["naive"]["bytes"]
     result["render_ratio"] = result["ours"]["render_ms_median"] / result["naive"]["render_ms_median"]
     result["render_ratio_interval"] = ratio_interval(

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "locale_source": locale_source,
         "runs": [],
     }
-    cases = [(None, 25, "unserved"), (None, 25, "poverty")]
+    cases: list[tuple[str | None, int, str]] = [(None, 25, "unserved"), (None, 25, "poverty")]
     cases += [(state, 10, objective) for state in LARGE_STATES for objective in ("unserved", "poverty")]
     for state, k, objective in cases:
         report["runs"].append(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
+from types import SimpleNamespace
 
 import geopandas as gpd
 import pandas as pd
@@ -73,21 +74,38 @@ def test_killed_build_leaves_previous(tmp_path):
             time.sleep(60)
         """
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=store.PROJECT_ROOT
-    )
-    assert proc.stdout.readline().strip() == "writing"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    ) as proc:
+        assert proc.stdout.readline().strip() == "writing"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
     assert store.current_build_dir(tmp_path) == before
     assert len(store.read_layer(before, "schools")) == 3
 
 
-def test_prune_keeps_last_builds(tmp_path):
+def _stepping_clock() -> type[dt.datetime]:
+    """A ``datetime`` whose ``now()`` moves one second on at each reading (from the real now)."""
+    readings = iter(range(1, 1_000_000))
+    start = dt.datetime.now(dt.UTC)
+
+    class SteppingClock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = start + dt.timedelta(seconds=next(readings))
+            return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+    return SteppingClock
+
+
+def test_prune_keeps_last_builds(tmp_path, monkeypatch):
+    # Build ids are timestamped to the second; a clock that steps one second per
+    # reading orders the builds as builds made a second or more apart are ordered.
+    monkeypatch.setattr(store, "dt", SimpleNamespace(datetime=_stepping_clock(), UTC=dt.UTC))
     builds = []
     for n in range(4):
         builds.append(_good_build(tmp_path, n + 1))
-        time.sleep(1.01)  # build ids are timestamped to the second
+    assert len({b.name[:15] for b in builds}) == 4  # four distinct timestamps
     remaining = sorted(p.name for p in (tmp_path / "builds").iterdir() if not p.name.startswith("."))
     assert remaining == sorted(b.name for b in builds[-store.KEEP_BUILDS :])
 

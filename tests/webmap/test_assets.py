@@ -72,7 +72,8 @@ def test_national_page_links_one_stylesheet_and_one_vendored_script(client):
     images = re.findall(r"url\(\.\.(/static/[^)]+)\)", stylesheet)
     assert "/static/vendor/leaflet/images/marker-icon.png" in images
     for image in images:
-        assert client.get(image).status_code == 200, image
+        with client.get(image) as response:  # closes the served file
+            assert response.status_code == 200, image
     # The controls' icons are written in, byte for byte.
     for name in assets.INLINE_IMAGES:
         assert f"/static/{name}" not in stylesheet

@@ -84,6 +84,7 @@ def live_ogcapi(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            proc.stdout.close()
 
 
 @pytest.fixture(autouse=True)
