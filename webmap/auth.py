@@ -31,6 +31,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from webmap import accounts
 from webmap.db import get_session
@@ -178,6 +179,15 @@ def _check_csrf() -> None:
         )
 
 
+def _database_error(exc: SQLAlchemyError):  # noqa: ANN202
+    logger.exception("staff database error on %s", request.path)
+    message = (
+        "the staff database is not ready or not reachable; an operator should run 'csmap db upgrade' "
+        "(docs/STAFF.md)"
+    )
+    return render_template("error.html", status=503, title="Service Unavailable", message=message), 503
+
+
 def init_app(app: Flask) -> None:
     """Configure the session cookie and load the signed-in user before each staff request."""
     app.config.setdefault("SESSION_COOKIE_NAME", "csmap_staff")
@@ -187,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.after_request(_no_store)
+    app.register_error_handler(SQLAlchemyError, _database_error)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.register_blueprint(bp)
 
