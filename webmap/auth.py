@@ -190,7 +190,8 @@ def _database_error(exc: SQLAlchemyError):  # noqa: ANN202
 
 def init_app(app: Flask) -> None:
     """Configure the session cookie and load the signed-in user before each staff request."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "csmap_staff")
+    # Only /staff touches the session, so public pages never set a cookie.
+    app.config["SESSION_COOKIE_NAME"] = "csmap_staff"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("SECURE_COOKIES", "")).lower() in ("1", "true")

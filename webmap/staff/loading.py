@@ -34,9 +34,11 @@ _references_lock = threading.Lock()
 
 def reference_for(root: Path):  # noqa: ANN201  (geo.reference.Reference)
     """Return the reference layers of the data folder ``root``, read once per process."""
-    from geo.build import load_reference
+    from geo.build import _reference_cache, load_reference
 
-    key = str(root)
+    # Keyed by the cache file's name, which encodes the source-package versions: every data folder
+    # with the same versions has the same layers, so a process reads them once.
+    key = _reference_cache(root).name
     with _references_lock:
         if key not in _references:
             _references[key] = load_reference(root)

@@ -322,9 +322,8 @@ def adopt_current_build(url: str, root: Path, *, actor: str) -> str | None:
                     is_sample=bool(manifest.get("is_sample")),
                     counts=_counts(manifest.get("load_report", {}), manifest),
                     school_list=records.snapshot_with_ids(active),
-                    published_at=as_utc(dt.datetime.fromisoformat(manifest["built_at"]))
-                    if manifest.get("built_at")
-                    else utcnow(),
+                    # The time it was adopted, after the records were imported: nothing is pending yet.
+                    published_at=utcnow(),
                 )
             )
         session.add(
