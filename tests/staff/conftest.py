@@ -101,6 +101,7 @@ def admin_client(staff_app):
     """A test client signed in as the admin."""
     client = staff_app.test_client()
     assert sign_in(client).status_code == 302
+    assert client.get("/staff/").status_code == 200  # the first visit imports the current build's list
     return client
 
 
@@ -109,4 +110,5 @@ def editor_client(staff_app):
     """A test client signed in as the editor of IL and IN."""
     client = staff_app.test_client()
     assert sign_in(client, EDITOR).status_code == 302
+    assert client.get("/staff/").status_code == 200
     return client

@@ -154,7 +154,7 @@ def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress,
     back and the current build keeps serving.
     """
     with session_scope(url) as session:
-        active = records.active_records(session)
+        active = records.active_rows(session)
         plain = records.snapshot_csv(active)
         with_ids = records.snapshot_with_ids(active)
     progress(f"snapshot of {len(active):,} school records")
@@ -312,7 +312,7 @@ def adopt_current_build(url: str, root: Path, *, actor: str) -> str | None:
         source = "sample" if manifest.get("is_sample") else f"build {build_dir.name}"
         result = records.apply_list(session, rows, source=source, actor=actor)
         session.flush()
-        active = records.active_records(session)
+        active = records.active_rows(session)
         if session.scalar(select(PublishedBuild).where(PublishedBuild.build_id == build_dir.name)) is None:
             session.add(
                 PublishedBuild(
@@ -339,6 +339,6 @@ def adopt_current_build(url: str, root: Path, *, actor: str) -> str | None:
         # Keep the list beside the build, as publishes do, so a rollback can re-use the folder.
         tmp = build_dir / f".{BUILD_LIST_NAME}.{os.getpid()}.tmp"
         with session_scope(url) as session:
-            tmp.write_bytes(records.snapshot_csv(records.active_records(session)))
+            tmp.write_bytes(records.snapshot_csv(records.active_rows(session)))
         os.replace(tmp, build_dir / BUILD_LIST_NAME)
     return build_dir.name

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from webmap.models import PublishedBuild, SchoolHistory, SchoolRecord, utcnow
@@ -88,16 +88,27 @@ def fields_from_schools(schools: pd.DataFrame) -> list[tuple[str, dict[str, str]
 
 
 def _history(session: Session, record: SchoolRecord, actor: str) -> None:
-    session.flush()  # assigns record.id and bumps record.version
-    session.add(
-        SchoolHistory(
-            record_id=record.id,
-            version=record.version,
-            fields=dict(record.fields),
-            deleted=record.deleted,
-            source=record.source,
-            changed_by=actor,
-        )
+    _histories(session, [record], actor)
+
+
+def _histories(session: Session, changed: Sequence[SchoolRecord], actor: str) -> None:
+    """Add a history row for each changed record (one flush for all: ids and versions assigned)."""
+    if not changed:
+        return
+    session.flush()
+    session.add_all(
+        [
+            SchoolHistory(
+                record_id=record.id,
+                version=record.version,
+                fields=dict(record.fields),
+                deleted=record.deleted,
+                source=record.source,
+                changed_by=actor,
+                changed_at=record.updated_at,
+            )
+            for record in changed
+        ]
     )
 
 
@@ -127,7 +138,10 @@ def apply_list(
     result = ApplyResult()
     in_scope = (lambda state: state in states) if states is not None else (lambda _state: True)
     existing = {r.school_id: r for r in session.scalars(select(SchoolRecord))}
+    if not existing:
+        return _insert_all(session, rows, source=source, actor=actor, in_scope=in_scope)
     seen: set[str] = set()
+    changed: list[SchoolRecord] = []
     for school_id, values in rows:
         if not in_scope(values.get("state", "")):
             result.skipped.append(f"{values.get('name', '')!r} ({values.get('state') or 'no state'})")
@@ -149,15 +163,56 @@ def apply_list(
             _set(record, values, source, actor)
             record.deleted = False
             result.updated += 1
-        _history(session, record, actor)
+        changed.append(record)
     for school_id, record in existing.items():
         if school_id not in seen and not record.deleted and in_scope(record.state):
             record.deleted = True
             record.source = source[:300]
             record.updated_at = utcnow()
             record.updated_by = actor
-            _history(session, record, actor)
+            changed.append(record)
             result.removed += 1
+    _histories(session, changed, actor)
+    return result
+
+
+def _insert_all(session: Session, rows, *, source: str, actor: str, in_scope) -> ApplyResult:  # noqa: ANN001
+    """Fill an empty table in two statements (the first import of a 5,600-school list), history included."""
+    result = ApplyResult()
+    now = utcnow()
+    values = []
+    for school_id, fields in rows:
+        if not in_scope(fields.get("state", "")):
+            result.skipped.append(f"{fields.get('name', '')!r} ({fields.get('state') or 'no state'})")
+            continue
+        values.append(
+            {
+                "school_id": school_id,
+                "name": fields.get("name", "")[:600],
+                "state": fields.get("state", "")[:8],
+                "fields": dict(fields),
+                "source": source[:300],
+                "deleted": False,
+                "version": 1,
+                "updated_at": now,
+                "updated_by": actor,
+            }
+        )
+    if not values:
+        return result
+    session.execute(insert(SchoolRecord), values)
+    columns = ("record_id", "version", "fields", "deleted", "source", "changed_at", "changed_by")
+    copied = select(
+        SchoolRecord.id,
+        SchoolRecord.version,
+        SchoolRecord.fields,
+        SchoolRecord.deleted,
+        SchoolRecord.source,
+        SchoolRecord.updated_at,
+        SchoolRecord.updated_by,
+    )
+    session.execute(insert(SchoolHistory).from_select(columns, copied))
+    result.added = len(values)
     return result
 
 
@@ -188,6 +243,12 @@ def active_records(session: Session) -> list[SchoolRecord]:
     return list(
         session.scalars(select(SchoolRecord).where(SchoolRecord.deleted.is_(False)).order_by(SchoolRecord.id))
     )
+
+
+def active_rows(session: Session) -> list:
+    """Return ``(school_id, fields)`` rows of the records that are not removed (lighter than objects)."""
+    query = select(SchoolRecord.school_id, SchoolRecord.fields).where(SchoolRecord.deleted.is_(False))
+    return list(session.execute(query.order_by(SchoolRecord.id)))
 
 
 def count_records(session: Session) -> int:
