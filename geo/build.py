@@ -185,6 +185,7 @@ def run_build(
     poverty_threshold: float = 0.20,
     progress: Progress = _noop,
     fail_after: str | None = None,
+    reference: ref.Reference | None = None,
 ) -> BuildSummary:
     """Build the data folder and publish it atomically.
 
@@ -206,6 +207,9 @@ def run_build(
     fail_after : str, optional
         For tests: raise after the named stage, to prove a failed build
         leaves the previous one in place.
+    reference : Reference, optional
+        The reference layers, already read (a long-running process such as
+        the staff publisher keeps them); default :func:`load_reference`.
 
     Returns
     -------
@@ -235,7 +239,7 @@ def run_build(
             )
     try:
         with store.new_build(base) as out:
-            summary = _assemble(base, out, key, options, progress, fail_after)
+            summary = _assemble(base, out, key, options, progress, fail_after, reference)
             summary["build_seconds"] = round(time.perf_counter() - started, 2)
             out.write_json(store.MANIFEST_NAME, summary)
     except CsmapError:
@@ -255,9 +259,15 @@ def _check_failure(stage: str, fail_after: str | None) -> None:
 
 
 def _assemble(
-    base: Path, out: store.BuildWriter, key: str, options: dict, progress: Progress, fail_after: str | None
+    base: Path,
+    out: store.BuildWriter,
+    key: str,
+    options: dict,
+    progress: Progress,
+    fail_after: str | None,
+    reference: ref.Reference | None = None,
 ) -> dict[str, Any]:
-    reference = load_reference(base, progress)
+    reference = reference if reference is not None else load_reference(base, progress)
     for name in REFERENCE_LAYERS:
         out.write_layer(getattr(reference, name), name)
     # Attribute tables for the app's offline "find near me" geocoder.

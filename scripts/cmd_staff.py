@@ -149,3 +149,20 @@ def user_disable(email: str, data_dir: Path | None) -> None:
             )
         )
     click.echo(f"disabled {email}")
+
+
+def record_load_in_database(root: Path, build_dir: Path) -> str | None:
+    """After ``csmap load``, make the staff records the loaded list (when the database is set up).
+
+    So the staff workspace and the live build agree: the next publish builds
+    the list ``csmap load`` made live, and it can be rolled back to. Returns a
+    line to show, or None when there is no staff database.
+    """
+    from webmap import db
+    from webmap.staff import publisher
+
+    url = db.database_url(root)
+    if not db.is_migrated(url):
+        return None
+    publisher.record_build(url, root, build_dir, actor="csmap load", kind="csmap load")
+    return f"staff database {db.redact(url)}: school records set from build {build_dir.name}"

@@ -119,7 +119,12 @@ def current_revision(url: str) -> str | None:
 
 
 def is_migrated(url: str) -> bool:
-    """Return True when the staff tables exist."""
+    """Return True when the staff tables exist (never creates an SQLite file to find out)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return False
     return inspect(get_engine(url)).has_table("users")
 
 

@@ -115,3 +115,29 @@ def test_two_publishes_never_run_at_once(admin_client, migrated_url, staff_data_
         assert session.get(PublishLock, 1).job_id == taker
     publisher._release(migrated_url, taker)  # noqa: SLF001
     assert not os.path.exists(staff_data_dir / "inputs" / "schools.csv"), "no job ran"
+
+
+def test_csmap_load_keeps_the_staff_records_in_step(
+    admin_client, migrated_url, staff_data_dir, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from scripts.cli import cli
+
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "School Name,City,State,ZIP\nCLI Loaded School,Chicago,IL,60614\nOther CLI School,Gary,IN,46402\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CSMAP_DATABASE_URL", migrated_url)
+    result = CliRunner().invoke(cli, ["load", str(listing), "--data-dir", str(staff_data_dir)])
+    assert result.exit_code == 0, result.output
+    live = store.current_build_dir(staff_data_dir).name
+    with db.session_scope(migrated_url) as session:
+        active = {
+            r.name for r in session.scalars(select(SchoolRecord).where(SchoolRecord.deleted.is_(False)))
+        }
+        loaded = session.scalar(select(PublishedBuild).where(PublishedBuild.build_id == live))
+        assert loaded.kind == "csmap load" and not loaded.is_sample
+    assert active == {"CLI Loaded School", "Other CLI School"}
+    assert audit_events(migrated_url, "records.load")[-1].target == f"build {live}"

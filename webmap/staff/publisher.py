@@ -158,6 +158,10 @@ def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress,
         plain = records.snapshot_csv(active)
         with_ids = records.snapshot_with_ids(active)
     progress(f"snapshot of {len(active):,} school records")
+    from webmap.staff.loading import reference_for
+
+    # The reference layers stay in memory between publishes: that is most of a build's reading time.
+    build_options.setdefault("reference", reference_for(root))
     saved = _install_list(root, plain)
     try:
         summary = pipeline.run_build(root, force=True, progress=progress, **build_options)
@@ -302,43 +306,53 @@ def adopt_current_build(url: str, root: Path, *, actor: str) -> str | None:
     Called on first use, so that the school list staff edit is the one the
     map shows (the generated sample on a fresh install).
     """
-    build_dir = store.current_build_dir(root)
     with session_scope(url) as session:
         if records.count_records(session):
             return None
-        schools = store.read_table(build_dir, "schools")
-        rows = records.fields_from_schools(schools)
-        manifest = store.read_manifest(build_dir)
-        source = "sample" if manifest.get("is_sample") else f"build {build_dir.name}"
+    return record_build(url, root, store.current_build_dir(root), actor=actor, kind="adopted")
+
+
+def record_build(url: str, root: Path, build_dir: Path, *, actor: str, kind: str) -> str:
+    """Make the records equal the schools of ``build_dir`` and add it to the publish history.
+
+    For builds made outside the workspace: the current build on first use
+    (``adopted``), and ``csmap load`` (``csmap load``), so that the next
+    publish builds the list that is live.
+    """
+    schools = store.read_table(build_dir, "schools")
+    rows = records.fields_from_schools(schools)
+    manifest = store.read_manifest(build_dir)
+    source = "sample" if manifest.get("is_sample") else f"{kind} (build {build_dir.name})"
+    with session_scope(url) as session:
         result = records.apply_list(session, rows, source=source, actor=actor)
         session.flush()
         active = records.active_rows(session)
+        plain = records.snapshot_csv(active)
         if session.scalar(select(PublishedBuild).where(PublishedBuild.build_id == build_dir.name)) is None:
             session.add(
                 PublishedBuild(
                     build_id=build_dir.name,
                     published_by=actor or "csmap",
-                    kind="adopted",
+                    kind=kind,
                     is_sample=bool(manifest.get("is_sample")),
                     counts=_counts(manifest.get("load_report", {}), manifest),
                     school_list=records.snapshot_with_ids(active),
-                    # The time it was adopted, after the records were imported: nothing is pending yet.
+                    # The time it joined the history, after the records were imported: nothing is pending.
                     published_at=utcnow(),
                 )
             )
         session.add(
             AuditEvent(
                 actor=actor,
-                action="records.seed",
+                action="records.seed" if kind == "adopted" else "records.load",
                 target=f"build {build_dir.name}",
                 after=result.as_dict(),
-                detail=f"{result.added} school records imported from the current build ({source})",
+                detail=f"school records set from build {build_dir.name} ({source})",
             )
         )
     if not (build_dir / BUILD_LIST_NAME).exists():
         # Keep the list beside the build, as publishes do, so a rollback can re-use the folder.
         tmp = build_dir / f".{BUILD_LIST_NAME}.{os.getpid()}.tmp"
-        with session_scope(url) as session:
-            tmp.write_bytes(records.snapshot_csv(records.active_rows(session)))
+        tmp.write_bytes(plain)
         os.replace(tmp, build_dir / BUILD_LIST_NAME)
     return build_dir.name
