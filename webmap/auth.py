@@ -133,6 +133,47 @@ def admin_required(action: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
+def too_many(message: str, template: str = "error.html", **context: Any):  # noqa: ANN201
+    """Return a 429 page with ``Retry-After`` (the 15-minute window)."""
+    page = render_template(template, status=429, title="Too Many Requests", message=message, **context)
+    response = current_app.make_response((page, 429))
+    response.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
+    return response
+
+
+def rate_limited(actions: tuple[str, ...], config_key: str, default: int) -> Callable[[Callable], Callable]:
+    """Answer 429 when the signed-in user did ``actions`` ``limit`` times in the last 15 minutes.
+
+    The audit log is the counter, so the limit holds across app processes.
+    ``app.config[config_key]`` overrides the ``default`` limit.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(**kwargs: Any):
+            if request.method in UNSAFE_METHODS and g.get("user") is not None:
+                limit = int(current_app.config.get(config_key, default))
+                done = get_session().scalar(
+                    select(func.count()).where(
+                        AuditEvent.actor == g.user.email,
+                        AuditEvent.action.in_(actions),
+                        AuditEvent.at > utcnow() - FAILURE_WINDOW,
+                    )
+                )
+                if (done or 0) >= limit:
+                    audit(
+                        "rate_limited",
+                        request.path,
+                        detail=f"more than {limit} x {'/'.join(actions)} in 15 minutes",
+                    )
+                    return too_many(f"you did this {limit} times in the last 15 minutes; wait a few minutes")
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorate
+
+
 def _load_user() -> None:
     g.user = None
     if not request.path.startswith("/staff"):
@@ -238,19 +279,15 @@ def login():
         address = client_address()
         if _throttled(email, address):
             audit("login.throttled", email, detail=f"more than {MAX_FAILURES} failed sign-ins in 15 minutes")
-            response = current_app.make_response(
-                (
-                    render_template(
-                        "staff/login.html",
-                        error="Too many failed sign-ins for this account or address. Wait 15 minutes.",
-                        email=email,
-                    ),
-                    429,
-                )
+            return too_many(
+                "Too many failed sign-ins for this account or address. Wait 15 minutes.",
+                "staff/login.html",
+                error="Too many failed sign-ins for this account or address. Wait 15 minutes.",
+                email=email,
             )
-            response.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
-            return response
         db = get_session()
+        # Attempts older than a day no longer count for anything.
+        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - dt.timedelta(days=1)))
         user = accounts.find_user(db, email)
         ok = accounts.verify_password(user.password_hash if user else None, password)
         ok = ok and user is not None and not user.disabled

@@ -73,6 +73,16 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def _after_fork_in_child() -> None:
+    # A pooled connection must never be shared by two processes (gunicorn forks after the app is
+    # made): the child drops the parent's pool without closing the parent's connections.
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
     """Return a session factory bound to the engine of ``url``."""
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)

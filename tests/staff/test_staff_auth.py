@@ -175,3 +175,38 @@ def test_sign_in_never_redirects_off_site(staff_app, path: str) -> None:
     token = csrf_of(client)
     response = client.post(path, data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token})
     assert response.headers["Location"] == "/staff/"
+
+
+def test_rate_limits_on_every_kind_of_change(staff_app, admin_client, migrated_url) -> None:
+    import io
+
+    from webmap.models import Upload
+
+    staff_app.config.update(
+        STAFF_UPLOAD_LIMIT=2, STAFF_CHANGE_LIMIT=0, STAFF_BUILD_LIMIT=0, STAFF_ACCOUNT_LIMIT=0
+    )
+    token = csrf_of(admin_client, "/staff/")
+
+    def upload():
+        body = {"csrf_token": token, "file": (io.BytesIO(b"School Name,City,State\nA,Chicago,IL\n"), "a.csv")}
+        return admin_client.post("/staff/uploads", data=body, content_type="multipart/form-data")
+
+    assert [upload().status_code for _ in range(3)] == [302, 302, 429]
+    with db.session_scope(migrated_url) as session:
+        assert len(session.scalars(select(Upload)).all()) == 2
+    refused = {
+        "/staff/schools/1": {"version": "1", "name": "x"},
+        "/staff/schools/new": {"name": "x", "city": "Chicago", "state": "IL"},
+        "/staff/schools/1/remove": {"version": "1"},
+        "/staff/builds/publish": {},
+        "/staff/builds/x/rollback": {},
+        "/staff/users": {"email": "z@example.org", "role": "admin", "password": "long enough pw"},
+        "/staff/users/2/disable": {},
+    }
+    for path, data in refused.items():
+        response = admin_client.post(path, data=data | {"csrf_token": token})
+        assert response.status_code == 429, path
+        assert response.headers["Retry-After"] == "900"
+    assert len(audit_events(migrated_url, "rate_limited")) == 1 + len(refused)
+    with db.session_scope(migrated_url) as session:
+        assert not session.get(SchoolRecord, 1).deleted

@@ -122,3 +122,41 @@ def test_editor_sees_only_their_states_in_the_audit_log(admin_client, editor_cli
     assert "9-12" in only_ny and "K-2" not in only_ny
     bad = admin_client.get("/staff/audit?since=yesterday")
     assert bad.status_code == 400 and "since=&#39;yesterday&#39;" in bad.get_data(as_text=True)
+
+
+def test_admin_adds_and_disables_an_account_on_the_web(
+    staff_app, admin_client, editor_client, migrated_url
+) -> None:
+    token = csrf_of(admin_client, "/staff/users")
+    bad = admin_client.post(
+        "/staff/users",
+        data={
+            "email": "new@example.org",
+            "role": "editor",
+            "states": "",
+            "password": "long enough pw",
+            "csrf_token": token,
+        },
+    )
+    assert bad.status_code == 400 and "an editor needs --states" in bad.get_data(as_text=True)
+    added = admin_client.post(
+        "/staff/users",
+        data={
+            "email": "New@Example.org",
+            "role": "editor",
+            "states": "wi",
+            "password": "long enough pw",
+            "csrf_token": token,
+        },
+    )
+    assert added.status_code == 302
+    (event,) = audit_events(migrated_url, "user.add")
+    assert event.after == {"email": "new@example.org", "role": "editor", "states": ["WI"], "disabled": False}
+    assert "password" not in str(event.after)
+    with db.session_scope(migrated_url) as session:
+        editor_id = session.scalar(select(User.id).where(User.email == EDITOR[0]))
+    assert editor_client.get("/staff/").status_code == 200
+    disabled = admin_client.post(f"/staff/users/{editor_id}/disable", data={"csrf_token": token})
+    assert disabled.status_code == 302
+    assert editor_client.get("/staff/").status_code == 302, "disabling ends the person's sessions at once"
+    assert audit_events(migrated_url, "user.disable")[0].before["disabled"] is False

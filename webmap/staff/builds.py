@@ -8,7 +8,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from geo import store
-from webmap.auth import audit, forbid
+from webmap.auth import audit, forbid, rate_limited
 from webmap.db import get_session
 from webmap.models import PublishedBuild, PublishJob, SchoolHistory, SchoolRecord
 from webmap.staff import bp, data_dir, database_url, publisher, records
@@ -23,15 +23,11 @@ def _current_build_id() -> str | None:
         return None
 
 
-def _last_publish():  # noqa: ANN202
-    return get_session().scalar(select(PublishedBuild).order_by(PublishedBuild.published_at.desc()).limit(1))
-
-
 def _pending_changes() -> int:
-    last = _last_publish()
+    last = publisher.last_published_at(get_session())
     query = select(func.count()).select_from(SchoolHistory)
     if last is not None:
-        query = query.where(SchoolHistory.changed_at > last.published_at)
+        query = query.where(SchoolHistory.changed_at > last)
     return get_session().scalar(query) or 0
 
 
@@ -103,12 +99,18 @@ def start_job(kind: str, target: str | None = None):  # noqa: ANN201
     return redirect(url_for("staff.build_list"))
 
 
+#: Publishes and rollbacks per person in 15 minutes (each is a whole build; only one runs at a time).
+BUILD_LIMIT = 20
+_BUILD_ACTIONS = ("publish.start", "rollback.start", "publish.refused", "rollback.refused")
+
+
 @bp.route("/builds/publish", methods=["POST"])
+@rate_limited(_BUILD_ACTIONS, "STAFF_BUILD_LIMIT", BUILD_LIMIT)
 def publish_now():
     """Publish the records now; an editor only when every change waiting is in their states."""
     if not g.user.is_admin:
-        last = _last_publish()
-        states = records.changed_states_since(get_session(), last.published_at if last else None)
+        last = publisher.last_published_at(get_session())
+        states = records.changed_states_since(get_session(), last)
         outside = sorted(s or "no state" for s in states if s not in g.user.state_list)
         if outside:
             forbid(
@@ -122,6 +124,7 @@ def publish_now():
 
 
 @bp.route("/builds/<build_id>/rollback", methods=["POST"])
+@rate_limited(_BUILD_ACTIONS, "STAFF_BUILD_LIMIT", BUILD_LIMIT)
 def rollback(build_id: str):
     """Roll the map, the API and the records back to an earlier build (admins only)."""
     if not g.user.is_admin:

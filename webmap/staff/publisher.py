@@ -56,6 +56,22 @@ def running_job(session: Session) -> PublishJob | None:
     return session.get(PublishJob, lock.job_id) if lock and lock.job_id else None
 
 
+def last_published_at(session: Session) -> dt.datetime | None:
+    """Return when the live list was last made from the records: a publish's snapshot or a rollback."""
+    from sqlalchemy import func
+
+    times = [
+        session.scalar(select(func.max(PublishedBuild.published_at))),
+        session.scalar(
+            select(func.max(PublishJob.finished_at)).where(
+                PublishJob.kind == "rollback", PublishJob.status == "succeeded"
+            )
+        ),
+    ]
+    known = [as_utc(t) for t in times if t is not None]
+    return max(known) if known else None
+
+
 def _acquire(url: str, kind: str, actor: str) -> int:
     with session_scope(url) as session:
         job = PublishJob(kind=kind, status="running", started_by=actor, progress="queued")
@@ -154,6 +170,8 @@ def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress,
     back and the current build keeps serving.
     """
     with session_scope(url) as session:
+        # The publish time is the snapshot's: an edit saved while the build runs is still pending after it.
+        snapshot_at = utcnow()
         active = records.active_rows(session)
         plain = records.snapshot_csv(active)
         with_ids = records.snapshot_with_ids(active)
@@ -178,6 +196,7 @@ def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress,
                 is_sample=bool(summary.manifest.get("is_sample")),
                 counts=_counts(summary.load_report, summary.manifest),
                 school_list=with_ids,
+                published_at=snapshot_at,
             )
         )
     return summary.build_dir.name

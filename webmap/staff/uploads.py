@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from webmap.auth import audit
+from webmap.auth import audit, rate_limited
 from webmap.db import get_session
 from webmap.models import Upload
 from webmap.staff import bp, data_dir, records
@@ -35,7 +35,13 @@ def _check(upload: Upload) -> None:
     upload.status = "failed" if result.error else "checked"
 
 
+#: Each dry run reads a whole list; 30 in 15 minutes is far above what a person does by hand.
+UPLOAD_LIMIT = 30
+_UPLOAD_ACTIONS = ("upload.check", "upload.mapping")
+
+
 @bp.route("/uploads", methods=["GET", "POST"])
+@rate_limited(_UPLOAD_ACTIONS, "STAFF_UPLOAD_LIMIT", UPLOAD_LIMIT)
 def upload_list():
     """Show the upload form and recent uploads; a POST runs the dry run and shows its report."""
     db = get_session()
@@ -77,6 +83,7 @@ def upload_report(upload_id: int):
 
 
 @bp.route("/uploads/<int:upload_id>/columns", methods=["POST"])
+@rate_limited(_UPLOAD_ACTIONS, "STAFF_UPLOAD_LIMIT", UPLOAD_LIMIT)
 def upload_columns(upload_id: int):
     """Correct the column mapping and run the dry run again."""
     upload = _upload(upload_id)
@@ -127,4 +134,10 @@ def upload_publish(upload_id: int):
     upload.status = "applied"
     audit("upload.apply", f"upload {upload.id}", after=applied.as_dict(), commit=False)
     db.commit()
+    skipped = f", {len(applied.skipped)} left out (other states)" if applied.skipped else ""
+    flash(
+        f"Upload {upload.id} is the school list now: {applied.added} added, {applied.updated} changed, "
+        f"{applied.removed} removed, {applied.unchanged} unchanged{skipped}.",
+        "info",
+    )
     return start_job("publish")

@@ -7,7 +7,7 @@ import logging
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from webmap import accounts
-from webmap.auth import admin_required, audit
+from webmap.auth import admin_required, audit, rate_limited
 from webmap.db import get_session
 from webmap.models import ROLES, StaffSession, User
 from webmap.staff import bp
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 @bp.route("/users", methods=["GET", "POST"])
 @admin_required("manage accounts")
+@rate_limited(("user.add", "user.disable", "user.enable"), "STAFF_ACCOUNT_LIMIT", 50)
 def user_list():
     """List accounts; add one."""
     db = get_session()
@@ -45,6 +46,7 @@ def user_list():
 
 @bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
 @admin_required("manage accounts")
+@rate_limited(("user.add", "user.disable", "user.enable"), "STAFF_ACCOUNT_LIMIT", 50)
 def user_toggle(user_id: int, action: str):
     """Disable (signing them out everywhere) or enable an account."""
     db = get_session()
