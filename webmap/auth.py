@@ -30,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -229,6 +230,27 @@ def _database_error(exc: SQLAlchemyError):  # noqa: ANN202
     return render_template("error.html", status=503, title="Service Unavailable", message=message), 503
 
 
+class StaffSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened for ``/staff`` only.
+
+    Public pages never read or set a cookie, and the secret key
+    (``$CSMAP_SECRET_KEY``, else ``DATA_DIR/secret_key``) is read or made on
+    the first staff request, not when the app is created.
+    """
+
+    def open_session(self, app: Flask, request):  # noqa: ANN001, ANN201
+        """Open the session of a staff request; None (a null session) elsewhere."""
+        if not request.path.startswith("/staff"):
+            return None
+        if not app.secret_key:
+            from pathlib import Path
+
+            from webmap.db import secret_key
+
+            app.secret_key = secret_key(Path(app.config["DATA_DIR"]))
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Configure the session cookie and load the signed-in user before each staff request."""
     # Only /staff touches the session, so public pages never set a cookie.
@@ -236,6 +258,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("SECURE_COOKIES", "")).lower() in ("1", "true")
+    app.session_interface = StaffSessionInterface()
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.after_request(_no_store)

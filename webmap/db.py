@@ -172,14 +172,15 @@ def secret_key(data_dir: Path) -> str:
 
 
 def init_app(app) -> None:  # noqa: ANN001  (Flask; imported by the caller)
-    """Give the app its database URL, session factory and secret key; close sessions at teardown."""
+    """Give the app its database URL and session factory; close sessions at teardown.
+
+    The secret key is read (or generated) by :mod:`webmap.auth` on the first staff request.
+    """
     from flask import g
 
     data_dir = Path(app.config["DATA_DIR"])
     url = database_url(data_dir, app.config.get("DATABASE_URL"))
     app.config["DATABASE_URL"] = url
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(data_dir)
     app.extensions["csmap_db"] = session_factory(url)
 
     @app.teardown_appcontext

@@ -210,3 +210,26 @@ def test_rate_limits_on_every_kind_of_change(staff_app, admin_client, migrated_u
     assert len(audit_events(migrated_url, "rate_limited")) == 1 + len(refused)
     with db.session_scope(migrated_url) as session:
         assert not session.get(SchoolRecord, 1).deleted
+
+
+def test_secret_key_is_made_on_the_first_staff_request_only(
+    migrated_url, staff_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    from webmap import create_app
+
+    monkeypatch.delenv("CSMAP_SECRET_KEY", raising=False)
+    app = create_app({"TESTING": True, "DATA_DIR": str(staff_data_dir), "DATABASE_URL": migrated_url})
+    client = app.test_client()
+    public = client.get("/healthz")
+    assert "Set-Cookie" not in public.headers and "Cookie" not in public.headers.get("Vary", "")
+    assert not (staff_data_dir / "secret_key").exists()
+    assert sign_in(client).status_code == 302
+    key_file = staff_data_dir / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # A second process (another app) signs with the same key, so the session carries over.
+    other = create_app({"TESTING": True, "DATA_DIR": str(staff_data_dir), "DATABASE_URL": migrated_url})
+    other_client = other.test_client()
+    other_client.set_cookie("csmap_staff", client.get_cookie("csmap_staff").value)
+    assert other_client.get("/staff/audit").status_code == 200

@@ -42,6 +42,11 @@ def test_publish_an_edit_then_roll_back(staff_app, admin_client, migrated_url, s
     assert admin_client.post(f"/staff/schools/{record.id}", data=form).status_code == 302
     public = staff_app.test_client()
     assert new_name not in _api_names(public, "IL"), "an edit is not public before Publish"
+    # Another app process on the same data folder, already serving: it picks up the new build too.
+    from webmap import create_app
+
+    elsewhere = create_app(dict(staff_app.config) | {"TESTING": True}).test_client()
+    assert new_name not in _api_names(elsewhere, "IL")
 
     started = admin_client.post("/staff/builds/publish", data={"csrf_token": token})
     assert started.status_code == 302
@@ -50,6 +55,7 @@ def test_publish_an_edit_then_roll_back(staff_app, admin_client, migrated_url, s
     published = store.current_build_dir(staff_data_dir).name
     assert published != original and job.build_id == published
     assert new_name in _api_names(public, "IL")
+    assert new_name in _api_names(elsewhere, "IL")
     assert (staff_data_dir / "builds" / published / publisher.BUILD_LIST_NAME).exists()
     manifest = store.read_manifest(staff_data_dir / "builds" / published)
     assert manifest["is_sample"] is True, "an edited sample is still labelled sample"
@@ -66,6 +72,7 @@ def test_publish_an_edit_then_roll_back(staff_app, admin_client, migrated_url, s
     assert job.status == "succeeded", job.error
     assert store.current_build_dir(staff_data_dir).name == original
     assert new_name not in _api_names(public, "IL") and record.name in _api_names(public, "IL")
+    assert new_name not in _api_names(elsewhere, "IL")
     restored = _il_record(migrated_url)
     assert restored.name == record.name and restored.source == f"rollback to build {original}"
     # The next build, as `csmap build` makes it, builds the earlier list too.
