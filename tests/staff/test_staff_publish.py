@@ -54,6 +54,9 @@ def test_publish_an_edit_then_roll_back(staff_app, admin_client, migrated_url, s
     assert job.status == "succeeded", job.error
     published = store.current_build_dir(staff_data_dir).name
     assert published != original and job.build_id == published
+    status = admin_client.get(f"/staff/builds/jobs/{job.id}").get_json()
+    assert status["status"] == "succeeded" and status["build_id"] == published
+    assert status["progress"] == f"published build {published}"
     assert new_name in _api_names(public, "IL")
     assert new_name in _api_names(elsewhere, "IL")
     assert (staff_data_dir / "builds" / published / publisher.BUILD_LIST_NAME).exists()

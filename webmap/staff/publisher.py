@@ -10,7 +10,6 @@ one serving and the error on the job. No Flask here.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import logging
 import os
@@ -268,7 +267,6 @@ def _rollback(url: str, root: Path, target: str | None, *, actor: str, progress,
             msg = f"build {target!r} is not in the publish history"
             raise LookupError(msg)
         result = records.restore_build(session, chosen, actor=actor)
-        data = gzip.decompress(chosen.school_list)
     progress(f"school records restored to build {target}: {result.as_dict()}")
     folder = root / "builds" / str(target)
     if (folder / store.MANIFEST_NAME).exists() and (folder / BUILD_LIST_NAME).exists():
@@ -276,7 +274,6 @@ def _rollback(url: str, root: Path, target: str | None, *, actor: str, progress,
         store.publish(root, folder)
         progress(f"build {target} is current again")
         return str(target)
-    del data
     progress(f"build {target} was pruned; rebuilding its list")
     return build_from_records(url, root, actor=actor, kind="rollback", progress=progress, **options)
 

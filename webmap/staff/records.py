@@ -238,6 +238,15 @@ def save_edit(
     return before
 
 
+def remove(session: Session, record: SchoolRecord, *, actor: str) -> None:
+    """Mark ``record`` removed (a new version in its history; a rollback or an upload brings it back)."""
+    record.deleted = True
+    record.source = "removed"
+    record.updated_at = utcnow()
+    record.updated_by = actor
+    _history(session, record, actor)
+
+
 def active_records(session: Session) -> list[SchoolRecord]:
     """Return the records that are not removed, ordered by id."""
     return list(

@@ -221,10 +221,7 @@ def school_remove(record_id: int):
             conflict=f"{record.name!r} changed since you opened it; not removed.",
             status=409,
         )
-    record.deleted = True
-    record.source = "removed"
-    record.updated_by = g.user.email
-    records._history(db, record, g.user.email)  # noqa: SLF001
+    records.remove(db, record, actor=g.user.email)
     audit("school.remove", f"school {record.id}", state=record.state, before=record.fields, commit=False)
     db.commit()
     flash(f"Removed {record.name}. Publish to take it off the map.", "info")
