@@ -151,6 +151,43 @@ def user_disable(email: str, data_dir: Path | None) -> None:
     click.echo(f"disabled {email}")
 
 
+@user_group.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@data_dir_option
+def user_password(email: str, password_stdin: bool, data_dir: Path | None) -> None:
+    """Set a new password for an account (and sign it out everywhere); enables a disabled one."""
+    from webmap import accounts, db
+    from webmap.models import AuditEvent
+
+    url = _url(data_dir)
+    _ready(url)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with db.session_scope(url) as session:
+            user = accounts.find_user(session, email)
+            if user is None:
+                raise click.ClickException(f"no account for {email!r} (csmap user list shows them)")
+            before = accounts.describe(user)
+            accounts.set_password(session, user, password)
+            user.disabled = False
+            session.add(
+                AuditEvent(
+                    actor="csmap user password",
+                    action="user.password",
+                    target=user.email,
+                    before=before,
+                    after=accounts.describe(user),
+                )
+            )
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new password set for {email}")
+
+
 def record_load_in_database(root: Path, build_dir: Path) -> str | None:
     """After ``csmap load``, make the staff records the loaded list (when the database is set up).
 

@@ -118,3 +118,14 @@ def list_users(session: Session) -> list[User]:
 def describe(user: User) -> dict[str, object]:
     """Return an account as a JSON-ready dict (no hash), for the audit log and listings."""
     return {"email": user.email, "role": user.role, "states": user.state_list, "disabled": user.disabled}
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Give ``user`` a new password and end every session they have."""
+    from sqlalchemy import delete
+
+    from webmap.models import StaffSession
+
+    check_password(password)
+    user.password_hash = hash_password(password)
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))

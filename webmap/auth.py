@@ -316,7 +316,7 @@ def login():
         ok = ok and user is not None and not user.disabled
         db.add(LoginAttempt(email=email, address=address, succeeded=ok))
         if ok:
-            _begin_session(user)
+            begin_session(user)
             audit("login", user.email)
             return redirect(_safe_next(request.args.get("next")))
         audit("login.failed", email, detail="wrong e-mail or password, or the account is disabled")
@@ -324,7 +324,7 @@ def login():
     return render_template("staff/login.html", error=error, email=email), status
 
 
-def _begin_session(user: User) -> None:
+def begin_session(user: User) -> None:
     """Start a fresh session: a new id and CSRF token (the old ones are dropped), and the user on ``g``."""
     db = get_session()
     old = session.get("sid")

@@ -19,6 +19,7 @@ PAGES = [
     "/staff/builds",
     "/staff/audit",
     "/staff/users",
+    "/staff/password",
 ]
 #: Every state-changing staff route, with a body that would otherwise be acceptable.
 POSTS = [
@@ -33,6 +34,7 @@ POSTS = [
     "/staff/builds/x/rollback",
     "/staff/users",
     "/staff/users/2/disable",
+    "/staff/password",
 ]
 
 
@@ -202,6 +204,7 @@ def test_rate_limits_on_every_kind_of_change(staff_app, admin_client, migrated_u
         "/staff/builds/x/rollback": {},
         "/staff/users": {"email": "z@example.org", "role": "admin", "password": "long enough pw"},
         "/staff/users/2/disable": {},
+        "/staff/password": {"current": "x", "new": "y", "again": "y"},
     }
     for path, data in refused.items():
         response = admin_client.post(path, data=data | {"csrf_token": token})
@@ -233,3 +236,36 @@ def test_secret_key_is_made_on_the_first_staff_request_only(
     other_client = other.test_client()
     other_client.set_cookie("csmap_staff", client.get_cookie("csmap_staff").value)
     assert other_client.get("/staff/audit").status_code == 200
+
+
+def test_change_own_password_ends_other_sessions(staff_app, migrated_url) -> None:
+    here, elsewhere = staff_app.test_client(), staff_app.test_client()
+    assert sign_in(here, EDITOR).status_code == 302
+    assert sign_in(elsewhere, EDITOR).status_code == 302
+    token = csrf_of(here, "/staff/password")
+    wrong = here.post(
+        "/staff/password", data={"current": "nope", "new": "x" * 12, "again": "x" * 12, "csrf_token": token}
+    )
+    assert wrong.status_code == 400 and "current password is wrong" in wrong.get_data(as_text=True)
+    differ = here.post(
+        "/staff/password",
+        data={"current": EDITOR[1], "new": "x" * 12, "again": "y" * 12, "csrf_token": token},
+    )
+    assert differ.status_code == 400
+    short = here.post(
+        "/staff/password", data={"current": EDITOR[1], "new": "x", "again": "x", "csrf_token": token}
+    )
+    assert short.status_code == 400 and "at least 10" in short.get_data(as_text=True)
+    changed = here.post(
+        "/staff/password",
+        data={"current": EDITOR[1], "new": "a brand new pw", "again": "a brand new pw", "csrf_token": token},
+    )
+    assert changed.status_code == 302
+    assert here.get("/staff/").status_code == 200, "this browser stays signed in"
+    assert elsewhere.get("/staff/").status_code == 302, "other sessions are signed out"
+    assert sign_in(staff_app.test_client(), EDITOR).status_code == 401
+    assert sign_in(staff_app.test_client(), (EDITOR[0], "a brand new pw")).status_code == 302
+    assert [e.action for e in audit_events(migrated_url) if e.action.startswith("user.password")] == [
+        "user.password_refused",
+        "user.password",
+    ]

@@ -99,6 +99,12 @@ def test_cli_db_and_user_commands(database_url: str, tmp_path: Path, monkeypatch
         "boss@example.org",
         "ed@example.org",
     ]
+    reset = runner.invoke(
+        cli,
+        ["user", "password", "boss@example.org", "--password-stdin", "--data-dir", str(tmp_path)],
+        input="a new boss password\n",
+    )
+    assert reset.exit_code == 0, reset.output
     disabled = runner.invoke(cli, ["user", "disable", "ED@example.org", "--data-dir", str(tmp_path)])
     assert disabled.exit_code == 0, disabled.output
     missing = runner.invoke(cli, ["user", "disable", "nobody@example.org", "--data-dir", str(tmp_path)])
@@ -108,10 +114,10 @@ def test_cli_db_and_user_commands(database_url: str, tmp_path: Path, monkeypatch
         assert editor.disabled and editor.state_list == ["IL"]
         assert accounts.verify_password(
             session.scalar(select(User.password_hash).where(User.email == "boss@example.org")),
-            "correct horse battery",
+            "a new boss password",
         )
         actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert actions == ["user.add", "user.add", "user.disable"]
+    assert actions == ["user.add", "user.add", "user.password", "user.disable"]
 
 
 def test_default_database_is_sqlite_in_the_data_folder(

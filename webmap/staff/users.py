@@ -62,3 +62,32 @@ def user_toggle(user_id: int, action: str):
     audit(f"user.{action}", user.email, before=before, after=accounts.describe(user))
     flash(f"{user.email} is {action}d.", "info")
     return redirect(url_for("staff.user_list"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@rate_limited(("user.password", "user.password_refused"), "STAFF_ACCOUNT_LIMIT", 50)
+def password():
+    """Change one's own password (the current one is asked again); other sessions end."""
+    error, status = "", 200
+    if request.method == "POST":
+        db = get_session()
+        current = request.form.get("current", "")
+        new = request.form.get("new", "")
+        if not accounts.verify_password(g.user.password_hash, current):
+            error, status = "The current password is wrong; nothing was changed.", 400
+            audit("user.password_refused", g.user.email, detail="wrong current password")
+        elif new != request.form.get("again", ""):
+            error, status = "The two new passwords differ; nothing was changed.", 400
+        else:
+            try:
+                accounts.set_password(db, g.user, new)
+            except accounts.AccountError as exc:
+                error, status = str(exc), 400
+            else:
+                from webmap.auth import begin_session  # a fresh session id for this browser
+
+                begin_session(g.user)
+                audit("user.password", g.user.email)
+                flash("Your password is changed; your other sessions were signed out.", "info")
+                return redirect(url_for("staff.home"))
+    return render_template("staff/password.html", error=error), status
