@@ -39,6 +39,10 @@ def require_sign_in():
     if g.get("user") is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     url = database_url()
+    if not current_app.testing:
+        from webmap.staff.loading import warm_in_background
+
+        warm_in_background(data_dir())
     if url not in _seeded:
         if get_session().scalar(select(SchoolRecord.id).limit(1)) is None:
             from webmap.staff.publisher import adopt_current_build

@@ -30,6 +30,7 @@ ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".gpkg
 
 _references: dict[str, Any] = {}
 _references_lock = threading.Lock()
+_warming: set[str] = set()
 
 
 def reference_for(root: Path):  # noqa: ANN201  (geo.reference.Reference)
@@ -43,6 +44,25 @@ def reference_for(root: Path):  # noqa: ANN201  (geo.reference.Reference)
         if key not in _references:
             _references[key] = load_reference(root)
         return _references[key]
+
+
+def warm_in_background(root: Path) -> None:
+    """Start reading the reference layers in a thread, so a staff user's first check or publish is quick."""
+    from geo.build import _reference_cache
+
+    key = _reference_cache(root).name
+    with _references_lock:
+        if key in _references or key in _warming:
+            return
+        _warming.add(key)
+
+    def read() -> None:
+        try:
+            reference_for(root)
+        except Exception as exc:  # the first real use reports it
+            logger.warning("could not read the reference layers ahead of time: %s", exc)
+
+    threading.Thread(target=read, name="csmap-reference-warm", daemon=True).start()
 
 
 @dataclass
