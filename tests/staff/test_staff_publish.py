@@ -151,3 +151,37 @@ def test_csmap_load_keeps_the_staff_records_in_step(
         assert loaded.kind == "csmap load" and not loaded.is_sample
     assert active == {"CLI Loaded School", "Other CLI School"}
     assert audit_events(migrated_url, "records.load")[-1].target == f"build {live}"
+
+
+def test_rollback_to_a_pruned_build_rebuilds_its_list(
+    staff_app, admin_client, migrated_url, staff_data_dir
+) -> None:
+    import shutil
+
+    original = store.current_build_dir(staff_data_dir).name
+    record = _il_record(migrated_url)
+    with db.session_scope(migrated_url) as session:
+        from webmap.staff import records
+
+        records.remove(session, session.get(SchoolRecord, record.id), actor="test")
+    job = publisher.wait_for(
+        migrated_url, publisher.start(migrated_url, staff_data_dir, actor="admin@example.org", wait=True)
+    )
+    assert job.status == "succeeded", job.error
+    public = staff_app.test_client()
+    assert record.name not in _api_names(public, "IL")
+    shutil.rmtree(staff_data_dir / "builds" / original)  # as store.prune does to old builds
+    page = admin_client.get("/staff/builds").get_data(as_text=True)
+    assert "(rebuilt from its list)" in page
+    job_id = publisher.start(
+        migrated_url, staff_data_dir, actor="admin@example.org", kind="rollback", target=original, wait=True
+    )
+    job = publisher.wait_for(migrated_url, job_id)
+    assert job.status == "succeeded", job.error
+    rebuilt = store.current_build_dir(staff_data_dir).name
+    assert rebuilt == job.build_id and rebuilt != original
+    assert record.name in _api_names(public, "IL")
+    with db.session_scope(migrated_url) as session:
+        kinds = {b.build_id: b.kind for b in session.scalars(select(PublishedBuild))}
+        assert not session.get(SchoolRecord, record.id).deleted
+    assert kinds[rebuilt] == "rollback"
