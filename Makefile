@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 ## serve: build the data if missing (on the embedded sample), then serve at http://$(HOST):$(PORT)
 serve: $(STAMP)
 	$(BIN)/csmap build --if-missing
+	$(BIN)/csmap db upgrade
 	$(BIN)/csmap serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 ## build: (re)build the data folder; a no-op when nothing changed

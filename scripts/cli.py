@@ -11,6 +11,7 @@ from scripts.cmd_load import load_command, sample_command
 from scripts.cmd_metrics import metrics_command
 from scripts.cmd_plan import plan_command
 from scripts.cmd_serve import serve_command
+from scripts.cmd_staff import db_group, user_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,3 +34,5 @@ cli.add_command(metrics_command)
 cli.add_command(plan_command)
 cli.add_command(load_command)
 cli.add_command(sample_command)
+cli.add_command(db_group)
+cli.add_command(user_group)

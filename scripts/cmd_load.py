@@ -23,6 +23,7 @@ from geo import build, store
 from geo.errors import CsmapError
 from geo.sample import SAMPLE_CANADA, SAMPLE_SEED, SAMPLE_SIZE, generate_sample, sample_coalitions
 from geo.schools import FIELDS, LoadResult, prepare_schools, read_school_file
+from scripts.cmd_staff import record_load_in_database
 from scripts.common import data_dir_option, progress_printer, resolve_data_dir
 
 #: Where ``--column`` mappings of the active list are kept, so later builds read it the same way.
@@ -199,6 +200,10 @@ def load_command(
         _restore(inputs, saved)
         build.run_build(root, force=True, progress=progress)
         raise click.ClickException(f"no row of {file.name} could be loaded; the previous school list is back")
+    # The staff workspace keeps the school list in its database (docs/STAFF.md): keep it in step.
+    staff_note = record_load_in_database(root, summary.build_dir)
+    if staff_note:
+        progress(staff_note)
     if as_json:
         keys = (
             "rows",

@@ -60,6 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webmap import plan
 
     app.register_blueprint(plan.bp)
+    # The staff workspace (docs/STAFF.md): database, sign-in, /staff/ pages.
+    from webmap import auth, db, staff
+
+    db.init_app(app)
+    auth.init_app(app)
+    staff.init_app(app)
     if app.config.get("WARM"):
         from webmap.warm import warm_up
 
