@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import current_app
+
 logger = logging.getLogger(__name__)
 
 OPENAPI_VERSION = "3.0.3"
@@ -602,7 +604,8 @@ def document() -> dict[str, Any]:
             ),
             "license": {"name": "MIT"},
         },
-        "servers": [{"url": "/"}],
+        # The configured public origin (webmap.edge), never the request's Host.
+        "servers": [{"url": str(current_app.config.get("BASE_URL") or "").rstrip("/") + "/"}],
         "tags": [
             {"name": "api", "description": "JSON answers"},
             {"name": "downloads", "description": "whole or filtered files"},

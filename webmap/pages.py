@@ -22,6 +22,7 @@ from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
+from webmap.health import public_manifest
 from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
 
 logger = logging.getLogger(__name__)
@@ -376,7 +377,7 @@ def about():
     document = pd_.metrics_document(data)
     return render_template(
         "pages/about.html",
-        manifest=data.manifest,
+        manifest=public_manifest(data),
         parameters=document.get("parameters", {}),
         docs=docs.doc_names(),
     )

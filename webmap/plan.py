@@ -300,7 +300,9 @@ def _read_candidates_bytes(content: bytes, name: str) -> pd.DataFrame:
         try:
             return read_candidates(path)
         except SchoolDataError as exc:  # a malformed upload is the caller's bad parameter
-            raise InvalidParameterError("candidates", str(exc)) from exc
+            # Name the upload, never the temporary folder it was read from.
+            message = str(exc).replace(str(path), name).replace(folder, "")
+            raise InvalidParameterError("candidates", message) from exc
 
 
 # --------------------------------------------------------------------------
