@@ -196,7 +196,9 @@ async def read_body(
             raise ClientError(400, "Content-Length must be a whole number")
         length = int(length_text)
         if length > limits.max_body_bytes:
-            raise ClientError(413, f"the body is {length:,} bytes; at most {limits.max_body_bytes:,} are accepted")
+            raise ClientError(
+                413, f"the body is {length:,} bytes; at most {limits.max_body_bytes:,} are accepted"
+            )
     if (head.header(b"expect") or b"").lower() == b"100-continue" and head.version == b"HTTP/1.1":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         await writer.drain()
@@ -290,7 +292,10 @@ class Front:
     """
 
     def __init__(
-        self, upstreams: dict[str, str], limits: Limits | None = None, route: Callable[[str], str] | None = None
+        self,
+        upstreams: dict[str, str],
+        limits: Limits | None = None,
+        route: Callable[[str], str] | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.limits = limits or Limits()
@@ -367,15 +372,19 @@ class Front:
                 await writer.drain()
                 return False
             except TimeoutError:
-                logger.error("front: %s %s: no answer within %.0f s", req.method.decode(), path,
-                             self.limits.upstream_timeout)
-                writer.write(error_response(504, "the app took too long to answer", extra=[("Retry-After", "30")]))
+                logger.error(
+                    "front: %s %s: no answer within %.0f s",
+                    req.method.decode(),
+                    path,
+                    self.limits.upstream_timeout,
+                )
+                writer.write(
+                    error_response(504, "the app took too long to answer", extra=[("Retry-After", "30")])
+                )
                 await writer.drain()
                 return False
 
-    async def _exchange(
-        self, upstream: str, head: bytes, req: Request, writer: asyncio.StreamWriter
-    ) -> bool:
+    async def _exchange(self, upstream: str, head: bytes, req: Request, writer: asyncio.StreamWriter) -> bool:
         try:
             up_reader, up_writer = await asyncio.open_unix_connection(upstream, limit=256 * 1024)
         except OSError as exc:
@@ -384,6 +393,10 @@ class Front:
             try:
                 up_writer.write(head + req.body)
                 await up_writer.drain()
+            except OSError as exc:
+                # gunicorn may answer (429, 413) and close before reading the whole body: read that answer.
+                logger.debug("front: upstream stopped reading the body: %r", exc)
+            try:
                 status_line = await up_reader.readuntil(b"\n")
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
                 raise _NothingSent(f"no answer: {exc!r}") from exc

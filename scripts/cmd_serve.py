@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 #: Threads of the planner pool's worker: the app runs PLAN_CONCURRENCY plans at once
 #: (webmap/heavy.py) and lets the others wait their turn on these threads.
 PLANNER_THREADS = 8
+#: Niceness of the planner pool: plans yield the CPU to the front and the web pool.
+PLANNER_NICENESS = 10
+#: gunicorn's default access-log line, with the client address the front forwards
+#: (gunicorn sees only its Unix socket).
+ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 #: Seconds to wait for both gunicorn pools to listen (the build loads before the fork).
 START_TIMEOUT = 180.0
 
@@ -54,8 +59,11 @@ def gunicorn_command(
 ) -> list[str]:
     """Return the command line of one gunicorn pool listening on a Unix socket."""
     args = [gunicorn, "--bind", f"unix:{socket_path}", "--workers", str(workers), "--threads", str(threads)]
+    # gunicorn 27's control socket has one default path per user: two pools (or two
+    # replicas) would take it from each other, and nothing here uses it.
+    args.append("--no-control-socket")
     if access_log:
-        args += ["--access-logfile", "-"]
+        args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
     return [*args, "--preload", "webmap:create_app()"]
 
 
@@ -114,7 +122,6 @@ def serve_command(
     # CSMAP_BASE_URL: links and redirects name this origin, never the request's Host.
     env = dict(os.environ, CSMAP_DATA_DIR=str(root), CSMAP_BASE_URL=base_url)
     env.setdefault("CSMAP_LOG_LEVEL", "INFO")
-    _log_to_stderr()
     sockets = Path(tempfile.mkdtemp(prefix="csmap-serve-"))
     pools: dict[str, subprocess.Popen] = {}
     try:
@@ -126,6 +133,7 @@ def serve_command(
         pools["planner"] = subprocess.Popen(
             gunicorn_command(gunicorn, paths["planner"], workers=planner_workers, threads=PLANNER_THREADS),
             env=dict(env, CSMAP_WARM="0"),
+            preexec_fn=_lower_priority,
         )
         _wait_listening(paths, pools)
         click.echo(
@@ -141,15 +149,9 @@ def serve_command(
         raise SystemExit(code)
 
 
-def _log_to_stderr() -> None:
-    formatter = logging.Formatter("[%(asctime)s +0000] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
-    formatter.converter = time.gmtime
-    handler = logging.StreamHandler()
-    handler.setFormatter(formatter)
-    package = logging.getLogger("scripts")
-    package.setLevel(logging.INFO)
-    if not package.handlers:
-        package.addHandler(handler)
+def _lower_priority() -> None:
+    """Run in the planner pool's child before exec: a lower CPU priority."""
+    os.nice(PLANNER_NICENESS)
 
 
 def _wait_listening(paths: dict[str, Path], pools: dict[str, subprocess.Popen]) -> None:
@@ -168,7 +170,9 @@ def _wait_listening(paths: dict[str, Path], pools: dict[str, subprocess.Popen]) 
         time.sleep(0.1)
 
 
-async def _run_front(host: str, port: int, upstreams: dict[str, str], pools: dict[str, subprocess.Popen]) -> int:
+async def _run_front(
+    host: str, port: int, upstreams: dict[str, str], pools: dict[str, subprocess.Popen]
+) -> int:
     """Run the front until SIGTERM or SIGINT (0) or until a gunicorn pool exits (1)."""
     front = Front(upstreams, Limits())
     await front.start(host, port)

@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask.globals import request_ctx
 
+from webmap.edge import MAX_BODY_BYTES
 from webmap.security import get_nonce
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,13 @@ RETRY_AFTER = 10
 
 
 def _refusal(status: int, message: str) -> Response:
-    """A 429 or 503 answer with Retry-After, in JSON (HTML pages get a plain text line)."""
+    """Return a 429 or 503 answer with Retry-After, in JSON (pages get a plain text line)."""
     title = "Too Many Requests" if status == 429 else "Service Unavailable"
+    if status == 429:
+        # Read the body first: a server that closes on an unread body resets the client before it
+        # sees this answer. (WholeBodies gave it a known length, so this read is bounded.)
+        if (request.content_length or 0) <= MAX_BODY_BYTES:
+            request.get_data(cache=False)
     if request.path.startswith(("/api", "/plan.")):
         response = current_app.json.response(status=status, title=title, description=message)
     else:

@@ -108,7 +108,7 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def is_staff_path(path: str) -> bool:
-    """True for staff routes (any path with a ``staff`` segment): never CORS, never cross-origin."""
+    """Return whether a path is a staff route (has a ``staff`` segment): no CORS, same-origin."""
     return "staff" in path.strip("/").split("/")
 
 
