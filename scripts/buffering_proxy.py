@@ -180,9 +180,17 @@ async def read_head(reader: asyncio.StreamReader, limits: Limits) -> tuple[bytes
 
 
 async def read_body(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: Request, limits: Limits
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    head: Request,
+    limits: Limits,
+    max_bytes: int | None = None,
 ) -> bytes:
-    """Read the whole body (by Content-Length or chunked), within the size and time limits."""
+    """Read the whole body (by Content-Length or chunked), within the size and time limits.
+
+    ``max_bytes`` (default ``limits.max_body_bytes``) is the route's own size limit.
+    """
+    max_bytes = limits.max_body_bytes if max_bytes is None else max_bytes
     length_text = head.header(b"content-length")
     encoding = (head.header(b"transfer-encoding") or b"").strip().lower()
     if length_text is not None and encoding:
@@ -195,10 +203,8 @@ async def read_body(
         if not length_text.isdigit():
             raise ClientError(400, "Content-Length must be a whole number")
         length = int(length_text)
-        if length > limits.max_body_bytes:
-            raise ClientError(
-                413, f"the body is {length:,} bytes; at most {limits.max_body_bytes:,} are accepted"
-            )
+        if length > max_bytes:
+            raise ClientError(413, f"the body is {length:,} bytes; at most {max_bytes:,} are accepted")
     if (head.header(b"expect") or b"").lower() == b"100-continue" and head.version == b"HTTP/1.1":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         await writer.drain()
@@ -241,8 +247,8 @@ async def read_body(
             while (await timed(reader.readuntil(b"\n"))) not in (b"\r\n", b"\n"):  # trailers, dropped
                 pass
             return bytes(body)
-        if len(body) + size > limits.max_body_bytes:
-            raise ClientError(413, f"the chunked body is over {limits.max_body_bytes:,} bytes")
+        if len(body) + size > max_bytes:
+            raise ClientError(413, f"the chunked body is over {max_bytes:,} bytes, the most accepted")
         body += await timed(reader.readexactly(size))
         if (await timed(reader.readexactly(2))) != b"\r\n":
             raise ClientError(400, "malformed chunk: no CRLF after its data")
@@ -289,6 +295,10 @@ class Front:
     limits : Limits
     route : callable, optional
         ``route(path) -> upstream name``; default: :func:`route_path`.
+    body_limits : dict, optional
+        ``{upstream name: bytes}``: a smaller body limit for a pool. The front must
+        refuse such a body itself: an app that answers 413 before reading the body
+        closes a socket with unread data, which resets the connection, answer and all.
     """
 
     def __init__(
@@ -296,10 +306,12 @@ class Front:
         upstreams: dict[str, str],
         limits: Limits | None = None,
         route: Callable[[str], str] | None = None,
+        body_limits: dict[str, int] | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.limits = limits or Limits()
         self.route = route or route_path
+        self.body_limits = dict(body_limits or {})
         self.server: asyncio.base_events.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -348,7 +360,8 @@ class Front:
         except ConnectionResetError:
             return None
         req = Request(method, target, version, headers, b"")
-        req.body = await read_body(reader, writer, req, self.limits)
+        pool = self.route(target.split(b"?", 1)[0].decode("latin-1"))
+        req.body = await read_body(reader, writer, req, self.limits, self.body_limits.get(pool))
         return req
 
     async def relay(self, req: Request, writer: asyncio.StreamWriter, peer: str) -> bool:

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 #: Threads of the planner pool's worker: the app runs PLAN_CONCURRENCY plans at once
 #: (webmap/heavy.py) and lets the others wait their turn on these threads.
 PLANNER_THREADS = 8
+#: Largest body of the planner's routes: webmap.plan.MAX_UPLOAD_BYTES (5 MiB), refused by
+#: the front itself (scripts.buffering_proxy.Front's ``body_limits`` says why).
+PLANNER_MAX_BODY = 5 * 1024 * 1024
 #: Niceness of the planner pool: plans yield the CPU to the front and the web pool.
 PLANNER_NICENESS = 10
 #: gunicorn's default access-log line, with the client address the front forwards
@@ -174,7 +177,7 @@ async def _run_front(
     host: str, port: int, upstreams: dict[str, str], pools: dict[str, subprocess.Popen]
 ) -> int:
     """Run the front until SIGTERM or SIGINT (0) or until a gunicorn pool exits (1)."""
-    front = Front(upstreams, Limits())
+    front = Front(upstreams, Limits(), body_limits={"planner": PLANNER_MAX_BODY})
     await front.start(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
