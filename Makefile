@@ -11,7 +11,7 @@ WORKERS ?= 2
 THREADS ?= 4
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench build lint browser-deps clean
+.PHONY: serve test bench build lint browser-deps deploy-deps bench-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,11 @@ build: $(STAMP)
 	$(BIN)/csmap build
 
 ## test: the whole suite, browser tests included (Debian chromium is installed when we are root)
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps deploy-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run
-bench: $(STAMP) browser-deps
+bench: $(STAMP) browser-deps deploy-deps bench-deps
 	$(BIN)/python scripts/bench/run_all.py
 
 lint: $(STAMP)
@@ -48,6 +48,23 @@ browser-deps:
 	  else \
 	    echo "warning: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; \
 	  fi; \
+	fi
+
+# tests/scripts/test_deploy_nginx.py runs docs/DEPLOY.md's nginx configuration with Debian's nginx.
+deploy-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian nginx for the deployment test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "warning: nginx is missing; the deployment test will be skipped (apt-get install nginx)"; \
+	  fi; \
+	fi
+
+# The throughput benchmarks drive Debian's wrk when it is there (a Python client otherwise).
+bench-deps:
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; \
 	fi
 
 clean:
