@@ -10,11 +10,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 logger = logging.getLogger(__name__)
 
 OPENAPI_VERSION = "3.0.3"
+
+
+def _server_url() -> str:
+    """Return the configured public origin (webmap.edge), never the request's Host; else ``/``."""
+    base = current_app.config.get("BASE_URL") if has_app_context() else None
+    return str(base or "").rstrip("/") + "/"
 
 _STR = {"type": "string"}
 _STR_NULL = {"type": "string", "nullable": True}
@@ -605,7 +611,7 @@ def document() -> dict[str, Any]:
             "license": {"name": "MIT"},
         },
         # The configured public origin (webmap.edge), never the request's Host.
-        "servers": [{"url": str(current_app.config.get("BASE_URL") or "").rstrip("/") + "/"}],
+        "servers": [{"url": _server_url()}],
         "tags": [
             {"name": "api", "description": "JSON answers"},
             {"name": "downloads", "description": "whole or filtered files"},

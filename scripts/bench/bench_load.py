@@ -9,7 +9,7 @@ Run: ``.venv/bin/python scripts/bench/bench_load.py [--data-dir D] [--seconds 20
   ``/api/schools/nearest`` around random points of the contiguous states; 25%
   OGC API items of the schools in random bounding boxes (0.2 to 4 degrees); 10%
   filtered downloads of the schools (by state, locale or both, CSV or GeoJSON).
-* Runs the mix for ``--seconds`` at 16 connections and at 64, with Debian's
+* After an unmeasured warm-up pass, runs the mix for ``--seconds`` at 16 connections and at 64, with Debian's
   ``wrk`` (``apt-get install wrk``; each wrk thread starts at its own place in the
   list), or a threaded Python client with the same connections.
 * Then once more at 16 connections, killing one web worker (SIGKILL, by PID) a
@@ -179,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         with ChildServer(command, port=port, log=folder / "serve.log") as server:
             server.wait_ready(timeout=180.0)
             check_paths(port, paths)
+            # Unmeasured: every path once through the caches (state pages, filtered downloads),
+            # as a server that has been up for a while has them.
+            warm = python_load(port, paths, min(args.seconds, 15.0), connections=8, stride=PATHS // 8)
+            results["warm_up_requests"] = warm["requests"]
             for connections in CONNECTIONS:
                 results[f"c{connections}"] = run(connections)
             workers = web_workers(server.process.pid)
