@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -42,7 +43,10 @@ def _read(raw: bytes, limits: Limits | None = None, max_bytes: int | None = None
         req.body = await read_body(reader, writer, req, limits, max_bytes)
         return req, writer.data
 
-    return asyncio.run(go())
+    # In a thread of its own: another test's library (Playwright's sync API) may hold a running
+    # event loop in this thread, where asyncio.run refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(go())).result(timeout=30)
 
 
 def test_a_chunked_body_is_decoded_whole():
