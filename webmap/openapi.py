@@ -22,6 +22,7 @@ def _server_url() -> str:
     base = current_app.config.get("BASE_URL") if has_app_context() else None
     return str(base or "").rstrip("/") + "/"
 
+
 _STR = {"type": "string"}
 _STR_NULL = {"type": "string", "nullable": True}
 _NUM_NULL = {"type": "number", "nullable": True}
