@@ -177,8 +177,12 @@ def test_the_planner_has_its_own_pool_and_answers_cors_free_posts(served):
         assert "Access-Control-Allow-Origin" not in dict(response.getheaders())
     finally:
         conn.close()
+    # gunicorn writes the access line after the answer: wait for it (bounded, 10 s).
+    pattern = re.compile(r'^127\.0\.0\.1 .*"POST /api/plan\?what_if=true HTTP/1\.0" 200', re.M)
+    deadline = time.monotonic() + 10
     text = log.read_text(errors="replace")
+    while not pattern.search(text) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        text = log.read_text(errors="replace")
     assert "planner.sock" in text and "web.sock" in text
-    assert re.search(r'^127\.0\.0\.1 .*"POST /api/plan\?what_if=true HTTP/1\.0" 200', text, re.M), text[
-        -2000:
-    ]
+    assert pattern.search(text), text[-2000:]
