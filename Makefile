@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 
-.PHONY: serve test typecheck suite bench build lint browser-deps clean
+.PHONY: serve test typecheck suite bench build lint browser-deps deploy-deps bench-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,9 @@ build: $(STAMP)
 	$(BIN)/csmap build
 
 ## test: the quality gates and the whole suite, browser tests included (Debian chromium
-##       is installed when we are root). ruff first (it takes a second); then mypy runs
-##       alongside the suite's pytest-xdist workers, and either failing fails the target.
-test: $(STAMP) browser-deps
+##       and nginx are installed when we are root). ruff first (it takes a second); then mypy
+##       runs alongside the suite's pytest-xdist workers, and either failing fails the target.
+test: $(STAMP) browser-deps deploy-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory -j2 typecheck suite
@@ -46,7 +46,7 @@ suite: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run
-bench: $(STAMP) browser-deps
+bench: $(STAMP) browser-deps deploy-deps bench-deps
 	$(BIN)/python scripts/bench/run_all.py
 
 ## lint: the quality gates CI runs before the tests (configured in pyproject.toml)
@@ -64,6 +64,23 @@ browser-deps:
 	  else \
 	    echo "warning: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; \
 	  fi; \
+	fi
+
+# tests/scripts/test_deploy_nginx.py runs docs/DEPLOY.md's nginx configuration with Debian's nginx.
+deploy-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian nginx for the deployment test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "warning: nginx is missing; the deployment test will be skipped (apt-get install nginx)"; \
+	  fi; \
+	fi
+
+# The throughput benchmarks drive Debian's wrk when it is there (a Python client otherwise).
+bench-deps:
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; \
 	fi
 
 clean:

@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         defaults to ``$CSMAP_DATA_DIR`` or ``data/build``.
     """
     from geo import store
-    from webmap import data, errors, health, http_cache
+    from webmap import data, edge, errors, health, http_cache
 
     app = Flask(__name__)
     app.config.from_mapping(
@@ -37,12 +37,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # A level such as "INFO" sends the app's log lines to stderr (csmap serve sets it), where
         # gunicorn's own lines go; None leaves logging as the host program set it (tests, scripts).
         LOG_LEVEL=None,
+        # The public origin (scheme://host[/prefix]) of links, OpenAPI servers and redirects;
+        # csmap serve always sets it. Unset: only loopback Host names are accepted (webmap.edge).
+        BASE_URL=None,
     )
     app.config.from_prefixed_env("CSMAP")
     if config:
         app.config.update(config)
     if app.config.get("LOG_LEVEL"):
         _log_to_stderr(str(app.config["LOG_LEVEL"]).upper())
+    edge.init_app(app)
     data.init_app(app)
     errors.init_app(app)
     http_cache.init_app(app)
@@ -66,6 +70,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     staff.init_app(app)
+    from webmap import heavy
+
+    heavy.init_app(app)  # the planner's views: a time budget and a concurrency cap
     if app.config.get("WARM"):
         from webmap.warm import warm_up
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from geo import registry
 
 logger = logging.getLogger(__name__)
 
 OPENAPI_VERSION = "3.0.3"
+
+
+def _server_url() -> str:
+    """Return the configured public origin (webmap.edge), never the request's Host; else ``/``."""
+    base = current_app.config.get("BASE_URL") if has_app_context() else None
+    return str(base or "").rstrip("/") + "/"
+
 
 _STR = {"type": "string"}
 _STR_NULL = {"type": "string", "nullable": True}
@@ -508,7 +517,8 @@ def document() -> dict[str, Any]:
             ),
             "license": {"name": "MIT"},
         },
-        "servers": [{"url": "/"}],
+        # The configured public origin (webmap.edge), never the request's Host.
+        "servers": [{"url": _server_url()}],
         "tags": [
             {"name": "api", "description": "JSON answers"},
             {"name": "downloads", "description": "whole or filtered files"},

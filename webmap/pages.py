@@ -20,6 +20,7 @@ from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
+from webmap.health import public_manifest
 from webmap.http_cache import send_bytes
 from webmap.params import STATE, Param, Parameters
 
@@ -338,7 +339,7 @@ def about():
     document = pd_.metrics_document(data)
     return render_template(
         "pages/about.html",
-        manifest=data.manifest,
+        manifest=public_manifest(data),
         parameters=document.get("parameters", {}),
         docs=docs.doc_names(),
     )

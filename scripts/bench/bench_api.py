@@ -93,7 +93,7 @@ def ensure_build(data_dir: Path) -> None:
 
 
 def serve_args(data_dir: Path, port: int) -> list[str]:
-    """The ``csmap serve`` command line (it exec()s gunicorn, so the child's PID is the master's)."""
+    """The ``csmap serve`` command line (SIGTERM to its PID stops the front and both gunicorn pools)."""
     return [
         venv_tool("csmap"),
         "serve",

@@ -608,10 +608,12 @@ def test_errors_through_the_app(tiny_client):
         assert set(response.get_json()) >= {"code", "description"}
 
 
-def test_links_are_absolute_urls_of_the_request_host(tiny_client):
-    doc = tiny_client.get(
-        "/ogcapi/collections/schools/items?limit=2", base_url="http://gis.example:8080"
-    ).get_json()
+def test_links_are_absolute_urls_of_the_configured_base_url(tiny_data_dir):
+    # Issue #17: the public origin comes from CSMAP_BASE_URL, never from the request's Host.
+    from webmap import create_app
+
+    client = create_app({"DATA_DIR": str(tiny_data_dir), "BASE_URL": "http://gis.example:8080"}).test_client()
+    doc = client.get("/ogcapi/collections/schools/items?limit=2", base_url="http://evil.example").get_json()
     assert link(doc, "next")["href"].startswith("http://gis.example:8080/ogcapi/collections/schools/items?")
     assert doc["numberMatched"] == 6 and ids(doc) == ["cs-1", "cs-2"]
 
