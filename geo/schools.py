@@ -74,6 +74,7 @@ __all__ = [
     "read_school_file",
     "resolve_columns",
     "state_codes",
+    "why_nothing_loaded",
 ]
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,13 @@ def prepare_schools(
         counts["rejected"],
     )
     return LoadResult(schools=schools, rejects=rejects, report=report)
+
+
+def why_nothing_loaded(result: LoadResult, name: str) -> str:
+    """Return the message for a list of which no row loads: its commonest reasons, counted."""
+    reasons = result.rejects["reason"].astype("str").value_counts()
+    top = "; ".join(f"{count} x {reason}" for reason, count in reasons.head(3).items())
+    return f"no row of {name} could be loaded ({result.report['rows']} rows rejected: {top})"
 
 
 def _nullable(values: pd.Series | np.ndarray) -> pd.Series:

@@ -1,7 +1,8 @@
-"""``csmap load`` and ``csmap sample`` on the tiny fixture world (the build is faked here)."""
+"""``csmap load`` and ``csmap sample`` on the tiny fixture world (real builds of it, issue 11)."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -9,55 +10,38 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geo import build
-from geo.errors import BuildError
-from geo.schools import prepare_schools, read_school_file
-from scripts.cmd_load import COLUMNS_FILE, load_command, sample_command
+from geo import build, store
+from geo.school_list import load_school_list
+from scripts.cmd_load import load_command, sample_command
 from tests.geo import schools_fixture as fx
+from tests.scripts import fixture_build as fb
 
 GOOD = (
     "School Name,ZIP,Latitude,Longitude\n"
     "Alpha Elementary,67001,,\n=cmd|' /C calc'!A0,,38.1,-99.1\nNowhere,99999,,\n"
 )
+OLD = "Name,Zip\nOld School,67001\n"
 
 
 @pytest.fixture
 def world(monkeypatch, tmp_path):
-    """Fake the build: it reads the active list like the real one and reports on it."""
-    reference = fx.reference()
-    calls = []
-
-    def fake_run_build(root, *, force=False, online=None, columns=None, progress=None, **_):
-        calls.append({"root": Path(root), "force": force, "online": online, "columns": columns})
-        path = build.active_school_file(Path(root))
-        if path is None:
-            from geo.sample import generate_sample
-
-            raw, is_sample = generate_sample(reference, n=50), True
-        else:
-            raw, is_sample = read_school_file(path, columns=columns), False
-        result = prepare_schools(raw, reference, is_sample=is_sample)
-        out = Path(root) / "builds" / "fake"
-        out.mkdir(parents=True, exist_ok=True)
-        result.rejects.to_csv(out / "rejects.csv", index=False)
-        report = dict(
-            result.report,
-            rejects_file=str(out / "rejects.csv"),
-            is_sample=is_sample,
-            source=path.name if path else "generated sample",
-        )
-        return build.BuildSummary(out, False, 0.1, {}, report)
-
-    monkeypatch.setattr(build, "run_build", fake_run_build)
-    monkeypatch.setattr(build, "load_reference", lambda root, progress=None: reference)
+    """A data folder whose published build used the list OLD; builds run for real on the fixture world."""
+    fb.use_fixture_reference(monkeypatch)
     data = tmp_path / "data"
-    inputs = data / "inputs"
-    inputs.mkdir(parents=True)
-    return {"data": data, "inputs": inputs, "calls": calls}
+    old = tmp_path / "old.csv"
+    old.write_text(OLD, encoding="utf-8")
+    build.run_build(data, schools=load_school_list(old))
+    return {"data": data, "old": store.current_build_dir(data)}
 
 
 def run(*args):
     return CliRunner().invoke(load_command, [str(a) for a in args])
+
+
+def active(data: Path):
+    """The list in force: (name, bytes), or None for the sample."""
+    school_list = build.active_school_list(data)
+    return None if school_list is None else (school_list.name, school_list.data)
 
 
 def test_load_makes_the_file_the_list_and_prints_a_summary(world, tmp_path):
@@ -65,27 +49,81 @@ def test_load_makes_the_file_the_list_and_prints_a_summary(world, tmp_path):
     source.write_text(GOOD, encoding="utf-8")
     result = run(source, "--data-dir", world["data"])
     assert result.exit_code == 0, result.output
-    assert (world["inputs"] / "schools.csv").read_text(encoding="utf-8") == GOOD
+    assert active(world["data"]) == ("my list.csv", GOOD.encode())
     assert "rows read: 3  loaded: 2  merged duplicates: 0  rejected: 1" in result.output
     assert "precision: given 1, street 0, zip 1, city 0, state 0" in result.output
     assert "rejects.csv" in result.output
-    assert world["calls"][-1]["force"] is True
+    current = store.current_build_dir(world["data"])
+    assert current != world["old"]
+    assert (current / "inputs" / "schools.csv").read_bytes() == GOOD.encode()
+    assert not (world["data"] / "inputs" / "schools.csv").exists()  # the list lives in its build
 
 
-def test_load_json_summary(world, tmp_path):
+def test_load_json_summary_has_every_documented_field(world, tmp_path):
     source = tmp_path / "list.csv"
-    source.write_text(GOOD, encoding="utf-8")
+    source.write_text(GOOD + "Alpha Elementary,67001,,\nGone West,,38.5,-120.0\n\n", encoding="utf-8")
     result = run(source, "--json", "--data-dir", world["data"])
     assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert {k: document[k] for k in ("rows", "loaded", "merged", "rejected")} == {
-        "rows": 3,
+        "rows": 5,
         "loaded": 2,
+        "merged": 1,
+        "rejected": 2,
+    }
+    documented = "rows loaded merged rejected rejects_file by_precision by_method duplicate_groups "
+    documented += "duplicates notes warnings columns blank_rows_skipped read flagged_rows flagged"
+    assert set(documented.split()) <= set(document)
+    assert document["rejects_file"].endswith("rejects.csv")
+    assert document["by_precision"] == {"given": 1, "street": 0, "zip": 1, "city": 0, "state": 0}
+    assert document["duplicates"] == [
+        {"kept_row": 2, "merged_rows": [5], "name": "Alpha Elementary", "match": ["name and ZIP"]}
+    ]
+    assert document["columns"] == {"name": "School Name", "zip": "ZIP", "lat": "Latitude", "lon": "Longitude"}
+    assert document["blank_rows_skipped"] == 1
+    assert document["read"].startswith("list.csv (CSV, UTF-8, comma-separated")
+
+
+def test_flagged_rows_are_listed_by_row_name_and_note(world, tmp_path):
+    # Stated NE, the point lies in KS, 111 km south of the border: kept and flagged.
+    source = tmp_path / "list.csv"
+    source.write_text(
+        "School Name,State,Latitude,Longitude\nRight,KS,38.0,-99.0\nBorder School,NE,38.0,-99.0\n",
+        encoding="utf-8",
+    )
+    result = run(source, "--json", "--data-dir", world["data"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["flagged_rows"] == 1
+    [flag] = document["flagged"]
+    assert flag["row"] == 3 and flag["name"] == "Border School"
+    assert "outside the stated state NE" in flag["note"] and "KS" in flag["note"]
+    plain = run(source, "--data-dir", world["data"])
+    assert "flagged rows: 1" in plain.output
+    assert "row 3: Border School: point is" in plain.output
+
+
+def test_wide_first_row_loses_no_row(world, tmp_path):
+    source = tmp_path / "wide.csv"
+    source.write_text(
+        "School Name,City,State,Zip Code\n"
+        "Lincoln School,Alpha,KS,67001,Lincoln Annex,Alpha,KS,67001\n"
+        "Adams School,Alpha,KS,67001\nBaker School,Gamma,NE,68001\nCarver School,Beta,KS,67002\n",
+        encoding="utf-8",
+    )
+    result = run(source, "--json", "--data-dir", world["data"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {k: document[k] for k in ("rows", "loaded", "merged", "rejected")} == {
+        "rows": 4,
+        "loaded": 3,
         "merged": 0,
         "rejected": 1,
     }
-    assert document["rejects_file"].endswith("rejects.csv")
-    assert document["by_precision"] == {"given": 1, "street": 0, "zip": 1, "city": 0, "state": 0}
+    rejects = pd.read_csv(document["rejects_file"], dtype=str, keep_default_na=False)
+    assert rejects["source_row"].tolist() == ["2"]
+    assert "'Lincoln Annex', 'Alpha', 'KS', '67001'" in rejects["reason"][0]
+    assert rejects["(extra cells)"][0] == "Lincoln Annex,Alpha,KS,67001"
 
 
 @pytest.mark.parametrize(
@@ -99,16 +137,18 @@ def test_load_json_summary(world, tmp_path):
     ],
 )
 def test_bad_file_never_replaces_the_active_list(world, tmp_path, content, message):
-    active = world["inputs"] / "schools.csv"
-    active.write_text(GOOD, encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_bytes(content)
     result = run(bad, "--data-dir", world["data"])
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
-    assert active.read_text(encoding="utf-8") == GOOD
-    assert world["calls"] == []
+    assert active(world["data"]) == ("old.csv", OLD.encode())
+    assert store.current_build_dir(world["data"]) == world["old"]
+    as_json = run(bad, "--json", "--data-dir", world["data"])
+    assert as_json.exit_code == 1
+    document = json.loads(as_json.stdout)
+    assert document["exit"] == 1 and document["file"] == str(bad) and message in document["error"]
 
 
 def test_missing_file(world, tmp_path):
@@ -122,21 +162,34 @@ def test_column_mapping_is_used_and_kept_for_later_builds(world, tmp_path):
     source.write_text("Campus Label,Postcode\nA,67001\n", encoding="utf-8")
     result = run(source, "--column", "name=Campus Label", "--data-dir", world["data"])
     assert result.exit_code == 0, result.output
-    assert world["calls"][-1]["columns"] == {"name": "Campus Label"}
-    assert json.loads((world["inputs"] / COLUMNS_FILE).read_text()) == {"name": "Campus Label"}
+    assert build.active_school_list(world["data"]).columns == {"name": "Campus Label"}
+    again = build.run_build(world["data"], force=True)
+    assert again.load_report["loaded"] == 1 and again.load_report["source"] == "list.csv"
+    assert build.run_build(world["data"]).skipped  # unchanged list and mapping: up to date
 
 
-def test_bad_column_option(world, tmp_path):
+@pytest.mark.parametrize("as_json", [False, True])
+def test_bad_column_option(world, tmp_path, as_json):
     source = tmp_path / "list.csv"
     source.write_text(GOOD, encoding="utf-8")
-    result = run(source, "--column", "name", "--data-dir", world["data"])
+    result = run(source, "--column", "name", *(["--json"] if as_json else []), "--data-dir", world["data"])
     assert result.exit_code == 2
     assert "FIELD=HEADER" in result.output
+    if as_json:
+        document = json.loads(result.stdout)
+        assert document["exit"] == 2 and "FIELD=HEADER" in document["error"]
+        assert document["file"] == str(source)
+
+
+def test_usage_error_before_the_command_runs_is_json_too():
+    result = CliRunner().invoke(load_command, ["list.csv", "--online", "bogus", "--json"])
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["exit"] == 2 and "bogus" in document["error"] and document["file"] == "list.csv"
 
 
 def test_xlsx_replaces_a_csv_list(world, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    (world["inputs"] / "schools.csv").write_text(GOOD, encoding="utf-8")
     book = openpyxl.Workbook()
     book.active.append(["Name", "Zip"])
     book.active.append(["A", "67001"])
@@ -144,16 +197,19 @@ def test_xlsx_replaces_a_csv_list(world, tmp_path):
     book.save(source)
     result = run(source, "--data-dir", world["data"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in world["inputs"].iterdir()) == ["schools.origin.json", "schools.xlsx"]
+    assert build.active_school_list(world["data"]).suffix == ".xlsx"
+    assert sorted(p.name for p in (store.current_build_dir(world["data"]) / "inputs").iterdir()) == [
+        "school_list.json",
+        "schools.xlsx",
+    ]
 
 
 def test_load_sample_goes_back_to_the_sample(world):
-    (world["inputs"] / "schools.csv").write_text(GOOD, encoding="utf-8")
-    (world["inputs"] / COLUMNS_FILE).write_text("{}", encoding="utf-8")
     result = run("--sample", "--data-dir", world["data"])
     assert result.exit_code == 0, result.output
-    assert list(world["inputs"].iterdir()) == []
+    assert build.active_school_list(world["data"]) is None
     assert "SAMPLE" in result.output
+    assert build.run_build(world["data"]).skipped
 
 
 @pytest.mark.parametrize("args", [[], ["x.csv", "--sample"]])
@@ -162,20 +218,59 @@ def test_file_or_sample(world, args):
     assert result.exit_code == 2
 
 
-def test_failed_build_restores_the_previous_list(world, tmp_path, monkeypatch):
-    active = world["inputs"] / "schools.csv"
-    active.write_text("Name,Zip\nOld,67001\n", encoding="utf-8")
+def test_failed_build_keeps_the_previous_list(world, tmp_path, monkeypatch):
     source = tmp_path / "new.csv"
     source.write_text(GOOD, encoding="utf-8")
 
     def failing(*args, **kwargs):
-        raise BuildError("disk full")
+        raise RuntimeError("metrics exploded")
 
-    monkeypatch.setattr(build, "run_build", failing)
+    monkeypatch.setattr(build, "_metrics_stage", failing)
     result = run(source, "--data-dir", world["data"])
     assert result.exit_code == 1
-    assert "disk full" in result.output and "left as it was" in result.output
-    assert active.read_text(encoding="utf-8") == "Name,Zip\nOld,67001\n"
+    assert "metrics exploded" in result.output and "unchanged" in result.output
+    assert active(world["data"]) == ("old.csv", OLD.encode())
+    assert store.current_build_dir(world["data"]) == world["old"]
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "is full"),
+        (OSError(errno.EROFS, "Read-only file system"), "read-only"),
+        (OSError(errno.EACCES, "Permission denied"), "not writable"),
+        (
+            RuntimeError("GDAL: sqlite3_exec failed: database or disk is full; No space left on device"),
+            "is full",
+        ),
+    ],
+)
+def test_read_only_or_full_data_folder_says_so(world, tmp_path, monkeypatch, error, words):
+    source = tmp_path / "new.csv"
+    source.write_text(GOOD, encoding="utf-8")
+
+    def failing(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(store.BuildWriter, "write_layer", failing)
+    result = run(source, "--data-dir", world["data"])
+    assert result.exit_code == 1
+    assert words in result.output and str(world["data"]) in result.output
+    assert "Traceback" not in result.output
+    assert active(world["data"]) == ("old.csv", OLD.encode())
+    assert not list((world["data"] / "builds").glob(".tmp-*"))
+
+
+def test_data_folder_that_cannot_be_created_says_so(tmp_path, monkeypatch):
+    fb.use_fixture_reference(monkeypatch)
+    source = tmp_path / "new.csv"
+    source.write_text(GOOD, encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run(source, "--json", "--data-dir", blocker / "data")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert str(blocker / "data") in document["error"] and "unchanged" in document["error"]
 
 
 def test_sample_command_writes_a_labelled_csv(world, tmp_path):
