@@ -211,6 +211,8 @@ def run_build(
     base = store.data_dir(root)
     try:
         base.mkdir(parents=True, exist_ok=True)
+        # What killed builds left behind goes first, even when this build turns out up to date.
+        store.remove_stale_temporaries(base)
         school_list = active_school_list(base) if isinstance(schools, str) else schools
     except OSError as exc:
         raise BuildError(write_failure_message(base, exc)) from exc

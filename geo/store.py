@@ -183,12 +183,12 @@ def new_build(root: str | os.PathLike | None = None) -> Iterator[BuildWriter]:
         (tmp / OWNER_FILE).write_text(json.dumps(process_identity()), encoding="utf-8")
         writer = BuildWriter(tmp, build_id)
         yield writer
-        (tmp / OWNER_FILE).unlink()
         final = builds / build_id
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    (final / OWNER_FILE).unlink(missing_ok=True)
     publish(base, final)
     prune(base)
 

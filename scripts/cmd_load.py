@@ -49,6 +49,8 @@ JSON_KEYS = (
     "source",
     "is_sample",
 )
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
 #: Flagged rows shown in the plain summary (all are in load_report.json and --json).
 SHOWN_FLAGS = 10
 
@@ -125,6 +127,13 @@ class JsonLoadCommand(click.Command):
                 raise
             _json_error(exc.format_message(), ctx.params.get("file"), exc.exit_code)
             raise click.exceptions.Exit(exc.exit_code) from exc
+        except (KeyboardInterrupt, click.Abort) as exc:
+            message = "interrupted; the published build and school list are unchanged"
+            if ctx.params.get("as_json"):
+                _json_error(message, ctx.params.get("file"), INTERRUPTED)
+            else:
+                click.echo(f"Error: {message}", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from exc
 
 
 @click.command("load", cls=JsonLoadCommand)
