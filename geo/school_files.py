@@ -175,7 +175,8 @@ def _file_kind(path: Path, head: bytes) -> str:
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    data = [c for c in frame.columns if c not in (SOURCE_ROW, EXTRA_CELLS)]
+    # A row whose only content lies beyond the header is not blank: it is rejected, with its cells.
+    data = [c for c in frame.columns if c != SOURCE_ROW]
     if not data:
         return frame.iloc[0:0], len(frame)
     blank = np.ones(len(frame), dtype=bool)
@@ -423,14 +424,15 @@ def _read_ragged_csv(text: str, delimiter: str, skip_lines: int) -> pd.DataFrame
 
 def _csv_text(cells: Sequence[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(cells)
-    return buffer.getvalue()
+    # "\n" as the terminator, so that a cell holding a line break is quoted; then dropped.
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()[:-1]
 
 
 def extra_cells(text: str) -> list[str]:
     """Return the cells held in an :data:`EXTRA_CELLS` value (CSV text)."""
     with _no_field_limit(len(text)):
-        return next(csv.reader([text]), [])
+        return next(csv.reader(io.StringIO(text)), [])
 
 
 def _text_headers(headers: Sequence[Any]) -> list[str]:
