@@ -331,7 +331,11 @@ def _assemble(
     schools, load_report = _schools_stage(base, out, reference, options, progress, school_list)
     _check_failure("schools", fail_after)
 
-    coalitions, areas = _coalitions_stage(base, out, reference, progress)
+    real_list = school_list is not None
+    coalitions, areas, left_out = _coalitions_stage(base, out, reference, progress, real_list)
+    if left_out:
+        load_report.setdefault("warnings", []).append(left_out)
+        out.write_json("load_report.json", load_report)
     _check_failure("coalitions", fail_after)
 
     metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress)
@@ -344,6 +348,15 @@ def _assemble(
         "input_key": key,
         "is_sample": is_sample,
         "school_list": load_report.get("source", "sample"),
+        "coalitions": {
+            "source": "left out"
+            if left_out
+            else "sample"
+            if active_coalitions_file(base) is None
+            else "file",
+            "is_sample": not left_out and active_coalitions_file(base) is None,
+            "note": left_out,
+        },
         "options": options,
         "sources": _source_descriptions(),
         "package_versions": ref.source_versions(),
@@ -463,35 +476,48 @@ def _schools_stage(
     return schools, report
 
 
+#: Why the sample coalitions are left out of a build of a real school list (issue 11, point 5).
+COALITIONS_LEFT_OUT = (
+    "no coalitions table is loaded (DATA_DIR/inputs/coalitions.csv), so the coalitions are left out: the "
+    "sample coalitions are synthetic and would be shown beside a real school list as if real "
+    "(docs/SCHOOLS.md, 'Coalitions table')"
+)
+
+
 def _coalitions_stage(
-    base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
-) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress, real_list: bool
+) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame, str | None]:
+    """Write the coalitions; return the table (None when left out), the areas and why they were left out."""
     from geo.geojson import feature_collection
     from geo.sample import coalition_areas, read_coalitions, sample_coalitions
 
     path = active_coalitions_file(base)
-    if path is None:
-        coalitions = sample_coalitions(reference.states, reference.counties)
-    else:
+    left_out = None
+    coalitions = sample_coalitions(reference.states, reference.counties)
+    if path is not None:
         progress(f"reading coalitions table {path.name}")
         coalitions = read_coalitions(path, counties=reference.counties)
+    elif real_list:
+        # Nothing synthetic beside real schools: no coalitions, and a status of "not recorded".
+        progress(f"note: {COALITIONS_LEFT_OUT}")
+        coalitions, left_out = coalitions.iloc[0:0], COALITIONS_LEFT_OUT
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
     out.write_layer(coalitions, "coalitions")
     out.write_layer(areas, "coalition_areas")
-    is_sample = bool(coalitions["is_sample"].all()) if len(coalitions) else True
+    is_sample = bool(coalitions["is_sample"].all()) if len(coalitions) else left_out is None
     out.write_bytes(
         "web/coalitions.geojson",
         feature_collection(areas, precision=4, members=_web_members(out, is_sample, "coalition areas")),
     )
     progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
-    return coalitions, areas
+    return (None if left_out else coalitions), areas, left_out
 
 
 def _metrics_stage(
     out: store.BuildWriter,
     reference: ref.Reference,
     schools: gpd.GeoDataFrame,
-    coalitions: pd.DataFrame,
+    coalitions: pd.DataFrame | None,
     areas: gpd.GeoDataFrame,
     options: dict,
     progress: Progress,
