@@ -108,7 +108,7 @@ def test_very_wide_file_keeps_every_cell():
 HEADERS = ["School Name", "ZIP", "City", "Notes"]
 cell = st.one_of(
     st.sampled_from(["", " ", "67001", "Alpha", "KS", "Beta School", "a,b", 'say "hi"', "two\nlines"]),
-    st.text(alphabet="abcXYZ 019,\"\n", max_size=8),
+    st.text(alphabet='abcXYZ 019,"\n', max_size=8),
 )
 record = st.lists(cell, min_size=0, max_size=len(HEADERS) + 3)
 

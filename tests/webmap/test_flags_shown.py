@@ -45,4 +45,3 @@ def test_popup_fields_carry_the_note(flagged_app):
     build_id = app.extensions["csmap_data"].get().build_id
     record = app.test_client().get(f"/map/schools/0?build={build_id}").get_json()
     assert record["geocode_note"] == loader_note()
-
