@@ -278,7 +278,7 @@ def _failure_kind(base: Path, exc: BaseException) -> str | None:
         if isinstance(seen, OSError) and seen.errno in _READ_ONLY:
             return _READ_ONLY[seen.errno]
         text = str(seen).lower()
-        if "no space left" in text or "disk quota" in text:
+        if "no space left" in text or "disk is full" in text or "disk quota" in text:
             return "full"
         if "read-only file system" in text:
             return _READ_ONLY[errno.EROFS]

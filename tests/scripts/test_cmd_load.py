@@ -308,3 +308,22 @@ def test_sample_command_to_stdout(world):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("School Name,")
     assert len(result.output.splitlines()) == 6
+
+
+def test_data_folder_of_an_older_version_keeps_its_list(world, tmp_path):
+    # Before issue 11 the list in force sat in DATA_DIR/inputs and builds did not record theirs.
+    current = store.current_build_dir(world["data"])
+    (current / "inputs" / "school_list.json").unlink()
+    inputs = world["data"] / "inputs"
+    inputs.mkdir(exist_ok=True)
+    (inputs / "schools.csv").write_text("Campus,Zip\nLegacy School,67001\n", encoding="utf-8")
+    (inputs / "schools.columns.json").write_text('{"name": "Campus"}', encoding="utf-8")
+    (inputs / "schools.origin.json").write_text('{"file": "legacy list.csv"}', encoding="utf-8")
+    legacy = build.active_school_list(world["data"])
+    assert (legacy.name, legacy.columns, legacy.suffix) == ("legacy list.csv", {"name": "Campus"}, ".csv")
+    rebuilt = build.run_build(world["data"])
+    assert rebuilt.load_report["source"] == "legacy list.csv" and rebuilt.load_report["loaded"] == 1
+    # From then on the build records its list, and the one in force is that build's.
+    assert build.active_school_list(world["data"]).data == (inputs / "schools.csv").read_bytes()
+    (inputs / "schools.csv").unlink()
+    assert build.active_school_list(world["data"]).name == "legacy list.csv"
