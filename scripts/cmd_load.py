@@ -98,6 +98,20 @@ def _json_error(message: str, file: Any, code: int) -> None:
     click.echo(json.dumps(document, ensure_ascii=False))
 
 
+def _file_argument(args: list[str]) -> str | None:
+    """Return the FILE among raw arguments (skipping the values of options that take one)."""
+    takes_value = {"--column", "--online", "--data-dir"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 class JsonLoadCommand(click.Command):
     """``csmap load``: with ``--json``, every failure is one JSON object on stdout too.
 
@@ -114,8 +128,7 @@ class JsonLoadCommand(click.Command):
         except click.ClickException as exc:
             if not wants_json:
                 raise
-            files = [a for a in args if not a.startswith("-")]
-            _json_error(exc.format_message(), files[0] if files else None, exc.exit_code)
+            _json_error(exc.format_message(), _file_argument(args), exc.exit_code)
             raise click.exceptions.Exit(exc.exit_code) from exc
 
     def invoke(self, ctx: click.Context) -> Any:

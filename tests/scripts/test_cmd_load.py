@@ -181,8 +181,13 @@ def test_bad_column_option(world, tmp_path, as_json):
         assert document["file"] == str(source)
 
 
-def test_usage_error_before_the_command_runs_is_json_too():
-    result = CliRunner().invoke(load_command, ["list.csv", "--online", "bogus", "--json"])
+@pytest.mark.parametrize("through_cli", [False, True])
+def test_usage_error_before_the_command_runs_is_json_too(through_cli):
+    from scripts.cli import cli
+
+    args = ["--data-dir", "somewhere", "list.csv", "--online", "bogus", "--json"]
+    command, args = (cli, ["load", *args]) if through_cli else (load_command, args)
+    result = CliRunner().invoke(command, args)
     assert result.exit_code == 2
     document = json.loads(result.stdout)
     assert document["exit"] == 2 and "bogus" in document["error"] and document["file"] == "list.csv"
