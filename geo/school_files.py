@@ -338,7 +338,8 @@ def _read_csv(data: bytes, label: str, columns: Mapping[str, str] | None) -> tup
     skip_lines = line_ends[header_index - 1] if header_index else 0
     try:
         frame = None
-        if len(records[header_index]) <= WIDE_HEADER:
+        # The header's width from its whole line (the lines above were cut short).
+        if _header_width(text, delimiter, skip_lines) <= WIDE_HEADER:
             frame = _read_rectangular_csv(text, delimiter, skip_lines)
         if frame is None:
             frame = _read_ragged_csv(text, delimiter, skip_lines)
@@ -349,6 +350,14 @@ def _read_csv(data: bytes, label: str, columns: Mapping[str, str] | None) -> tup
     frame[SOURCE_ROW] = np.arange(len(frame), dtype="int64") + header_index + 2
     name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delimiter]
     return frame, f"CSV, {encoding}, {name}-separated"
+
+
+def _header_width(text: str, delimiter: str, skip_lines: int) -> int:
+    lines = io.StringIO(text)
+    for _ in range(skip_lines):
+        lines.readline()
+    with _no_field_limit(len(text)):
+        return len(next(csv.reader(lines, delimiter=delimiter), []))
 
 
 def _read_rectangular_csv(text: str, delimiter: str, skip_lines: int) -> pd.DataFrame | None:

@@ -150,12 +150,12 @@ def prepare_schools(
     raw = raw.reset_index(drop=True)
     if SOURCE_ROW not in raw.columns:
         raw = raw.assign(**{SOURCE_ROW: np.arange(len(raw), dtype="int64") + 2})
-    mapping = dict(columns) if columns else raw.attrs.get("columns") or None
-    mapping = (
-        resolve_columns(list(raw.columns), None)
-        if mapping is None
-        else resolve_columns(list(raw.columns), mapping)
-    )
+    read_mapping = raw.attrs.get("columns")
+    if not columns and read_mapping and all(h in raw.columns for h in read_mapping.values()):
+        # Resolved by the reader already: resolving 100,000 headers again costs a second (issue 11).
+        mapping = dict(read_mapping)
+    else:
+        mapping = resolve_columns(list(raw.columns), dict(columns) if columns else read_mapping or None)
     n = len(raw)
     source_row = pd.to_numeric(raw[SOURCE_ROW], errors="coerce").fillna(-1).astype("int64").to_numpy()
     fields = normalize_fields(raw, mapping)

@@ -70,14 +70,15 @@ with open(long, "w", newline="", encoding="utf-8") as handle:
         out.writerow([f"{{name}} {{r}}", zip_code, lat, lon, *(str((r + i) % 5) for i in range(9))])
 
 def timed(path):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     raw = read_school_file(path)
     t1 = time.perf_counter()
     loaded = prepare_schools(raw, reference)
-    t2 = time.perf_counter()
-    return {{"read_s": t1 - t0, "prepare_s": t2 - t1, "load_s": t2 - t0, "rows": loaded.report["rows"],
-            "columns": raw.shape[1] - 1, "loaded": loaded.report["loaded"]}}
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {{"read_s": t1 - t0, "prepare_s": t2 - t1, "load_s": t2 - t0, "cpu_s": c2 - c0,
+            "rows": loaded.report["rows"], "columns": raw.shape[1] - 1, "loaded": loaded.report["loaded"]}}
 
+prepare_schools(read_school_file(long).head(50), reference)  # imports and caches, outside the timings
 baseline = timed(long)
 wide_run = timed(wide)
 
@@ -87,10 +88,11 @@ def hook(event, args):
         opens.append(args[1])
 sys.addaudithook(hook)
 build.load_reference = lambda root, progress=None: reference
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 cli = CliRunner().invoke(load_command, [wide, "--json", "--data-dir", folder + "/data"])
-load_wall = time.perf_counter() - t0
-result = {{"wide": wide_run, "baseline": baseline, "csmap_load_s": load_wall, "opens": len(opens),
+load_wall, load_cpu = time.perf_counter() - t0, time.process_time() - c0
+result = {{"wide": wide_run, "baseline": baseline, "csmap_load_s": load_wall, "csmap_load_cpu_s": load_cpu,
+          "opens": len(opens),
           "csmap_load_exit": cli.exit_code, "csmap_load_output": cli.output[-2000:]}}
 """
 
@@ -105,6 +107,7 @@ def run(columns: int) -> dict:
     report["peak_rss_mb"] = measured["peak_rss_mb"]
     report["ratio_wide_to_baseline"] = report["wide"]["load_s"] / report["baseline"]["load_s"]
     report["target_seconds_ok"] = report["wide"]["load_s"] < TARGET_SECONDS
+    report["target_cpu_seconds_ok"] = report["wide"]["cpu_s"] < TARGET_SECONDS
     report["target_opens_ok"] = report["opens"] == TARGET_OPENS
     return report
 
@@ -119,19 +122,21 @@ def main() -> None:
         print(json.dumps(report, indent=1))
         return
     print("wide school list: read -> prepare; baseline: the same number of cells in 13 columns")
-    print(f"  {'file':>9} {'rows':>7} {'columns':>8} {'read':>7} {'prepare':>8} {'load':>7}")
+    print(f"  {'file':>9} {'rows':>7} {'columns':>8} {'read':>7} {'prepare':>8} {'load':>7} {'CPU':>7}")
     for name in ("wide", "baseline"):
         r = report[name]
         print(
             f"  {name:>9} {r['rows']:7,} {r['columns']:8,} {r['read_s']:6.2f}s {r['prepare_s']:7.2f}s "
-            f"{r['load_s']:6.2f}s"
+            f"{r['load_s']:6.2f}s {r['cpu_s']:6.2f}s"
         )
     print(f"  wide / baseline: {report['ratio_wide_to_baseline']:.2f}")
     print(
-        f"  {args.columns:,} columns read + prepared < {TARGET_SECONDS:.0f} s: {report['target_seconds_ok']}"
+        f"  {args.columns:,} columns read + prepared < {TARGET_SECONDS:.0f} s: {report['target_seconds_ok']} "
+        f"(CPU: {report['target_cpu_seconds_ok']})"
     )
     print(
-        f"  csmap load (whole build on the national layers): {report['csmap_load_s']:.1f} s, exit "
+        f"  csmap load (whole build on the national layers): {report['csmap_load_s']:.1f} s "
+        f"({report['csmap_load_cpu_s']:.1f} s CPU), exit "
         f"{report['csmap_load_exit']}, file opened {report['opens']} time(s) (target {TARGET_OPENS}): "
         f"{report['target_opens_ok']}; peak RSS {report['peak_rss_mb']:.0f} MB"
     )
