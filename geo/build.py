@@ -8,6 +8,7 @@ manifest records a key of every input, and an equal key means "up to date".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -217,8 +218,8 @@ def run_build(
     except OSError as exc:
         raise BuildError(write_failure_message(base, exc)) from exc
     if school_list is not None and columns:
-        school_list.columns = {**school_list.columns, **columns}
-        school_list.frame = None
+        merged = {**school_list.columns, **columns}
+        school_list = dataclasses.replace(school_list, columns=merged, frame=None)
     options = {
         "online": online,
         # A list loaded with --column keeps its mapping for later plain builds.
