@@ -151,7 +151,6 @@
         box.appendChild(el("div", "csmap-approx-note",
           "Approximate location: this school is placed at its " + school.precision + " centre, not its street address."));
       }
-      // The loader's flags (a point outside its stated state, swapped coordinates, ...), issue 11.
       if (school.geocode_note) { box.appendChild(el("div", "csmap-flag-note", "Note: " + school.geocode_note)); }
       if (school.is_sample) { box.appendChild(el("div", "csmap-sample-note", "Sample data (generated)")); }
       // The element replaces the loader function, so the popup is filled once and not fetched again.
@@ -334,8 +333,7 @@
       ["Children within reach", fmt(props.reach_share, "share")],
       ["High-poverty reach", fmt(props.high_poverty_reach_share, "share")],
       ["Unserved children", fmt(props.unserved_children, "count")],
-      // No status at all: no coalitions table beside a real list, so none is shown (issue 11).
-      ["Coalition", props.coalition_status || "not recorded"]
+      ["Coalition", props.coalition_status || "not recorded"]  // null: no coalitions table (issue 11)
     ]);
   }
 
@@ -517,8 +515,7 @@
     addStates(states.features, legends[0]);
     map.on("zoomend", updateDetail);
     var legendBox = legendControl();
-    var recorded = states.features.some(function (f) { return Boolean(f.properties.coalition_status); });
-    var coalitionKey = recorded ?
+    var coalitionKey = states.features.some(function (f) { return Boolean(f.properties.coalition_status); }) ?
       [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]] :
       [["csmap-key-none", "coalitions: not recorded"]];
     legendBox.show(legends[0], coalitionKey.concat(SCHOOL_KEY));
