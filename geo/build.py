@@ -8,7 +8,9 @@ manifest records a key of every input, and an equal key means "up to date".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -27,7 +29,17 @@ import pyogrio
 
 from geo import reference as ref
 from geo import store
-from geo.errors import BuildError, CsmapError
+from geo.errors import BuildError, CsmapError, SchoolDataError
+from geo.school_list import LIST_FOLDER, LIST_META, SCHOOL_SUFFIXES, SchoolList, active_school_list
+
+__all__ = [
+    "SCHOOL_SUFFIXES",
+    "BuildSummary",
+    "SchoolList",
+    "active_school_list",
+    "load_reference",
+    "run_build",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +59,6 @@ COUNTIES_WEB_TOLERANCE = 0.015
 #: under the 5-decimal ceiling and far finer than the simplification.
 WEB_PRECISION = 1e-4
 
-SCHOOL_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
-
 
 @dataclass
 class BuildSummary:
@@ -62,6 +72,8 @@ class BuildSummary:
 
 
 Progress = Callable[[str], None]
+#: ``run_build(schools=...)``: build from the list the current build used (the list in force).
+CURRENT_LIST = "current"
 
 
 def _noop(_: str) -> None:
@@ -78,41 +90,19 @@ def _file_digest(path: Path | None) -> str | None:
     return digest.hexdigest()
 
 
-def active_school_file(root: Path) -> Path | None:
-    """Return the loaded school list in ``root/inputs``, or None for the sample."""
-    folder = root / "inputs"
-    for suffix in SCHOOL_SUFFIXES:
-        candidate = folder / f"schools{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def active_coalitions_file(root: Path) -> Path | None:
     """Return the loaded coalitions table, or None for the sample table."""
     path = root / "inputs" / "coalitions.csv"
     return path if path.exists() else None
 
 
-def saved_columns(root: Path) -> dict[str, str]:
-    """Return the ``--column`` mapping saved by ``csmap load`` for the active list."""
-    path = root / "inputs" / "schools.columns.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def school_origin(root: Path) -> str | None:
-    """Return the original file name of the loaded school list, if recorded."""
-    path = root / "inputs" / "schools.origin.json"
-    return json.loads(path.read_text(encoding="utf-8")).get("file") if path.exists() else None
-
-
-def input_key(root: Path, options: Mapping[str, Any]) -> str:
-    """Return a key of everything a build depends on."""
+def input_key(root: Path, options: Mapping[str, Any], schools: SchoolList | None = None) -> str:
+    """Return a key of everything a build depends on (``schools``: the list, None for the sample)."""
     parts = {
         "pipeline": PIPELINE_VERSION,
         "reference": REFERENCE_VERSION,
         "sources": ref.source_versions(),
-        "schools": _file_digest(active_school_file(root)),
+        "schools": schools.digest if schools is not None else None,
         "coalitions": _file_digest(active_coalitions_file(root)),
         "options": {k: options[k] for k in sorted(options)},
     }
@@ -183,6 +173,7 @@ def run_build(
     force: bool = False,
     online: str | None = None,
     columns: Mapping[str, str] | None = None,
+    schools: SchoolList | str | None = CURRENT_LIST,
     reach_miles: Mapping[str, float] | float | None = None,
     poverty_threshold: float = 0.20,
     progress: Progress = _noop,
@@ -202,6 +193,11 @@ def run_build(
         street precision.
     columns : mapping, optional
         Extra ``{field: header}`` column mappings for the school list.
+    schools : SchoolList, None or "current"
+        The school list to build from: by default the one the current build
+        used (the list in force); None for the generated sample. The build
+        keeps the list in its folder, so a new list comes into force only
+        when its build is published (``geo.school_list``).
     reach_miles, poverty_threshold
         Metric parameters (docs/METRICS.md).
     progress : callable
@@ -219,15 +215,24 @@ def run_build(
     """
     started = time.perf_counter()
     base = store.data_dir(root)
-    base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        # What killed builds left behind goes first, even when this build turns out up to date.
+        store.remove_stale_temporaries(base)
+        school_list = active_school_list(base) if isinstance(schools, str) else schools
+    except OSError as exc:
+        raise BuildError(write_failure_message(base, exc)) from exc
+    if school_list is not None and columns:
+        merged = {**school_list.columns, **columns}
+        school_list = dataclasses.replace(school_list, columns=merged, frame=None)
     options = {
         "online": online,
         # A list loaded with --column keeps its mapping for later plain builds.
-        "columns": dict(columns or saved_columns(base)),
+        "columns": dict(school_list.columns) if school_list is not None else {},
         "reach_miles": reach_miles,
         "poverty_threshold": poverty_threshold,
     }
-    key = input_key(base, options)
+    key = input_key(base, options, school_list)
     if not force:
         try:
             current = store.current_build_dir(base)
@@ -241,17 +246,69 @@ def run_build(
             )
     try:
         with store.new_build(base) as out:
-            summary = _assemble(base, out, key, options, progress, fail_after, reference)
+            summary = _assemble(base, out, key, options, progress, fail_after, school_list, reference)
             summary["build_seconds"] = round(time.perf_counter() - started, 2)
             out.write_json(store.MANIFEST_NAME, summary)
     except CsmapError:
         raise
     except Exception as exc:
+        if _write_failure(base, exc):
+            raise BuildError(write_failure_message(base, exc)) from exc
         msg = f"build failed ({type(exc).__name__}: {exc}); the previous build is unchanged"
         raise BuildError(msg) from exc
     final = store.current_build_dir(base)
     progress(f"published build {final.name} in {summary['build_seconds']} s")
     return BuildSummary(final, False, time.perf_counter() - started, summary, summary.get("load_report", {}))
+
+
+#: errno values of a failed write that are the folder's fault, not the data's.
+_READ_ONLY = {
+    errno.EROFS: "is on a read-only file system",
+    errno.EACCES: "is not writable (permission denied)",
+    errno.EPERM: "is not writable (operation not permitted)",
+}
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+#: Free space under which a failed write is put down to a full disk (GDAL's errors carry no errno).
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _write_failure(base: Path, exc: BaseException) -> bool:
+    return _failure_kind(base, exc) is not None
+
+
+def _failure_kind(base: Path, exc: BaseException) -> str | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _FULL:
+            return "full"
+        if isinstance(seen, OSError) and seen.errno in _READ_ONLY:
+            return _READ_ONLY[seen.errno]
+        text = str(seen).lower()
+        if "no space left" in text or "disk is full" in text or "disk quota" in text:
+            return "full"
+        if "read-only file system" in text:
+            return _READ_ONLY[errno.EROFS]
+        seen = seen.__cause__ or seen.__context__
+    try:
+        if shutil.disk_usage(base).free < _NEARLY_FULL_BYTES:
+            return "full"
+    except OSError:
+        pass
+    return None
+
+
+def write_failure_message(base: Path, exc: BaseException) -> str:
+    """Return a message for a build that could not write its data folder (read-only, disk full)."""
+    kind = _failure_kind(base, exc) or f"could not be written ({type(exc).__name__}: {exc})"
+    if kind == "full":
+        return (
+            f"the disk holding the data folder {str(base)!r} is full ({exc}); free some space and run the "
+            "command again; the previous build and school list are unchanged"
+        )
+    return (
+        f"the data folder {str(base)!r} {kind} ({exc}); make it writable, or choose another with "
+        "--data-dir or CSMAP_DATA_DIR; the previous build and school list are unchanged"
+    )
 
 
 def _check_failure(stage: str, fail_after: str | None) -> None:
@@ -267,6 +324,7 @@ def _assemble(
     options: dict[str, Any],
     progress: Progress,
     fail_after: str | None,
+    school_list: SchoolList | None,
     reference: ref.Reference | None = None,
 ) -> dict[str, Any]:
     reference = reference if reference is not None else load_reference(base, progress)
@@ -284,10 +342,14 @@ def _assemble(
     out.write_layer(reference.gazetteer, "gazetteer")
     _check_failure("reference", fail_after)
 
-    schools, load_report = _schools_stage(base, out, reference, options, progress)
+    schools, load_report = _schools_stage(base, out, reference, options, progress, school_list)
     _check_failure("schools", fail_after)
 
-    coalitions, areas = _coalitions_stage(base, out, reference, progress)
+    real_list = school_list is not None
+    coalitions, areas, left_out = _coalitions_stage(base, out, reference, progress, real_list)
+    if left_out:
+        load_report.setdefault("warnings", []).append(left_out)
+        out.write_json("load_report.json", load_report)
     _check_failure("coalitions", fail_after)
 
     metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress)
@@ -300,6 +362,15 @@ def _assemble(
         "input_key": key,
         "is_sample": is_sample,
         "school_list": load_report.get("source", "sample"),
+        "coalitions": {
+            "source": "left out"
+            if left_out
+            else "sample"
+            if active_coalitions_file(base) is None
+            else "file",
+            "is_sample": not left_out and active_coalitions_file(base) is None,
+            "note": left_out,
+        },
         "options": options,
         "sources": _source_descriptions(),
         "package_versions": ref.source_versions(),
@@ -345,23 +416,31 @@ def _source_descriptions() -> list[dict[str, str]]:
 
 
 def _schools_stage(
-    base: Path, out: store.BuildWriter, reference: ref.Reference, options: dict[str, Any], progress: Progress
+    base: Path,
+    out: store.BuildWriter,
+    reference: ref.Reference,
+    options: dict[str, Any],
+    progress: Progress,
+    school_list: SchoolList | None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     from geo.sample import generate_sample
-    from geo.schools import prepare_schools, read_school_file
+    from geo.schools import prepare_schools, read_school_file, why_nothing_loaded
 
-    path = active_school_file(base)
-    if path is None:
+    if school_list is None:
         progress("no school list loaded: generating the labelled sample (csmap load FILE replaces it)")
+        out.write_json(f"{LIST_FOLDER}/{LIST_META}", {"sample": True})
         sample_path = out.path / "sample_schools.csv"
         generate_sample(reference).to_csv(sample_path, index=False)
         # The sample goes through the very loader a real list uses.
         raw = read_school_file(sample_path)
         is_sample, source = True, "generated sample"
     else:
-        progress(f"reading school list {path.name}")
-        raw = read_school_file(path, columns=options["columns"] or None)
-        is_sample, source = False, school_origin(base) or path.name
+        # The build keeps the list it is made from: it comes into force when the build is published.
+        out.write_bytes(f"{LIST_FOLDER}/schools{school_list.suffix}", school_list.data)
+        out.write_json(f"{LIST_FOLDER}/{LIST_META}", school_list.describe())
+        progress(f"reading school list {school_list.name}")
+        raw = school_list.read()
+        is_sample, source = False, school_list.name
     progress(f"geocoding and enriching {len(raw):,} rows")
     result = prepare_schools(
         raw,
@@ -371,6 +450,9 @@ def _schools_stage(
         geocode_cache=store.cache_dir(base) / "geocode.sqlite",
         progress=True,
     )
+    if not is_sample and result.report["loaded"] == 0:
+        # A list of which no row can be placed must not replace the list in force.
+        raise SchoolDataError(why_nothing_loaded(result, source))
     schools = result.schools
     if "stusps" not in schools.columns:
         # The USPS code of the state the point falls in (point-in-polygon), for filters and maps.
@@ -391,30 +473,43 @@ def _schools_stage(
     return schools, report
 
 
+#: Why the sample coalitions are left out of a build of a real school list (issue 11, point 5).
+COALITIONS_LEFT_OUT = (
+    "no coalitions table is loaded (DATA_DIR/inputs/coalitions.csv), so the coalitions are left out: the "
+    "sample coalitions are synthetic and would be shown beside a real school list as if real "
+    "(docs/SCHOOLS.md, 'Coalitions table')"
+)
+
+
 def _coalitions_stage(
-    base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
-) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress, real_list: bool
+) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame, str | None]:
+    """Write the coalitions; return the table (None when left out), the areas and why they were left out."""
     from geo.coalitions import coalition_areas, read_coalitions
     from geo.sample import sample_coalitions
 
     path = active_coalitions_file(base)
-    if path is None:
-        coalitions = sample_coalitions(reference.states, reference.counties)
-    else:
+    left_out = None
+    coalitions = sample_coalitions(reference.states, reference.counties)
+    if path is not None:
         progress(f"reading coalitions table {path.name}")
         coalitions = read_coalitions(path, counties=reference.counties)
+    elif real_list:
+        # Nothing synthetic beside real schools: no coalitions, and a status of "not recorded".
+        progress(f"note: {COALITIONS_LEFT_OUT}")
+        coalitions, left_out = coalitions.iloc[0:0], COALITIONS_LEFT_OUT
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
     out.write_layer(coalitions, "coalitions")
     out.write_layer(areas, "coalition_areas")
     progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
-    return coalitions, areas
+    return (None if left_out else coalitions), areas, left_out
 
 
 def _metrics_stage(
     out: store.BuildWriter,
     reference: ref.Reference,
     schools: gpd.GeoDataFrame,
-    coalitions: pd.DataFrame,
+    coalitions: pd.DataFrame | None,
     areas: gpd.GeoDataFrame,
     options: dict[str, Any],
     progress: Progress,

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from geo.reference import CANADA_PROVINCES, normalize_place
-from geo.school_columns import FIELDS
+from geo.school_columns import FIELDS, SOURCE_ROW
+from geo.school_files import EXTRA_CELLS, extra_cells
 
 #: Cells treated as empty in every field (spreadsheet placeholders).
 NULL_TOKENS = frozenset({"", "na", "n/a", "#n/a", "null", "none", "nan", "-", "--", "?"})
@@ -236,7 +237,24 @@ def normalize_fields(raw: pd.DataFrame, mapping: Mapping[str, str]) -> Normalize
     frame["name_norm"] = normalize_place(frame["name"])
     no_name = (frame["name"] == "").to_numpy(dtype=bool)
     reject[no_name & pd.isna(reject)] = "missing school name"
+    if EXTRA_CELLS in raw.columns:
+        # A row wider than its header: its cells may sit under the wrong headers, so it is
+        # rejected, whatever else is wrong with it, with its extra cells named (docs/SCHOOLS.md).
+        width = sum(1 for c in raw.columns if c not in (EXTRA_CELLS, SOURCE_ROW))
+        extra = raw[EXTRA_CELLS].fillna("").astype("str").to_numpy(dtype=object)
+        for row in np.flatnonzero(extra != ""):
+            reject[row] = _extra_cells_reason(extra[row], width)
     return NormalizedFields(frame, notes, reject)
+
+
+def _extra_cells_reason(text: str, width: int) -> str:
+    cells = extra_cells(text)
+    shown = ", ".join(repr(c if len(c) <= 40 else c[:40] + "…") for c in cells[:5])
+    more = f" and {len(cells) - 5:,} more" if len(cells) > 5 else ""
+    return (
+        f"the row has {len(cells):,} more cell(s) than the {width:,} headers: {shown}{more} "
+        f"(cells {width + 1:,}-{width + len(cells):,}; a stray or missing delimiter?)"
+    )
 
 
 def quoted(values: pd.Series, limit: int = 40) -> np.ndarray:

@@ -11,13 +11,15 @@ keep leading zeros and IDs their digits.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import itertools
 import logging
+import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,11 @@ logger = logging.getLogger(__name__)
 HEADER_SEARCH_ROWS = 30
 #: Characters of each leading line looked at to find the delimiter and the header.
 SNIFF_LINE_CHARS = 10_000
+#: A CSV header wider than this is read by the csv module into one block of text cells: pandas'
+#: parser builds one array per column, which takes minutes for 100,000 columns (issue 11).
+WIDE_HEADER = 1_000
+#: Column describing, as CSV text, the non-empty cells of a row beyond its header's width.
+EXTRA_CELLS = "(extra cells)"
 
 
 def read_school_file(path: str | Path, *, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -59,14 +66,7 @@ def read_school_file(path: str | Path, *, columns: Mapping[str, str] | None = No
     Returns
     -------
     DataFrame
-        The original headers (values as ``str``, "" when empty) plus
-        ``source_row``: the row's number as a spreadsheet program shows it.
-        For CSV and XLSX the header is on its own row (row 1 unless title
-        rows sit above it), so the first data row is row 2; for GeoJSON and
-        GeoPackage it is the feature number, from 1. Wholly empty rows are
-        dropped (``attrs["blank_rows"]`` counts them). ``attrs["columns"]``
-        holds the resolved ``{field: header}`` mapping and ``attrs["source"]``
-        a description of what was read.
+        See :func:`read_school_bytes`.
 
     Raises
     ------
@@ -74,37 +74,81 @@ def read_school_file(path: str | Path, *, columns: Mapping[str, str] | None = No
         When the file is missing, unreadable, empty, has a header but no
         rows, or lacks a required column.
     """
+    return read_school_bytes(read_list_bytes(path), str(path), columns=columns)
+
+
+def read_list_bytes(path: str | Path) -> bytes:
+    """Return the bytes of a school list file, or raise :class:`SchoolDataError` saying why not."""
     path = Path(path)
     if not path.is_file():
         msg = f"school list {str(path)!r} does not exist or is not a file"
         raise SchoolDataError(msg)
     try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
+        return path.read_bytes()
     except OSError as exc:
         msg = f"cannot read school list {str(path)!r}: {exc}"
         raise SchoolDataError(msg) from exc
-    kind = _file_kind(path, head)
+
+
+def read_school_bytes(data: bytes, label: str, *, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a school list held in memory (the bytes of a file), every value as text.
+
+    ``csmap load`` reads a file once and hands its bytes both to this reader
+    and to the build, which stores them as the list it used.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    label : str
+        The file's name or path: its suffix helps tell the format, and
+        messages quote it.
+    columns : mapping, optional
+        Explicit ``{field: header}`` mappings (see :func:`resolve_columns`).
+
+    Returns
+    -------
+    DataFrame
+        The original headers (values as Python ``str``, "" when empty; the
+        dtype is ``str``, or ``object`` for very wide files) plus
+        ``source_row``: the row's number as a spreadsheet program shows it.
+        For CSV and XLSX the header is on its own row (row 1 unless title
+        rows sit above it), so the first data row is row 2; for GeoJSON and
+        GeoPackage it is the feature number, from 1. Wholly empty rows are
+        dropped (``attrs["blank_rows"]`` counts them). A CSV row with
+        non-empty cells beyond the header's width describes them in the
+        column :data:`EXTRA_CELLS` (the loader rejects that row).
+        ``attrs["columns"]`` holds the resolved ``{field: header}`` mapping
+        and ``attrs["source"]`` a description of what was read.
+
+    Raises
+    ------
+    SchoolDataError
+        When the data is unreadable, empty, has a header but no rows, or
+        lacks a required column.
+    """
+    name = Path(label).name
+    kind = _file_kind(Path(label), data[:16])
     if kind == "xlsx":
-        frame, description = _read_xlsx(path, columns)
+        frame, description = _read_xlsx(data, label, columns)
     elif kind == "vector":
-        frame, description = _read_vector(path)
+        frame, description = _read_vector(data, label)
     elif kind == "csv":
-        frame, description = _read_csv(path, columns)
+        frame, description = _read_csv(data, label, columns)
     else:
-        msg = (
-            f"cannot read school list {str(path)!r}: {kind}; save it as CSV (UTF-8) or XLSX (docs/SCHOOLS.md)"
-        )
+        msg = f"cannot read school list {label!r}: {kind}; save it as CSV (UTF-8) or XLSX (docs/SCHOOLS.md)"
         raise SchoolDataError(msg)
     frame, blank = _drop_blank_rows(frame)
     if frame.empty:
         what = "has a header but no data rows" if len(frame.columns) > 1 else "has no data rows"
-        found = [c for c in frame.columns if c != SOURCE_ROW]
-        msg = f"school list {str(path)!r} {what}; headers found: {found!r}"
+        found = [c for c in frame.columns if c not in (SOURCE_ROW, EXTRA_CELLS)]
+        if len(found) > 50:
+            found = [*found[:50], f"... ({len(found) - 50:,} more)"]
+        msg = f"school list {label!r} {what}; headers found: {found!r}"
         raise SchoolDataError(msg)
-    mapping = resolve_columns(list(frame.columns), columns)
-    frame.attrs.update({"columns": mapping, "blank_rows": blank, "source": f"{path.name} ({description})"})
-    logger.info("read %d rows from %s (%s); columns %s", len(frame), path.name, description, mapping)
+    mapping = resolve_columns([c for c in frame.columns if c != EXTRA_CELLS], columns)
+    frame.attrs.update({"columns": mapping, "blank_rows": blank, "source": f"{name} ({description})"})
+    logger.info("read %d rows from %s (%s); columns %s", len(frame), name, description, mapping)
     return frame
 
 
@@ -116,6 +160,13 @@ def _file_kind(path: Path, head: bytes) -> str:
         return "vector"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "it is an old binary Excel (.xls) workbook, which is not supported"
+    if suffix in (".xlsx", ".xlsm"):
+        # Every XLSX is a ZIP archive, which starts "PK": this one is damaged, or text renamed .xlsx.
+        return (
+            f"it is named {suffix} but is not an Excel workbook (an XLSX file starts with 'PK'; this one "
+            f"starts with {head[:8]!r}); it may be damaged, or another file renamed: open it in a "
+            "spreadsheet program and save it again, or rename a CSV to .csv"
+        )
     if suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb"):
         return "vector"
     if suffix in (".xls", ".xlsb", ".numbers", ".ods", ".pdf", ".docx"):
@@ -124,12 +175,15 @@ def _file_kind(path: Path, head: bytes) -> str:
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    # A row whose only content lies beyond the header is not blank: it is rejected, with its cells.
     data = [c for c in frame.columns if c != SOURCE_ROW]
     if not data:
         return frame.iloc[0:0], len(frame)
     blank = np.ones(len(frame), dtype=bool)
     for column in data:
         blank &= (frame[column].str.strip() == "").to_numpy(dtype=bool)
+        if not blank.any():  # usually after the first column: a wide file is not scanned cell by cell
+            break
     if blank.any():
         frame = frame.loc[~blank].reset_index(drop=True)
     return frame, int(blank.sum())
@@ -138,24 +192,38 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 # ---- CSV
 
 
-def decode_text(path: Path) -> tuple[str, str]:
+def decode_text(source: Path | bytes, label: str | None = None) -> tuple[str, str]:
     """Return the text of a CSV and the name of the encoding it was read with.
 
-    UTF-16 with a BOM, UTF-8 (with or without a BOM), Windows-1252, then
-    Latin-1, which decodes any byte.
+    UTF-16 with a BOM, UTF-16 without one (told by the zero bytes of ASCII
+    text), UTF-8 (with or without a BOM), Windows-1252, then Latin-1, which
+    decodes any byte.
+
+    Parameters
+    ----------
+    source : Path or bytes
+        The file, or its bytes.
+    label : str, optional
+        The name messages quote (default: the path).
 
     Raises
     ------
     SchoolDataError
-        When the file holds NUL bytes (a binary file, not a text CSV).
+        When the file holds NUL bytes and is not UTF-16 text (a binary file,
+        not a text CSV).
     """
-    data = path.read_bytes()
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    label = label if label is not None else str(source) if not isinstance(source, bytes) else "<data>"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "UTF-16"
     if b"\x00" in data[:65536]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         msg = (
-            f"cannot read school list {str(path)!r}: it holds NUL bytes, so it is not a text CSV "
-            "(a spreadsheet saved in another format?)"
+            f"cannot read school list {label!r}: it holds NUL bytes, so it is not a text CSV "
+            "(a spreadsheet saved in another format? UTF-16 text that is not mostly Latin letters? "
+            "Save it as CSV UTF-8)"
         )
         raise SchoolDataError(msg)
     try:
@@ -169,6 +237,30 @@ def decode_text(path: Path) -> tuple[str, str]:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "Latin-1"
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """Return the text and encoding of UTF-16 text saved without a BOM, or None.
+
+    Latin text in UTF-16 has a zero byte in every other position: the odd
+    ones for little-endian, the even ones for big-endian. The decoded text
+    must hold no control characters but tab and line breaks.
+    """
+    sample = data[: 4096 - 4096 % 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even, odd = sample[0::2].count(0) / pairs, sample[1::2].count(0) / pairs
+    codec = "utf-16-le" if odd > 0.6 and even < 0.05 else "utf-16-be" if even > 0.6 and odd < 0.05 else None
+    if codec is None or len(data) % 2:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text[:65536]):
+        return None
+    return text, f"{codec.upper().replace('-LE', ' LE').replace('-BE', ' BE')} without a byte-order mark"
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -194,7 +286,7 @@ def _header_score(cells: Sequence[Any], extra: Mapping[str, str] | None) -> int:
     return sum(1 for k in keys if k in FIELD_BY_KEY or k in wanted)
 
 
-def _find_header(rows: list[Sequence[Any]], extra: Mapping[str, str] | None) -> int:
+def _find_header(rows: Sequence[Sequence[Any]], extra: Mapping[str, str] | None) -> int:
     """Return the index of the header among the first rows.
 
     The header is the first row naming at least two known fields; failing
@@ -209,10 +301,21 @@ def _find_header(rows: list[Sequence[Any]], extra: Mapping[str, str] | None) -> 
     return next((i for i, n in enumerate(filled) if n == widest and n > 0), 0)
 
 
-def _read_csv(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFrame, str]:
-    text, encoding = decode_text(path)
+@contextlib.contextmanager
+def _no_field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read a cell as long as the whole file (a 150,000-character note)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_csv(data: bytes, label: str, columns: Mapping[str, str] | None) -> tuple[pd.DataFrame, str]:
+    text, encoding = decode_text(data, label)
     if not text.strip():
-        msg = f"school list {str(path)!r} is empty"
+        msg = f"school list {label!r} is empty"
         raise SchoolDataError(msg)
     # Header detection reads the first lines only, each cut short: a huge cell
     # further down must not trip the csv module's field size limit.
@@ -229,14 +332,46 @@ def _read_csv(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFra
             if len(records) >= HEADER_SEARCH_ROWS:
                 break
     except csv.Error as exc:
-        msg = f"cannot read school list {str(path)!r} as CSV: {exc}"
+        msg = f"cannot read school list {label!r} as CSV: {exc}"
         raise SchoolDataError(msg) from exc
     header_index = _find_header(records, columns)
     skip_lines = line_ends[header_index - 1] if header_index else 0
     try:
+        frame = None
+        # The header's width from its whole line (the lines above were cut short).
+        if _header_width(text, delimiter, skip_lines) <= WIDE_HEADER:
+            frame = _read_rectangular_csv(text, delimiter, skip_lines)
+        if frame is None:
+            frame = _read_ragged_csv(text, delimiter, skip_lines)
+    except (ValueError, csv.Error) as exc:
+        msg = f"cannot read school list {label!r} as CSV: {exc}"
+        raise SchoolDataError(msg) from exc
+    # Spreadsheet row numbers: title rows, then the header row, then the data.
+    frame[SOURCE_ROW] = np.arange(len(frame), dtype="int64") + header_index + 2
+    name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delimiter]
+    return frame, f"CSV, {encoding}, {name}-separated"
+
+
+def _header_width(text: str, delimiter: str, skip_lines: int) -> int:
+    lines = io.StringIO(text)
+    for _ in range(skip_lines):
+        lines.readline()
+    with _no_field_limit(len(text)):
+        return len(next(csv.reader(lines, delimiter=delimiter), []))
+
+
+def _read_rectangular_csv(text: str, delimiter: str, skip_lines: int) -> pd.DataFrame | None:
+    """Read a CSV none of whose rows is wider than its header with pandas' C parser (fast); else None.
+
+    The header is read as a data row (``header=None``), so that it sets the
+    width: a wider row is a ``ParserError`` rather than a row pandas would
+    silently shift (it takes surplus leading cells for an index).
+    """
+    try:
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
+            header=None,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -245,35 +380,74 @@ def _read_csv(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFra
             engine="c",
         )
     except pd.errors.ParserError:
-        # Ragged rows (more cells than headers): read them with the csv module,
-        # keeping the extra cells in a column of their own rather than losing the row.
-        frame = _read_ragged_csv(text, delimiter, skip_lines)
-    except (ValueError, csv.Error) as exc:
-        msg = f"cannot read school list {str(path)!r} as CSV: {exc}"
-        raise SchoolDataError(msg) from exc
-    frame = _as_text_frame(frame)
-    # Spreadsheet row numbers: title rows, then the header row, then the data.
-    frame[SOURCE_ROW] = np.arange(len(frame), dtype="int64") + header_index + 2
-    name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delimiter]
-    return frame, f"CSV, {encoding}, {name}-separated"
+        return None
+    if frame.empty:
+        return None
+    header = frame.iloc[0].fillna("").tolist()
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = _text_headers(header)
+    if body.isna().to_numpy().any():  # short rows: their missing cells are empty
+        body = body.fillna("")
+    return body
 
 
 def _read_ragged_csv(text: str, delimiter: str, skip_lines: int) -> pd.DataFrame:
+    """Read any CSV with the csv module, row by row, into one block of text cells.
+
+    Short rows are padded with empty cells. Of a row wider than the header,
+    empty trailing cells are dropped; non-empty ones go, as CSV text, to the
+    :data:`EXTRA_CELLS` column, which makes the loader reject that row with
+    a reason naming them. Wide files (100,000 columns) come this way too: one
+    object block is built at once instead of a column at a time.
+    """
     lines = io.StringIO(text)
     for _ in range(skip_lines):
         lines.readline()
-    limit = csv.field_size_limit()
-    try:
-        csv.field_size_limit(max(limit, len(text)))  # a cell may be as long as the file
-        rows = list(csv.reader(lines, delimiter=delimiter))
-    finally:
-        csv.field_size_limit(limit)
-    header, body = (rows[0], rows[1:]) if rows else ([], [])
-    width = len(header)
-    extra = "(extra cells)"
-    cells = [r[:width] + [""] * (width - len(r)) + [delimiter.join(r[width:])] for r in body]
-    frame = pd.DataFrame(cells, columns=[*_unique_headers(header), extra], dtype="str")
-    return frame if (frame[extra] != "").any() else frame.drop(columns=extra)
+    with _no_field_limit(len(text)):
+        records = csv.reader(lines, delimiter=delimiter)
+        header = next(records, [])
+        width = max(len(header), 1)
+        body: list[list[str]] = []
+        extras: dict[int, str] = {}
+        for record in records:
+            if len(record) > width:
+                tail = record[width:]
+                while tail and not tail[-1].strip():
+                    tail.pop()
+                if tail:
+                    extras[len(body)] = _csv_text(tail)
+                record = record[:width]
+            elif len(record) < width:
+                record = record + [""] * (width - len(record))
+            body.append(record)
+    cells = np.empty((len(body), width), dtype=object)
+    for index, record in enumerate(body):
+        cells[index] = record
+    frame = pd.DataFrame(cells, columns=_text_headers(header or [""]), dtype=object, copy=False)
+    if extras:
+        extra = np.full(len(body), "", dtype=object)
+        extra[list(extras)] = list(extras.values())
+        frame[EXTRA_CELLS] = extra
+    return frame
+
+
+def _csv_text(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    # "\n" as the terminator, so that a cell holding a line break is quoted; then dropped.
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()[:-1]
+
+
+def extra_cells(text: str) -> list[str]:
+    """Return the cells held in an :data:`EXTRA_CELLS` value (CSV text)."""
+    with _no_field_limit(len(text)):
+        return next(csv.reader(io.StringIO(text)), [])
+
+
+def _text_headers(headers: Sequence[Any]) -> list[str]:
+    """Return unique string headers; a header named ``source_row`` becomes ``source_row (file)``."""
+    out = _unique_headers(headers)
+    return [f"{SOURCE_ROW} (file)" if h == SOURCE_ROW else h for h in out]
 
 
 def _unique_headers(headers: Sequence[Any]) -> list[str]:
@@ -289,12 +463,8 @@ def _unique_headers(headers: Sequence[Any]) -> list[str]:
 def _as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with string headers, every value as ``str`` ("" when missing)."""
     out = frame.copy()
-    out.columns = _unique_headers(out.columns)
-    if SOURCE_ROW in out.columns:
-        out = out.rename(columns={SOURCE_ROW: f"{SOURCE_ROW} (file)"})
-    for column in out.columns:
-        out[column] = out[column].fillna("").astype("str")
-    return out
+    out.columns = _text_headers(out.columns)
+    return out.fillna("").astype("str")
 
 
 # ---- XLSX
@@ -316,18 +486,18 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFrame, str]:
+def _read_xlsx(data: bytes, label: str, columns: Mapping[str, str] | None) -> tuple[pd.DataFrame, str]:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for damaged files
-        msg = f"cannot read school list {str(path)!r} as XLSX: {exc}"
+        msg = f"cannot read school list {label!r} as XLSX: {exc}"
         raise SchoolDataError(msg) from exc
     try:
         sheets = book.worksheets
         if not sheets:
-            msg = f"school list {str(path)!r} has no worksheets"
+            msg = f"school list {label!r} has no worksheets"
             raise SchoolDataError(msg)
         # The first sheet whose leading rows carry a recognizable header; else the first sheet.
         chosen, header_index = sheets[0], None
@@ -343,7 +513,7 @@ def _read_xlsx(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFr
     finally:
         book.close()
     if not rows:
-        msg = f"school list {str(path)!r} is empty (sheet {chosen.title!r} has no cells)"
+        msg = f"school list {label!r} is empty (sheet {chosen.title!r} has no cells)"
         raise SchoolDataError(msg)
     header = list(rows[header_index])
     body = rows[header_index + 1 :]
@@ -366,11 +536,17 @@ def _read_xlsx(path: Path, columns: Mapping[str, str] | None) -> tuple[pd.DataFr
 # ---- GeoJSON, GeoPackage
 
 
-def _read_vector(path: Path) -> tuple[pd.DataFrame, str]:
+def _read_vector(data: bytes, label: str) -> tuple[pd.DataFrame, str]:
+    path = Path(label)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():
+            # pyogrio reads bytes from an in-memory file, whose name has no .gpkg suffix.
+            warnings.filterwarnings(
+                "ignore", message=".*non conformant file extension", category=RuntimeWarning
+            )
+            frame = gpd.read_file(io.BytesIO(data), engine="pyogrio")
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
-        msg = f"cannot read school list {str(path)!r} as GeoJSON/GeoPackage: {exc}"
+        msg = f"cannot read school list {label!r} as GeoJSON/GeoPackage: {exc}"
         raise SchoolDataError(msg) from exc
     if frame.crs is None:
         # RFC 7946: GeoJSON coordinates are WGS84 lon/lat; assume the same for a GeoPackage without one.

@@ -14,6 +14,27 @@ import pandas as pd
 
 from geo.school_fields import NormalizedFields
 
+#: Duplicate groups and flagged rows listed in the report (all are counted).
+MAX_LISTED = 1000
+
+
+def flagged_rows(schools: gpd.GeoDataFrame, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
+    """Return the loaded schools that carry a note, in file order: row number, name and note.
+
+    ``row`` is the school's row in the file (the kept row of a duplicate
+    group); ``rows`` lists the group's rows when duplicates were merged.
+    The first ``limit`` are returned (the schools are in file order).
+    """
+    noted = schools[schools["geocode_note"].notna()].iloc[:limit]
+    out = []
+    for sources, name, note in zip(noted["source_rows"], noted["name"], noted["geocode_note"], strict=True):
+        numbers = [int(r) for r in str(sources).split(";") if r.strip().lstrip("-").isdigit()]
+        entry: dict[str, Any] = {"row": numbers[0] if numbers else None, "name": str(name), "note": str(note)}
+        if len(numbers) > 1:
+            entry["rows"] = numbers
+        out.append(entry)
+    return out
+
 
 def load_report(
     counts: dict[str, int],
@@ -118,7 +139,9 @@ def load_report(
         "by_precision": by_precision,
         "by_method": by_method,
         "duplicate_groups": len(duplicates),
-        "duplicates": duplicates[:1000],
+        "duplicates": duplicates[:MAX_LISTED],
+        "flagged_rows": int(schools["geocode_note"].notna().sum()),
+        "flagged": flagged_rows(schools),
         "notes": notes,
         "warnings": warnings,
         "columns": dict(mapping),

@@ -75,6 +75,7 @@ __all__ = [
     "read_school_file",
     "resolve_columns",
     "state_codes",
+    "why_nothing_loaded",
 ]
 
 logger = logging.getLogger(__name__)
@@ -150,12 +151,12 @@ def prepare_schools(
     raw = raw.reset_index(drop=True)
     if SOURCE_ROW not in raw.columns:
         raw = raw.assign(**{SOURCE_ROW: np.arange(len(raw), dtype="int64") + 2})
-    mapping = dict(columns) if columns else raw.attrs.get("columns") or None
-    mapping = (
-        resolve_columns(list(raw.columns), None)
-        if mapping is None
-        else resolve_columns(list(raw.columns), mapping)
-    )
+    read_mapping = raw.attrs.get("columns")
+    if not columns and read_mapping and all(h in raw.columns for h in read_mapping.values()):
+        # Resolved by the reader already: resolving 100,000 headers again costs a second (issue 11).
+        mapping = dict(read_mapping)
+    else:
+        mapping = resolve_columns(list(raw.columns), dict(columns) if columns else read_mapping or None)
     n = len(raw)
     source_row = pd.to_numeric(raw[SOURCE_ROW], errors="coerce").fillna(-1).astype("int64").to_numpy()
     fields = normalize_fields(raw, mapping)
@@ -230,6 +231,13 @@ def prepare_schools(
         counts["rejected"],
     )
     return LoadResult(schools=schools, rejects=rejects, report=report)
+
+
+def why_nothing_loaded(result: LoadResult, name: str) -> str:
+    """Return the message for a list of which no row loads: its commonest reasons, counted."""
+    reasons = result.rejects["reason"].astype("str").value_counts()
+    top = "; ".join(f"{count} x {reason}" for reason, count in reasons.head(3).items())
+    return f"no row of {name} could be loaded ({result.report['rows']} rows rejected: {top})"
 
 
 def _nullable(values: pd.Series | np.ndarray) -> pd.Series:

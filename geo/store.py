@@ -5,12 +5,16 @@ Layout (docs/SCHEMA.md)::
     DATA_DIR/current -> builds/<id>    swapped atomically when a build completes
     DATA_DIR/builds/<id>/csmap.gpkg    the embedded database
     DATA_DIR/builds/<id>/manifest.json
-    DATA_DIR/inputs/                   the active school list and coalitions table
+    DATA_DIR/builds/<id>/inputs/       the school list that build used
+    DATA_DIR/inputs/                   the coalitions table (and lists of older versions)
     DATA_DIR/cache/                    reference-layer and geocoder caches
 
-A build is assembled in ``builds/.tmp-<id>/``; only a complete build is
-renamed into place and pointed to by ``current``. A failed or killed build
-never changes what ``current`` points to. This module is the only one in
+A build is assembled in ``builds/.tmp-<id>/`` (which names its owner
+process); only a complete build is renamed into place and pointed to by
+``current``. A failed or killed build never changes what ``current`` points
+to, and the next build removes its temporary folder once its owner is gone.
+Each build keeps the school list it was built from (``builds/<id>/inputs/``),
+so the list in force is always the one of the published build. This module is the only one in
 ``geo/`` that writes files.
 """
 
@@ -151,33 +155,112 @@ class BuildWriter:
         return path
 
 
+#: File in a temporary build folder naming the process that assembles it.
+OWNER_FILE = ".owner.json"
+
+
 @contextlib.contextmanager
 def new_build(root: str | os.PathLike[str] | None = None) -> Iterator[BuildWriter]:
     """Assemble a build in a temporary folder and publish it atomically.
+
+    Temporary folders left by killed builds (their owner process is gone)
+    are removed first.
 
     Yields
     ------
     BuildWriter
         Write the build's files through it. On a clean exit the folder is
         renamed to ``builds/<id>`` and ``current`` re-pointed with an atomic
-        ``os.replace``; on an exception the temporary folder is removed and
-        the previous build is untouched.
+        ``os.replace``; on an exception (Ctrl-C included) the temporary
+        folder is removed and the previous build is untouched.
     """
     base = data_dir(root)
     builds = base / "builds"
     builds.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(base)
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{build_id}-", dir=builds))
-    writer = BuildWriter(tmp, build_id)
     try:
+        (tmp / OWNER_FILE).write_text(json.dumps(process_identity()), encoding="utf-8")
+        writer = BuildWriter(tmp, build_id)
         yield writer
+        final = builds / build_id
+        os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    final = builds / build_id
-    os.replace(tmp, final)
+    (final / OWNER_FILE).unlink(missing_ok=True)
     publish(base, final)
     prune(base)
+
+
+def process_identity(pid: int | None = None) -> dict[str, Any]:
+    """Return ``{"pid", "started"}`` of a process (default this one); ``started`` is None if unknown.
+
+    The start time (clock ticks since boot, from ``/proc/<pid>/stat``) tells
+    a live owner from a new process that reuses a dead one's PID.
+    """
+    pid = os.getpid() if pid is None else pid
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        started: int | None = int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        started = None
+    return {"pid": pid, "started": started}
+
+
+def owner_alive(owner: dict[str, Any]) -> bool:
+    """Return whether the process described by :func:`process_identity` still runs."""
+    try:
+        pid = int(owner["pid"])
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return False
+    started = owner.get("started")
+    return started is None or process_identity(pid)["started"] in (None, started)
+
+
+def remove_stale_temporaries(base: Path) -> list[Path]:
+    """Remove the temporary folders and files of builds whose owner process is gone.
+
+    A temporary build folder names its owner (:data:`OWNER_FILE`); one whose
+    owner is dead was killed, and is removed at once. Folders without an
+    owner file (from older versions, or killed before writing it) are removed
+    once they are an hour old, so a build starting concurrently is left alone.
+    Reference-cache files being written (``*.tmp-<pid>.gpkg``) go the same way.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = []
+    cutoff = dt.datetime.now().timestamp() - 3600
+    builds = base / "builds"
+    for tmp in builds.glob(".tmp-*") if builds.is_dir() else []:
+        try:
+            owner = json.loads((tmp / OWNER_FILE).read_text(encoding="utf-8"))
+            stale = not owner_alive(owner)
+        except (OSError, ValueError):
+            try:
+                stale = tmp.stat().st_mtime < cutoff
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+            logger.info("removed %s, left by a build that was killed", tmp.name)
+    cache = base / "cache"
+    for tmp in cache.glob("*.tmp-*.gpkg") if cache.is_dir() else []:
+        pid = tmp.stem.rsplit(".tmp-", 1)[-1]
+        if pid.isdigit() and not owner_alive({"pid": int(pid)}):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def publish(base: Path, build: Path) -> None:
@@ -199,12 +282,7 @@ def prune(base: Path, keep: int = KEEP_BUILDS) -> None:
     for old in done[:-keep]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
-    # Temporary folders of builds that were killed; only ones older than an hour,
-    # so a build running concurrently in another process is left alone.
-    cutoff = dt.datetime.now().timestamp() - 3600
-    for tmp in builds.glob(".tmp-*"):
-        if tmp.stat().st_mtime < cutoff:
-            shutil.rmtree(tmp, ignore_errors=True)
+    remove_stale_temporaries(base)
 
 
 def json_safe(value: Any) -> Any:

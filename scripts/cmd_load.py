@@ -1,19 +1,20 @@
 """``csmap load`` and ``csmap sample``: make a file the school list, or write the labelled sample.
 
-``csmap load FILE`` reads FILE first, so a file that cannot be read (or of
-which no row can be placed) never replaces the active list. Only then is it
-copied into ``inputs/schools<suffix>`` of the data folder (atomically) and
-the data rebuilt. ``csmap load --sample`` removes the active list, so the
-build goes back to the generated sample. docs/SCHOOLS.md is the user's guide.
+``csmap load FILE`` reads FILE once, then builds from it. The build keeps the
+list in its own folder, and a new list comes into force only when its build
+is published (``geo.school_list``): a file that cannot be read, of which no
+row can be placed, or whose build fails or is killed (SIGKILL, Ctrl-C)
+leaves the published build and its list in force. ``csmap load --sample``
+builds from the generated sample. With ``--json`` the command prints one
+JSON object on stdout, on success and on failure. docs/SCHOOLS.md is the
+user's guide.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,37 @@ import click
 from geo import build, store
 from geo.errors import CsmapError
 from geo.sample import SAMPLE_CANADA, SAMPLE_SEED, SAMPLE_SIZE, generate_sample, sample_coalitions
-from geo.schools import FIELDS, LoadResult, prepare_schools, read_school_file
+from geo.school_list import load_school_list
+from geo.schools import FIELDS
 from scripts.cmd_staff import record_load_in_database
 from scripts.common import data_dir_option, progress_printer, resolve_data_dir
 
-#: Where ``--column`` mappings of the active list are kept, so later builds read it the same way.
-COLUMNS_FILE = "schools.columns.json"
-#: Remembers the loaded file's original name, for the manifest and the pages.
-ORIGIN_FILE = "schools.origin.json"
+#: The keys of ``csmap load --json`` (docs/SCHOOLS.md, "The load report").
+JSON_KEYS = (
+    "rows",
+    "loaded",
+    "merged",
+    "rejected",
+    "rejects_file",
+    "by_precision",
+    "by_method",
+    "duplicate_groups",
+    "duplicates",
+    "flagged_rows",
+    "flagged",
+    "notes",
+    "warnings",
+    "columns",
+    "blank_rows_skipped",
+    "read",
+    "online",
+    "source",
+    "is_sample",
+)
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+#: Flagged rows shown in the plain summary (all are in load_report.json and --json).
+SHOWN_FLAGS = 10
 
 
 def parse_columns(values: tuple[str, ...]) -> dict[str, str]:
@@ -42,70 +66,6 @@ def parse_columns(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(msg, param_hint="--column")
         mapping[field.strip()] = header.strip()
     return mapping
-
-
-def _target_suffix(path: Path, source: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix in build.SCHOOL_SUFFIXES:
-        return suffix
-    if "CSV" in source:
-        return ".csv"
-    if "XLSX" in source:
-        return ".xlsx"
-    msg = f"{path.name}: save the list as CSV, XLSX, GeoJSON or GeoPackage to load it"
-    raise click.ClickException(msg)
-
-
-def _active_inputs(inputs: Path) -> list[Path]:
-    return [
-        inputs / f"schools{suffix}"
-        for suffix in build.SCHOOL_SUFFIXES
-        if (inputs / f"schools{suffix}").exists()
-    ]
-
-
-def _install(file: Path, inputs: Path, suffix: str, columns: dict[str, str]) -> None:
-    """Copy ``file`` in as the active list (atomic rename), then drop lists of other formats."""
-    target = inputs / f"schools{suffix}"
-    tmp = inputs / f".schools-{os.getpid()}{suffix}.tmp"
-    shutil.copyfile(file, tmp)
-    os.replace(tmp, target)
-    for other in _active_inputs(inputs):
-        if other != target:
-            other.unlink()
-    origin = inputs / f".{ORIGIN_FILE}.{os.getpid()}.tmp"
-    origin.write_text(json.dumps({"file": file.name}), encoding="utf-8")
-    os.replace(origin, inputs / ORIGIN_FILE)
-    mapping_file = inputs / COLUMNS_FILE
-    if columns:
-        tmp_map = inputs / f".{COLUMNS_FILE}.{os.getpid()}.tmp"
-        tmp_map.write_text(json.dumps(columns, indent=1), encoding="utf-8")
-        os.replace(tmp_map, mapping_file)
-    else:
-        mapping_file.unlink(missing_ok=True)
-
-
-def _backup(inputs: Path) -> dict[Path, bytes]:
-    return {
-        path: path.read_bytes()
-        for path in [*_active_inputs(inputs), inputs / COLUMNS_FILE, inputs / ORIGIN_FILE]
-        if path.exists()
-    }
-
-
-def _restore(inputs: Path, saved: dict[Path, bytes]) -> None:
-    for path in [*_active_inputs(inputs), inputs / COLUMNS_FILE, inputs / ORIGIN_FILE]:
-        path.unlink(missing_ok=True)
-    for path, data in saved.items():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.restore")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-
-def _why_nothing_loaded(result: LoadResult, file: Path) -> str:
-    reasons = Counter(result.rejects["reason"].astype(str))
-    top = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common(3))
-    return f"no row of {file.name} could be loaded ({result.report['rows']} rows rejected: {top})"
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
@@ -122,16 +82,78 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(
             "notes: " + ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in notes.items())
         )
+    flagged = report.get("flagged") or []
+    if flagged:
+        total = report.get("flagged_rows", len(flagged))
+        more = f" (the first {SHOWN_FLAGS}; all in load_report.json)" if total > SHOWN_FLAGS else ""
+        lines.append(f"flagged rows: {total:,}{more}")
+        lines.extend(f"  row {f['row']}: {f['name']}: {f['note']}" for f in flagged[:SHOWN_FLAGS])
     if report.get("rejected") and report.get("rejects_file"):
         lines.append(f"rejected rows and reasons: {report['rejects_file']}")
     lines.extend(f"warning: {warning}" for warning in report.get("warnings", []))
     return lines
 
 
-@click.command("load")
+def _json_error(message: str, file: Any, code: int) -> None:
+    document = {"error": message, "file": None if file is None else str(file), "exit": code}
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def _file_argument(args: list[str]) -> str | None:
+    """Return the FILE among raw arguments (skipping the values of options that take one)."""
+    takes_value = {"--column", "--online", "--data-dir"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+class JsonLoadCommand(click.Command):
+    """``csmap load``: with ``--json``, every failure is one JSON object on stdout too.
+
+    Click reports usage errors itself, before the command runs; this class
+    catches them (and the command's own failures) when ``--json`` was given
+    and prints ``{"error", "file", "exit"}`` instead, keeping the exit code.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Parse the arguments; with ``--json``, a usage error becomes a JSON object."""
+        wants_json = "--json" in args
+        try:
+            return super().make_context(info_name, list(args), parent=parent, **extra)
+        except click.ClickException as exc:
+            if not wants_json:
+                raise
+            _json_error(exc.format_message(), _file_argument(args), exc.exit_code)
+            raise click.exceptions.Exit(exc.exit_code) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; with ``--json``, a failure becomes a JSON object."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if not ctx.params.get("as_json"):
+                raise
+            _json_error(exc.format_message(), ctx.params.get("file"), exc.exit_code)
+            raise click.exceptions.Exit(exc.exit_code) from exc
+        except (KeyboardInterrupt, click.Abort) as exc:
+            message = "interrupted; the published build and school list are unchanged"
+            if ctx.params.get("as_json"):
+                _json_error(message, ctx.params.get("file"), INTERRUPTED)
+            else:
+                click.echo(f"Error: {message}", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from exc
+
+
+@click.command("load", cls=JsonLoadCommand)
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--sample", "use_sample", is_flag=True, help="Remove the loaded list and go back to the sample."
+    "--sample", "use_sample", is_flag=True, help="Build from the generated sample instead of a list."
 )
 @click.option(
     "--column",
@@ -146,7 +168,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     default=None,
     help="Also geocode street addresses online (off by default).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary (or the error) as one JSON object.")
 @data_dir_option
 def load_command(
     file: Path | None,
@@ -160,67 +182,40 @@ def load_command(
 
     Every row is loaded, merged into a duplicate, or rejected with a reason
     (written to rejects.csv). The exit code is non-zero only when FILE cannot
-    be read or no row loads; then the active list is left as it was.
+    be read, no row loads or the build fails; then the published build and
+    its school list are left as they were.
     """
     if (file is None) == (not use_sample):
         raise click.UsageError("give a FILE to load, or --sample to go back to the sample (not both)")
     columns = parse_columns(column)
+    if use_sample and columns:
+        raise click.UsageError("--column applies to a FILE, not to --sample")
     root = resolve_data_dir(data_dir)
     progress = progress_printer(not as_json)
-    inputs = store.inputs_dir(root)
-    saved = _backup(inputs)
-    if use_sample:
-        if columns:
-            raise click.UsageError("--column applies to a FILE, not to --sample")
-        _restore(inputs, {})
-        progress("school list removed: building from the generated sample")
-    else:
-        assert file is not None  # a FILE or --sample, checked above
-        try:
-            raw = read_school_file(file, columns=columns or None)
-            # A dry run offline, before the active list is touched: a file of
-            # which no row can be placed must not replace the list.
-            progress(
-                f"read {len(raw):,} rows from {raw.attrs.get('source', file.name)}; checking them offline"
-            )
-            check = prepare_schools(raw, build.load_reference(root, progress))
-        except CsmapError as exc:
-            raise click.ClickException(str(exc)) from exc
-        if check.report["loaded"] == 0 and online is None:
-            raise click.ClickException(_why_nothing_loaded(check, file))
-        _install(file, inputs, _target_suffix(file, raw.attrs.get("source", "")), columns)
     try:
-        summary = build.run_build(root, force=True, online=online, columns=columns or None, progress=progress)
+        if use_sample:
+            school_list = None
+            progress("building from the generated sample")
+        else:
+            assert file is not None  # a FILE or --sample, checked above
+            school_list = load_school_list(file, columns=columns or None)
+            raw = school_list.read()
+            progress(f"read {len(raw):,} rows from {raw.attrs.get('source', file.name)}")
+        summary = build.run_build(root, force=True, online=online, schools=school_list, progress=progress)
     except CsmapError as exc:
-        _restore(inputs, saved)
-        raise click.ClickException(f"{exc}; the school list was left as it was") from exc
+        what = "the published build and school list are unchanged"
+        message = str(exc) if "unchanged" in str(exc) else f"{exc}; {what}"
+        raise click.ClickException(message) from exc
+    except OSError as exc:  # the data folder itself: read-only, full, missing permissions
+        raise click.ClickException(build.write_failure_message(root, exc)) from exc
     report = dict(summary.load_report)
-    if file is not None and report.get("loaded", 0) == 0:  # a FILE, not --sample
-        # Only possible with --online (the offline check passed otherwise): put the old list back.
-        _restore(inputs, saved)
-        build.run_build(root, force=True, progress=progress)
-        raise click.ClickException(f"no row of {file.name} could be loaded; the previous school list is back")
     # The staff workspace keeps the school list in its database (docs/STAFF.md): keep it in step.
     staff_note = record_load_in_database(root, summary.build_dir)
     if staff_note:
         progress(staff_note)
     if as_json:
-        keys = (
-            "rows",
-            "loaded",
-            "merged",
-            "rejected",
-            "rejects_file",
-            "by_precision",
-            "by_method",
-            "notes",
-            "duplicate_groups",
-            "warnings",
-            "source",
-            "is_sample",
-        )
-        document = {key: report.get(key) for key in keys} | {"build_dir": str(summary.build_dir)}
-        click.echo(json.dumps(store.json_safe(document)))
+        document = {key: report.get(key) for key in JSON_KEYS if key in report or key != "online"}
+        click.echo(json.dumps(store.json_safe(document | {"build_dir": str(summary.build_dir)})))
         return
     what = "the generated SAMPLE" if report.get("is_sample") else f"{file.name if file else 'the list'}"
     click.echo(f"school list: {what} -> {summary.build_dir}")

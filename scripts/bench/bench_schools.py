@@ -40,15 +40,16 @@ counties = ref.load_counties()
 zctas = gpd.GeoDataFrame(add_locale(ref.load_zctas()), geometry="geometry", crs=states.crs)
 reference = ref.Reference(states=states, counties=counties, states_web=states, counties_web=counties,
                           zctas=zctas, zip_points=ref.load_zip_points(zctas), gazetteer=ref.load_gazetteer())
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 generate_sample(reference, n={n}).to_csv({path!r}, index=False)
 t2 = time.perf_counter()
 raw = read_school_file({path!r})
 t3 = time.perf_counter()
 loaded = prepare_schools(raw, reference, is_sample=True)
-t4 = time.perf_counter()
+t4, c4 = time.perf_counter(), time.process_time()
 report = loaded.report
 result = {{"reference_s": t1 - t0, "sample_s": t2 - t1, "read_s": t3 - t2, "prepare_s": t4 - t3,
+          "sample_and_load_cpu_s": c4 - c1,
           "rows": report["rows"], "loaded": report["loaded"], "merged": report["merged"],
           "rejected": report["rejected"], "by_precision": report["by_precision"]}}
 """
@@ -75,6 +76,8 @@ def run(sizes: tuple[int, ...]) -> dict:
     if 558_900 in runs:
         big = runs[558_900]
         report["target_seconds_ok"] = big["sample_and_load_s"] < TARGET_SECONDS
+        # CPU time too: on the shared machine the wall time also counts other people's jobs.
+        report["target_cpu_seconds_ok"] = big["sample_and_load_cpu_s"] < TARGET_SECONDS
         report["target_rss_ok"] = big["peak_rss_mb"] < TARGET_RSS_MB
     if 558_900 in runs and 55_890 in runs:
         report["ratio_load"] = runs[558_900]["load_s"] / runs[55_890]["load_s"]
@@ -97,12 +100,13 @@ def main() -> None:
     print("school list: sample -> read -> prepare (normalize, dedup, geocode, enrich)")
     print(
         f"  {'rows':>9} {'reference':>9} {'sample':>8} {'read':>7} {'prepare':>8} {'load':>7} "
-        f"{'smp+load':>8} {'peak RSS':>9}  loaded/merged/rejected"
+        f"{'smp+load':>8} {'CPU':>7} {'peak RSS':>9}  loaded/merged/rejected"
     )
     for n, r in report["runs"].items():
         print(
             f"  {int(n):>9,} {r['reference_s']:8.1f}s {r['sample_s']:7.1f}s {r['read_s']:6.1f}s "
             f"{r['prepare_s']:7.1f}s {r['load_s']:6.1f}s {r['sample_and_load_s']:7.1f}s "
+            f"{r['sample_and_load_cpu_s']:6.1f}s "
             f"{r['peak_rss_mb']:6.0f} MB  {r['loaded']:,}/{r['merged']:,}/{r['rejected']:,}"
         )
     if "ratio_load" in report:
@@ -113,7 +117,8 @@ def main() -> None:
         )
     if "target_seconds_ok" in report:
         print(
-            f"  558,900 rows: sample+load < {TARGET_SECONDS:.0f} s: {report['target_seconds_ok']}; "
+            f"  558,900 rows: sample+load < {TARGET_SECONDS:.0f} s: {report['target_seconds_ok']} "
+            f"(CPU: {report['target_cpu_seconds_ok']}); "
             f"peak RSS < 3 GB: {report['target_rss_ok']}"
         )
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -82,6 +83,40 @@ def test_killed_build_leaves_previous(tmp_path):
         proc.wait(timeout=10)
     assert store.current_build_dir(tmp_path) == before
     assert len(store.read_layer(before, "schools")) == 3
+    # The killed build's folder names its dead owner: the next build removes it at once (issue 11).
+    [left] = (tmp_path / "builds").glob(".tmp-*")
+    assert store.OWNER_FILE in {p.name for p in left.iterdir()}
+    _good_build(tmp_path, 2)
+    assert not list((tmp_path / "builds").glob(".tmp-*"))
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    return child.pid
+
+
+def test_stale_temporaries_go_live_ones_stay(tmp_path):
+    import json
+
+    builds = tmp_path / "builds"
+    builds.mkdir()
+    folders = {name: builds / f".tmp-{name}" for name in ("dead", "live", "reused", "fresh", "old")}
+    for folder in folders.values():
+        folder.mkdir()
+    owners = {
+        "dead": {"pid": _dead_pid(), "started": None},
+        "live": store.process_identity(),
+        # this process's PID, but another start time: the owner died and its PID was reused
+        "reused": {"pid": os.getpid(), "started": -1},
+    }
+    for name, owner in owners.items():
+        (folders[name] / store.OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+    two_hours_ago = time.time() - 7200
+    os.utime(folders["old"], (two_hours_ago, two_hours_ago))  # no owner file: the one-hour rule
+    removed = store.remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in removed) == [".tmp-dead", ".tmp-old", ".tmp-reused"]
+    assert sorted(p.name for p in builds.iterdir()) == [".tmp-fresh", ".tmp-live"]
 
 
 def _stepping_clock() -> type[dt.datetime]:

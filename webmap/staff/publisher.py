@@ -10,7 +10,6 @@ one serving and the error on the job. No Flask here.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import threading
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from geo import build as pipeline
 from geo import store
+from geo.school_list import SchoolList
 from webmap.db import session_scope
 from webmap.models import AuditEvent, PublishedBuild, PublishJob, PublishLock, utcnow
 from webmap.staff import records
@@ -135,49 +135,16 @@ def _progress(url: str, job_id: int):  # noqa: ANN202
     return report
 
 
-def _install_list(root: Path, data: bytes) -> dict[Path, bytes]:
-    """Make ``data`` the data folder's school list (atomic); return what it replaced."""
-    inputs = store.inputs_dir(root)
-    names = [f"schools{suffix}" for suffix in pipeline.SCHOOL_SUFFIXES] + [
-        "schools.columns.json",
-        "schools.origin.json",
-    ]
-    saved = {inputs / n: (inputs / n).read_bytes() for n in names if (inputs / n).exists()}
-    tmp = inputs / f".{SNAPSHOT_NAME}.{os.getpid()}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, inputs / SNAPSHOT_NAME)
-    for name in names:
-        path = inputs / name
-        if name not in (SNAPSHOT_NAME, "schools.origin.json"):
-            path.unlink(missing_ok=True)
-    origin = inputs / f".origin.{os.getpid()}.tmp"
-    origin.write_text(json.dumps({"file": ORIGIN}), encoding="utf-8")
-    os.replace(origin, inputs / "schools.origin.json")
-    return saved
-
-
-def _restore_inputs(root: Path, saved: dict[Path, bytes]) -> None:
-    inputs = store.inputs_dir(root)
-    for suffix in pipeline.SCHOOL_SUFFIXES:
-        (inputs / f"schools{suffix}").unlink(missing_ok=True)
-    for name in ("schools.columns.json", "schools.origin.json"):
-        (inputs / name).unlink(missing_ok=True)
-    for path, data in saved.items():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.restore")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-
 def _counts(report: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
     keys = ("rows", "loaded", "merged", "rejected")
     return {k: report.get(k) for k in keys} | {"schools": manifest.get("row_counts", {}).get("schools")}
 
 
 def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress, **build_options) -> str:  # noqa: ANN001
-    """Snapshot the records, install them as the school list, build, and record the build.
+    """Snapshot the records, build from the snapshot, and record the build.
 
-    Returns the new build's id. On failure the previous school list is put
-    back and the current build keeps serving.
+    Returns the new build's id. On failure the current build, and its school
+    list, keep serving.
     """
     with session_scope(url) as session:
         # The publish time is the snapshot's: an edit saved while the build runs is still pending after it.
@@ -190,12 +157,10 @@ def build_from_records(url: str, root: Path, *, actor: str, kind: str, progress,
 
     # The reference layers stay in memory between publishes: that is most of a build's reading time.
     build_options.setdefault("reference", reference_for(root))
-    saved = _install_list(root, plain)
-    try:
-        summary = pipeline.run_build(root, force=True, progress=progress, **build_options)
-    except Exception:
-        _restore_inputs(root, saved)
-        raise
+    # The snapshot is handed to the build, which keeps it in its own folder: it comes into force
+    # only when that build is published, so a failed or killed publish changes nothing (geo.school_list).
+    snapshot = SchoolList(data=plain, name=f"{ORIGIN}.csv", suffix=".csv")
+    summary = pipeline.run_build(root, force=True, schools=snapshot, progress=progress, **build_options)
     (summary.build_dir / BUILD_LIST_NAME).write_bytes(plain)
     with session_scope(url) as session:
         session.add(
@@ -283,8 +248,7 @@ def _rollback(url: str, root: Path, target: str | None, *, actor: str, progress,
     progress(f"school records restored to build {target}: {result.as_dict()}")
     folder = root / "builds" / str(target)
     if (folder / store.MANIFEST_NAME).exists() and (folder / BUILD_LIST_NAME).exists():
-        _install_list(root, (folder / BUILD_LIST_NAME).read_bytes())
-        store.publish(root, folder)
+        store.publish(root, folder)  # its list, kept in the folder, comes back into force with it
         progress(f"build {target} is current again")
         return str(target)
     progress(f"build {target} was pruned; rebuilding its list")

@@ -121,6 +121,7 @@
         box.appendChild(el("div", "csmap-approx-note",
           "Approximate location: this school is placed at its " + school.precision + " centre, not its street address."));
       }
+      if (school.geocode_note) { box.appendChild(el("div", "csmap-flag-note", "Note: " + school.geocode_note)); }
       if (school.is_sample) { box.appendChild(el("div", "csmap-sample-note", "Sample data (generated)")); }
       // The element replaces the loader function, so the popup is filled once and not fetched again.
       marker.setPopupContent(box);
@@ -302,7 +303,7 @@
       ["Children within reach", fmt(props.reach_share, "share")],
       ["High-poverty reach", fmt(props.high_poverty_reach_share, "share")],
       ["Unserved children", fmt(props.unserved_children, "count")],
-      ["Coalition", props.coalition_status || "none"]
+      ["Coalition", props.coalition_status || "not recorded"]  // null: no coalitions table (issue 11)
     ]);
   }
 
@@ -484,7 +485,9 @@
     addStates(states.features, legends[0]);
     map.on("zoomend", updateDetail);
     var legendBox = legendControl();
-    var coalitionKey = [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]];
+    var coalitionKey = states.features.some(function (f) { return Boolean(f.properties.coalition_status); }) ?
+      [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]] :
+      [["csmap-key-none", "coalitions: not recorded"]];
     legendBox.show(legends[0], coalitionKey.concat(SCHOOL_KEY));
     // The other choropleths are drawn when first picked in the layer control.
     map.on("baselayerchange", function (event) {
