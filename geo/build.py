@@ -8,6 +8,7 @@ manifest records a key of every input, and an equal key means "up to date".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -27,6 +28,7 @@ import pyogrio
 from geo import reference as ref
 from geo import store
 from geo.errors import BuildError, CsmapError
+from geo.records_build import RECORD_TABLES, Records, add_record_metrics, build_records, record_file
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +115,7 @@ def input_key(root: Path, options: Mapping[str, Any]) -> str:
         "sources": ref.source_versions(),
         "schools": _file_digest(active_school_file(root)),
         "coalitions": _file_digest(active_coalitions_file(root)),
+        "records": {t: _file_digest(record_file(root, t)) for t in RECORD_TABLES},
         "options": {k: options[k] for k in sorted(options)},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -272,7 +275,10 @@ def _assemble(
     coalitions, areas = _coalitions_stage(base, out, reference, progress)
     _check_failure("coalitions", fail_after)
 
-    metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress)
+    records = _records_stage(base, out, reference, schools, progress)
+    load_report = {**load_report, "records": records.report} if records.report else load_report
+
+    metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress, records)
     _check_failure("metrics", fail_after)
 
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
@@ -376,7 +382,7 @@ def _schools_stage(
 def _coalitions_stage(
     base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    from geo.coalitions import coalition_areas, read_coalitions
+    from geo.coalitions import coalition_areas, public_coalitions, read_coalitions
     from geo.sample import sample_coalitions
 
     path = active_coalitions_file(base)
@@ -386,10 +392,33 @@ def _coalitions_stage(
         progress(f"reading coalitions table {path.name}")
         coalitions = read_coalitions(path, counties=reference.counties)
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
-    out.write_layer(coalitions, "coalitions")
+    # Published: a contact shows only where the coalition agreed (contact_public).
+    out.write_layer(public_coalitions(coalitions), "coalitions")
+    out.write_csv(public_coalitions(coalitions), "coalitions.csv")
     out.write_layer(areas, "coalition_areas")
-    progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
+    progress(f"coalitions: {int((coalitions['stage'] != 'none').sum())} at a stage of development")
     return coalitions, areas
+
+
+def _records_stage(
+    base: Path,
+    out: store.BuildWriter,
+    reference: ref.Reference,
+    schools: gpd.GeoDataFrame,
+    progress: Progress,
+) -> Records:
+    is_sample = bool(schools["is_sample"].all()) if len(schools) else True
+    records = build_records(base, schools, reference.counties_web, is_sample=is_sample)
+    for name in ("communities", "community_schools", "partners", "partner_schools"):
+        frame = getattr(records, name)
+        out.write_layer(frame, name)
+        out.write_csv(frame, f"{name}.csv")
+    out.write_layer(records.community_areas, "community_areas")
+    progress(
+        f"records: {len(records.communities)} Coalition Communities, {len(records.partners)} partners, "
+        f"{len(records.partner_schools)} partner links"
+    )
+    return records
 
 
 def _metrics_stage(
@@ -400,6 +429,7 @@ def _metrics_stage(
     areas: gpd.GeoDataFrame,
     options: dict,
     progress: Progress,
+    records: Records | None = None,
 ) -> dict[str, Any]:
     from geo.metrics import compute_metrics, metrics_tables_for_export
 
@@ -413,6 +443,10 @@ def _metrics_stage(
         reach_miles=options["reach_miles"],
         poverty_threshold=options["poverty_threshold"],
     )
+    if records is not None:
+        result = dataclasses.replace(
+            result, states=add_record_metrics(result.states, coalitions, records, schools)
+        )
     tables = metrics_tables_for_export(result, reference.states_web, reference.counties_web)
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
     for name, frame in tables.items():

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.coalitions import COALITION_COLUMNS
+from geo.coalitions import TEXT_COLUMNS as COALITION_TEXT_COLUMNS
 from geo.enrich import polygon_at
 from geo.reference import Reference
 
@@ -333,7 +334,8 @@ def sample_coalitions(
     """Return the sample coalitions table: one row per state and territory.
 
     Exactly :data:`COALITIONS_ACTIVE` of the 52 in-scope areas (50 states,
-    DC, PR) have an existing or developing coalition; a few of them
+    DC, PR) have a coalition at one of the four stages (:data:`COALITIONS_EXISTING`
+    of them evolving or expanding, the rest exploring or emerging); a few of them
     (:data:`COALITIONS_REGIONAL`) cover a list of neighbouring counties
     rather than the whole state. The island territories have none.
 
@@ -363,21 +365,57 @@ def sample_coalitions(
         if county_counts.get(ordered.set_index("stusps").at[c, "statefp"], 0) >= REGIONAL_MIN_STATE_COUNTIES
     ]
     regional = set(rng.choice(big, size=min(COALITIONS_REGIONAL, len(big)), replace=False).tolist())
+    # The stages (docs/RECORDS.md): the "existing" draw splits into evolving and expanding, the
+    # "developing" one into exploring and emerging, by a second generator so the draws above stay put.
+    stage_rng = np.random.default_rng(seed + 7)
+    later = dict(
+        zip(
+            active[:COALITIONS_EXISTING],
+            stage_rng.choice(["evolving", "expanding"], COALITIONS_EXISTING, p=[0.6, 0.4]),
+            strict=False,
+        )
+    )
+    earlier = dict(
+        zip(
+            active[COALITIONS_EXISTING:],
+            stage_rng.choice(["exploring", "emerging"], len(active) - COALITIONS_EXISTING, p=[0.4, 0.6]),
+            strict=False,
+        )
+    )
     rows = []
-    for _, state in ordered.iterrows():  # one row per state: 56 iterations
+    for i, (_, state) in enumerate(ordered.iterrows()):  # one row per state: 56 iterations
         code = state["stusps"]
         status = "existing" if code in existing else "developing" if code in active else "none"
+        stage = later.get(code) or earlier.get(code) or "none"
         row = {
             "stusps": code,
+            "stage": stage,
             "status": status,
             "coalition_name": None,
+            "lead_organizations": None,
+            "contact_name": None,
+            "contact_email": None,
+            "contact_phone": None,
+            "contact_public": False,
+            "website": None,
+            "join_url": None,
             "area_type": None,
             "county_fips": None,
             "is_sample": True,
         }
         if status != "none":
+            key = code.lower()
             row.update(
-                coalition_name=f"Sample {state['name']} Coalition for Community Schools", area_type="state"
+                coalition_name=f"Sample {state['name']} Coalition for Community Schools",
+                area_type="state",
+                lead_organizations=f"Sample {state['name']} Community Schools Partnership; "
+                f"Sample {state['name']} Education Association",
+                contact_name=f"Sample Contact ({code})",
+                contact_email=f"coalition-{key}@example.org",
+                # Every other coalition agrees to show its contact, so both cases are in the sample.
+                contact_public=i % 2 == 0,
+                website=f"https://example.org/sample/coalitions/{key}",
+                join_url=f"https://example.org/sample/coalitions/{key}/join",
             )
         if code in regional:
             local = counties[counties["statefp"] == state["statefp"]].sort_values("geoid", ignore_index=True)
@@ -391,6 +429,6 @@ def sample_coalitions(
                 )
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COALITION_COLUMNS))
-    for column in ("stusps", "status", "coalition_name", "area_type", "county_fips"):
+    for column in COALITION_TEXT_COLUMNS:
         table[column] = table[column].astype("str")
     return table
