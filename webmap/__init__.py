@@ -60,6 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webmap import plan
 
     app.register_blueprint(plan.bp)
+    from webmap import records
+
+    app.register_blueprint(records.bp)
     if app.config.get("WARM"):
         from webmap.warm import warm_up
 
