@@ -24,7 +24,9 @@ def _brute_force_k(zctas, schools, candidates, target: float) -> int | None:
 @pytest.mark.parametrize("share", [0.05, 0.4, 0.8, 1.0])
 def test_target_k_is_the_brute_force_smallest_k(seed, share):
     zctas, candidates, schools = _random_world(seed)
-    most = plan_sites(zctas, schools, k=len(candidates), state="KS", candidates=candidates).picks["gain"].sum()
+    most = (
+        plan_sites(zctas, schools, k=len(candidates), state="KS", candidates=candidates).picks["gain"].sum()
+    )
     target = max(1.0, float(np.floor(most * share)))
     answer = plan_to_target(zctas, schools, target_children=target, state="KS", candidates=candidates)
     expected = _brute_force_k(zctas, schools, candidates, target)
@@ -36,7 +38,9 @@ def test_target_k_is_the_brute_force_smallest_k(seed, share):
 
 def test_unreachable_target_says_so_plainly():
     zctas, candidates, schools = _random_world(3)
-    most = plan_sites(zctas, schools, k=len(candidates), state="KS", candidates=candidates).picks["gain"].sum()
+    most = (
+        plan_sites(zctas, schools, k=len(candidates), state="KS", candidates=candidates).picks["gain"].sum()
+    )
     answer = plan_to_target(zctas, schools, target_children=most + 1, state="KS", candidates=candidates)
     assert not answer.reachable and answer.k is None and answer.plan is None
     assert answer.most == pytest.approx(most)

@@ -141,6 +141,10 @@ def test_every_route_under_the_api_is_documented(client):
             served |= {f"/downloads/{name}" for name in [*DOWNLOADS, *DICTIONARY_FILES]}
     assert served == documented
     for path in documented - {"/api/states/{state}"}:
-        query = {"target": "?target_children=1000", "plan": "?state=TX&k=1", "nearest": "?lat=41.88&lon=-87.63"}
+        query = {
+            "target": "?target_children=1000",
+            "plan": "?state=TX&k=1",
+            "nearest": "?lat=41.88&lon=-87.63",
+        }
         response = client.get(path + next((q for key, q in query.items() if key in path), ""))
         assert response.status_code == 200, path
