@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 #: Bump when the reference stage's output changes shape, to invalidate caches.
 REFERENCE_VERSION = "6"
 #: Bump when the school/metrics stages change, so builds are redone.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"  # 3: coalition stages, communities, partners (issue 14)
 
 #: Douglas–Peucker tolerances in degrees for the web-weight layers, chosen so
 #: the national states layer stays under 300 KB and counties under 3 MB of

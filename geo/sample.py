@@ -54,7 +54,8 @@ GRADES = {
     "K-12": 0.03,
     "7-12": 0.03,
 }
-#: Invented, generic partner kinds (no real organization is named).
+#: The earlier invented partner kinds, kept only for the size of the draw that picked them
+#: (the lead partners now come from :mod:`geo.sample_records`).
 PARTNERS = (
     "United Way of {city}",
     "{city} YMCA",
@@ -183,12 +184,17 @@ def _choice(rng: np.random.Generator, options: dict[str, float] | tuple[str, ...
     return np.array(options, dtype=object)[rng.integers(0, len(options), size=size)]
 
 
-def _partners(rng: np.random.Generator, city: pd.Series) -> pd.Series:
-    """Return an invented partner per row: a template of :data:`PARTNERS` filled with the city."""
-    pick = rng.integers(0, len(PARTNERS), size=len(city))
-    heads = np.array([t.split("{city}")[0] for t in PARTNERS], dtype=object)[pick]
-    tails = np.array([t.split("{city}")[1] for t in PARTNERS], dtype=object)[pick]
-    return (pd.Series(heads, dtype="str") + city.to_numpy() + pd.Series(tails, dtype="str")).astype("str")
+def _lead_partners(rng: np.random.Generator, rows: pd.DataFrame, seed: int) -> pd.Series:
+    """Return each school's invented lead partner, one of about 300 sample partners (issue 14).
+
+    The partners come from :func:`geo.sample_records.lead_partner_names` (its own
+    generator), so the partner records link to these very names. One draw of the
+    main generator is still taken, as before, so the rest of the sample is unchanged.
+    """
+    from geo.sample_records import lead_partner_names
+
+    rng.integers(0, len(PARTNERS), size=len(rows))
+    return lead_partner_names(rows["State"], rows["City"], seed=seed + 11)
 
 
 def generate_sample(
@@ -299,7 +305,7 @@ def generate_sample(
                 with_coordinates, ""
             ),
             "Grades": pd.Series(_choice(rng, GRADES, total), dtype="str"),
-            "Lead Partner": _partners(rng, rows["City"]),
+            "Lead Partner": _lead_partners(rng, rows, seed),
             "District": "Sample " + rows["City"] + " School District",
             "Year Started": pd.Series(year).astype("str"),
             "Country": rows["Country"],

@@ -143,15 +143,69 @@ def sample_communities(
     return as_text_columns(table, [c for c in COMMUNITY_COLUMNS if c not in ("school_count", "is_sample")])
 
 
-def sample_partners(
-    schools: pd.DataFrame, *, n: int = SAMPLE_PARTNERS, seed: int = SAMPLE_SEED
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return about ``n`` sample partners and their links to the sample schools.
+def lead_partner_names(
+    states: pd.Series, cities: pd.Series, *, n: int = SAMPLE_PARTNERS, seed: int = SAMPLE_SEED
+) -> pd.Series:
+    """Return each sample school's lead partner: about ``n`` invented partners in all, by state.
 
-    Each state gets partners in proportion to its schools (at least one), named
-    after its cities with the most sample schools. Every school gets one lead
-    partner from its state (one of its own city's when there is one) and up to
-    two supporting partners.
+    Each state (or province) gets partners in proportion to its schools (at
+    least one), named after its cities with the most schools; a school takes one
+    of its own city's partners when there is one, else one of its state's. The
+    sample school list's ``Lead Partner`` column (:func:`geo.sample.generate_sample`)
+    is this, so the partner records (:func:`sample_partners`) are its partners.
+
+    Parameters
+    ----------
+    states, cities : Series
+        Each school's state code and city (text), aligned.
+    n, seed : int
+        About how many partners, and the seed of the draw.
+    """
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"state": states.astype("str").to_numpy(), "city": cities.astype("str").to_numpy()})
+    per_state = frame.groupby("state").size()
+    quota = np.maximum(1, np.round(per_state / per_state.sum() * n)).astype(int)
+    names = np.empty(len(frame), dtype=object)
+    for state, count in quota.items():
+        rows = np.flatnonzero((frame["state"] == state).to_numpy())
+        ranked = frame["city"].iloc[rows].value_counts().index.tolist()
+        slots = []
+        for j in range(int(count)):
+            template, _ = PARTNER_KINDS[int(rng.integers(len(PARTNER_KINDS)))]
+            city = ranked[j % len(ranked)]
+            name = f"{template.format(place=city)} ({state})"
+            slots.append((city, name if name not in {s for _, s in slots} else f"{name[:-1]}, {j + 1})"))
+        slot_city = np.array([c for c, _ in slots], dtype=object)
+        slot_name = np.array([s for _, s in slots], dtype=object)
+        for row in rows:
+            local = np.flatnonzero(slot_city == frame["city"].iat[row])
+            names[row] = slot_name[rng.choice(local) if len(local) else rng.integers(len(slots))]
+    return pd.Series(names, index=states.index, dtype="str")
+
+
+def partner_type(name: str) -> str:
+    """Return the type of a sample partner from its name (the :data:`PARTNER_KINDS` it was made from)."""
+    for template, kind in PARTNER_KINDS:
+        head, tail = template.split("{place}")
+        bare = name.rsplit(" (", 1)[0]
+        if bare.startswith(head) and bare.endswith(tail):
+            return kind
+    return "other"
+
+
+def sample_partners(schools: pd.DataFrame, *, seed: int = SAMPLE_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the sample partners and their links to the sample schools.
+
+    The partners are the schools' lead partners (:func:`lead_partner_names`,
+    the sample list's ``Lead Partner``); each school is linked to its lead
+    partner and to 0–2 supporting partners of the same state.
+
+    Parameters
+    ----------
+    schools : DataFrame
+        The sample schools layer (``school_id``, ``lead_partner``, ``state``, ``stusps``).
+    seed : int
+        Seed of the supporting partners' draw.
 
     Returns
     -------
@@ -160,54 +214,55 @@ def sample_partners(
         (:data:`geo.partners.LINK_COLUMNS`); ``is_sample`` true.
     """
     rng = np.random.default_rng(seed + 1)
-    placed = _placed(schools).reset_index(drop=True)
-    per_state = placed.groupby("stusps").size()
-    quota = np.maximum(1, np.round(per_state / per_state.sum() * n)).astype(int)
-    partners, links = [], []
-    for state, count in quota.items():
-        mine = placed[placed["stusps"] == state]
-        cities = mine["city"].value_counts().index.tolist()
-        names: list[tuple[str, str, str]] = []
-        for j in range(int(count)):
-            template, kind = PARTNER_KINDS[int(rng.integers(len(PARTNER_KINDS)))]
-            city = cities[j % len(cities)]
-            name = template.format(place=city) + f" ({state})"
-            if any(name == existing for existing, _, _ in names):
-                name = template.format(place=city) + f" ({state}, {j + 1})"
-            names.append((name, kind, city))
-        ids = [f"sample-p-{state.lower()}-{j + 1:03d}" for j in range(len(names))]
-        for pid, (name, kind, _) in zip(ids, names, strict=True):
-            partners.append(
+    named = schools[schools["lead_partner"].astype("str").str.startswith("Sample ")]
+    frame = pd.DataFrame(
+        {
+            "school_id": named["school_id"].astype("str").to_numpy(),
+            "lead": named["lead_partner"].astype("str").to_numpy(),
+            "state": named["state"].astype("str").str.upper().to_numpy(),
+        }
+    )
+    first = frame.drop_duplicates("lead").sort_values(["state", "lead"], ignore_index=True)
+    ids = {
+        name: f"sample-p-{state.lower()}-{slug(name.removeprefix('Sample '))}"
+        for name, state in zip(first["lead"], first["state"], strict=True)
+    }
+    us = set(schools["stusps"].dropna().astype("str"))
+    partners = pd.DataFrame(
+        {
+            "partner_id": first["lead"].map(ids),
+            "name": first["lead"],
+            "partner_type": first["lead"].map(partner_type),
+            "website": "https://example.org/sample/partners/" + first["lead"].map(ids),
+            "stusps": first["state"].where(first["state"].isin(us)),
+            "school_count": 0,
+            "lead_count": 0,
+            "is_sample": True,
+        },
+        columns=list(PARTNER_COLUMNS),
+    )
+    pool = first.groupby("state")["lead"].apply(list).to_dict()
+    supporting = rng.choice(list(SUPPORTING_PARTNERS), size=len(frame), p=list(SUPPORTING_PARTNERS.values()))
+    links = []
+    for school, lead, state, extra in zip(
+        frame["school_id"], frame["lead"], frame["state"], supporting, strict=True
+    ):
+        links.append({"partner_id": ids[lead], "school_id": school, "role": "lead", "is_sample": True})
+        others = [name for name in pool[state] if name != lead]
+        for i in rng.permutation(len(others))[: int(extra)]:
+            links.append(
                 {
-                    "partner_id": pid,
-                    "name": name,
-                    "partner_type": kind,
-                    "website": f"https://example.org/sample/partners/{pid}",
-                    "stusps": state,
-                    "school_count": 0,
-                    "lead_count": 0,
+                    "partner_id": ids[others[int(i)]],
+                    "school_id": school,
+                    "role": "supporting",
                     "is_sample": True,
                 }
             )
-        city_of = np.array([c for _, _, c in names], dtype=object)
-        supporting = rng.choice(
-            list(SUPPORTING_PARTNERS), size=len(mine), p=list(SUPPORTING_PARTNERS.values())
-        )
-        for school, city, extra in zip(mine["school_id"], mine["city"], supporting, strict=True):
-            local = np.flatnonzero(city_of == city)
-            lead = int(rng.choice(local)) if len(local) else int(rng.integers(len(ids)))
-            links.append({"partner_id": ids[lead], "school_id": school, "role": "lead", "is_sample": True})
-            others = [i for i in range(len(ids)) if i != lead]
-            for i in rng.permutation(others)[: int(extra)]:
-                links.append(
-                    {"partner_id": ids[int(i)], "school_id": school, "role": "supporting", "is_sample": True}
-                )
-    partner_table = pd.DataFrame(partners, columns=list(PARTNER_COLUMNS))
     for column in ("school_count", "lead_count"):
-        partner_table[column] = partner_table[column].astype("int64")
+        partners[column] = partners[column].astype("int64")
     link_table = pd.DataFrame(links, columns=list(LINK_COLUMNS))
-    logger.info("sample records: %d partners, %d partner links", len(partner_table), len(link_table))
+    logger.info("sample records: %d partners, %d partner links", len(partners), len(link_table))
     return (
-        as_text_columns(partner_table, ("partner_id", "name", "partner_type", "website", "stusps")),
+        as_text_columns(partners, ("partner_id", "name", "partner_type", "website", "stusps")),
         as_text_columns(link_table, ("partner_id", "school_id", "role")),
     )

@@ -159,16 +159,21 @@ def test_partners_and_links_accounting_and_distinct_partners_per_state():
     assert found["name"].tolist() == ["City Clinic"]
 
 
-def test_sample_records_are_labelled_and_linked(tmp_path):
-    from geo.sample_records import sample_communities, sample_partners
+def test_sample_records_are_labelled_and_linked():
+    from geo.sample_records import lead_partner_names, partner_type, sample_communities, sample_partners
 
     n = 400
+    states = pd.Series(["IL" if i % 3 else "IN" for i in range(n)])
+    cities = pd.Series([f"Town {i % 11}" for i in range(n)])
+    leads = lead_partner_names(states, cities, n=30)
     schools = gpd.GeoDataFrame(
         {
             "school_id": [f"s{i}" for i in range(n)],
-            "stusps": ["IL" if i % 3 else "IN" for i in range(n)],
+            "state": states,
+            "stusps": states,
+            "lead_partner": leads,
             "county_fips": [("17" if i % 3 else "18") + f"{(i % 7) * 2 + 1:03d}" for i in range(n)],
-            "city": [f"Town {i % 11}" for i in range(n)],
+            "city": cities,
             "district": [f"Sample Town {i % 11} School District" for i in range(n)],
         },
         geometry=[Point(-88 + i / 1000, 40) for i in range(n)],
@@ -176,10 +181,18 @@ def test_sample_records_are_labelled_and_linked(tmp_path):
     )
     counties = pd.DataFrame({"geoid": sorted(set(schools["county_fips"])), "name": "County"})
     communities = sample_communities(schools, counties, n=6)
-    partners, links = sample_partners(schools, n=30)
+    partners, links = sample_partners(schools)
     for frame in (communities, partners):
         assert frame["is_sample"].all() and frame["name"].str.startswith("Sample").all()
-    assert 25 <= len(partners) <= 35
-    assert set(links["school_id"]) == set(schools["school_id"])  # every school has a lead partner
-    assert (links[links["role"] == "lead"].groupby("school_id").size() == 1).all()
-    assert set(links["partner_id"]) <= set(partners["partner_id"])
+    assert 25 <= len(partners) <= 35 and set(partners["name"]) == set(leads)
+    assert (partners["partner_type"] != "other").all()
+    assert partner_type(partners["name"].iloc[0]) == partners["partner_type"].iloc[0]
+    # Every school is linked to the lead partner its own row names, once, and supporters of its state.
+    lead_links = links[links["role"] == "lead"].merge(partners[["partner_id", "name"]], on="partner_id")
+    named = dict(zip(schools["school_id"], schools["lead_partner"], strict=True))
+    assert len(lead_links) == n and all(
+        named[s] == p for s, p in zip(lead_links["school_id"], lead_links["name"], strict=True)
+    )
+    home = dict(zip(partners["partner_id"], partners["stusps"], strict=True))
+    state_of = dict(zip(schools["school_id"], schools["stusps"], strict=True))
+    assert all(home[p] == state_of[s] for p, s in zip(links["partner_id"], links["school_id"], strict=True))
