@@ -374,19 +374,17 @@ def sample_coalitions(
     # The stages (docs/RECORDS.md): the "existing" draw splits into evolving and expanding, the
     # "developing" one into exploring and emerging, by a second generator so the draws above stay put.
     stage_rng = np.random.default_rng(seed + 7)
+    # (A small test world may have fewer active states than COALITIONS_EXISTING.)
+    established, starting = active[:COALITIONS_EXISTING], active[COALITIONS_EXISTING:]
     later = dict(
         zip(
-            active[:COALITIONS_EXISTING],
-            stage_rng.choice(["evolving", "expanding"], COALITIONS_EXISTING, p=[0.6, 0.4]),
-            strict=False,
+            established,
+            stage_rng.choice(["evolving", "expanding"], len(established), p=[0.6, 0.4]),
+            strict=True,
         )
     )
     earlier = dict(
-        zip(
-            active[COALITIONS_EXISTING:],
-            stage_rng.choice(["exploring", "emerging"], len(active) - COALITIONS_EXISTING, p=[0.4, 0.6]),
-            strict=False,
-        )
+        zip(starting, stage_rng.choice(["exploring", "emerging"], len(starting), p=[0.4, 0.6]), strict=True)
     )
     rows = []
     for i, (_, state) in enumerate(ordered.iterrows()):  # one row per state: 56 iterations

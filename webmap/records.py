@@ -241,7 +241,8 @@ def record_helpers() -> dict[str, Any]:
             return None
         from webmap.exports import metrics_document
 
-        schools, children = goal_targets({**_environ(), **current_app.config})
+        # CSMAP_GOAL_SCHOOLS / CSMAP_GOAL_CHILDREN reach the config through from_prefixed_env.
+        schools, children = goal_targets(current_app.config)
         return goal_progress(metrics_document(data).get("national", {}), schools=schools, children=children)
 
     def state_records(code: str) -> dict[str, Any]:
@@ -254,9 +255,3 @@ def record_helpers() -> dict[str, Any]:
         }
 
     return {"national_goal": national_goal, "state_records": state_records}
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k.startswith("CSMAP_GOAL_")}
