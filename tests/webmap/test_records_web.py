@@ -100,3 +100,25 @@ def test_target_mode_api_and_page(client):
     assert not too_many["reachable"] and "cannot reach" in too_many["message"]
     page = client.get("/plan/target?target_children=50000&state=IL").get_data(as_text=True)
     assert f"{answer['k']} new site" in page
+
+
+@pytest.mark.parametrize(
+    ("url", "schema"),
+    [
+        ("/api/coalitions", "CoalitionList"),
+        ("/api/communities?state=IL", "CommunityList"),
+        ("/api/partners?type=health", "PartnerList"),
+        ("/api/plan/target?target_children=5000&state=RI", "TargetAnswer"),
+        ("/api/partners?type=x", "Error"),
+    ],
+)
+def test_record_answers_match_their_documented_schemas(client, url, schema):
+    from webmap import openapi
+
+    validator_module = pytest.importorskip("openapi_schema_validator")
+    document = openapi.document()
+    validator = validator_module.OAS30Validator(
+        {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
+    )
+    body = client.get(url).get_json()
+    assert [e.message for e in validator.iter_errors(body)] == []
