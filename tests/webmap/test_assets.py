@@ -138,7 +138,11 @@ def test_a_map_with_other_assets_keeps_its_links(app, caplog):
         kept = assets.bundle_page(page)
     assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
     # The page helpers and the records' map layer too.
-    assert kept.js == ["/static/vendor/d3/d3.min.js", "/static/js/csmap-common.js", "/static/js/csmap-records.js"]
+    assert kept.js == [
+        "/static/vendor/d3/d3.min.js",
+        "/static/js/csmap-common.js",
+        "/static/js/csmap-records.js",
+    ]
     assert "match no bundle" in caplog.text
 
 
