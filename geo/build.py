@@ -30,6 +30,7 @@ import pyogrio
 from geo import reference as ref
 from geo import store
 from geo.errors import BuildError, CsmapError, SchoolDataError
+from geo.records_build import RECORD_TABLES, Records, add_record_metrics, build_records, record_file
 from geo.school_list import LIST_FOLDER, LIST_META, SCHOOL_SUFFIXES, SchoolList, active_school_list
 
 __all__ = [
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 #: Bump when the reference stage's output changes shape, to invalidate caches.
 REFERENCE_VERSION = "6"
 #: Bump when the school/metrics stages change, so builds are redone.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"  # 3: coalition stages, communities, partners (issue 14)
 
 #: Douglas–Peucker tolerances in degrees for the web-weight layers, chosen so
 #: the national states layer stays under 300 KB and counties under 3 MB of
@@ -104,6 +105,7 @@ def input_key(root: Path, options: Mapping[str, Any], schools: SchoolList | None
         "sources": ref.source_versions(),
         "schools": schools.digest if schools is not None else None,
         "coalitions": _file_digest(active_coalitions_file(root)),
+        "records": {t: _file_digest(record_file(root, t)) for t in RECORD_TABLES},
         "options": {k: options[k] for k in sorted(options)},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -352,7 +354,10 @@ def _assemble(
         out.write_json("load_report.json", load_report)
     _check_failure("coalitions", fail_after)
 
-    metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress)
+    records = _records_stage(base, out, reference, schools, progress)
+    load_report = {**load_report, "records": records.report} if records.report else load_report
+
+    metrics_doc = _metrics_stage(out, reference, schools, coalitions, areas, options, progress, records)
     _check_failure("metrics", fail_after)
 
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
@@ -485,7 +490,7 @@ def _coalitions_stage(
     base: Path, out: store.BuildWriter, reference: ref.Reference, progress: Progress, real_list: bool
 ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame, str | None]:
     """Write the coalitions; return the table (None when left out), the areas and why they were left out."""
-    from geo.coalitions import coalition_areas, read_coalitions
+    from geo.coalitions import coalition_areas, public_coalitions, read_coalitions
     from geo.sample import sample_coalitions
 
     path = active_coalitions_file(base)
@@ -499,10 +504,33 @@ def _coalitions_stage(
         progress(f"note: {COALITIONS_LEFT_OUT}")
         coalitions, left_out = coalitions.iloc[0:0], COALITIONS_LEFT_OUT
     areas = coalition_areas(coalitions, reference.states_web, reference.counties_web)
-    out.write_layer(coalitions, "coalitions")
+    # Published: a contact shows only where the coalition agreed (contact_public).
+    out.write_layer(public_coalitions(coalitions), "coalitions")
+    out.write_csv(public_coalitions(coalitions), "coalitions.csv")
     out.write_layer(areas, "coalition_areas")
-    progress(f"coalitions: {int((coalitions['status'] != 'none').sum())} existing or developing")
+    progress(f"coalitions: {int((coalitions['stage'] != 'none').sum())} at a stage of development")
     return (None if left_out else coalitions), areas, left_out
+
+
+def _records_stage(
+    base: Path,
+    out: store.BuildWriter,
+    reference: ref.Reference,
+    schools: gpd.GeoDataFrame,
+    progress: Progress,
+) -> Records:
+    is_sample = bool(schools["is_sample"].all()) if len(schools) else True
+    records = build_records(base, schools, reference.counties_web, is_sample=is_sample)
+    for name in ("communities", "community_schools", "partners", "partner_schools"):
+        frame = getattr(records, name)
+        out.write_layer(frame, name)
+        out.write_csv(frame, f"{name}.csv")
+    out.write_layer(records.community_areas, "community_areas")
+    progress(
+        f"records: {len(records.communities)} Coalition Communities, {len(records.partners)} partners, "
+        f"{len(records.partner_schools)} partner links"
+    )
+    return records
 
 
 def _metrics_stage(
@@ -513,6 +541,7 @@ def _metrics_stage(
     areas: gpd.GeoDataFrame,
     options: dict[str, Any],
     progress: Progress,
+    records: Records | None = None,
 ) -> dict[str, Any]:
     from geo.metrics import compute_metrics, metrics_tables_for_export
 
@@ -526,6 +555,10 @@ def _metrics_stage(
         reach_miles=options["reach_miles"],
         poverty_threshold=options["poverty_threshold"],
     )
+    if records is not None:
+        result = dataclasses.replace(
+            result, states=add_record_metrics(result.states, coalitions, records, schools)
+        )
     tables = metrics_tables_for_export(result, reference.states_web, reference.counties_web)
     is_sample = bool(schools["is_sample"].all()) if len(schools) else True
     for name, frame in tables.items():

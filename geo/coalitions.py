@@ -1,6 +1,10 @@
-"""The coalitions table: one row per state or territory, read from CSV, checked, and mapped.
+"""The state coalitions table: one row per state or territory, read from CSV, checked, and mapped.
 
-The table has a documented CSV format (docs/SCHOOLS.md, "Coalitions table"):
+Each coalition has a stage of development on the Coalition's rubric
+(Exploring, Emerging, Evolving, Expanding), lead organizations, a contact
+(published only when marked public), a website and a join link; the old
+existing/developing status is migrated to stages (:data:`STAGE_OF_STATUS`) and
+kept as a derived column. The table has a documented CSV format (docs/RECORDS.md):
 a real table put at ``inputs/coalitions.csv`` in the data folder replaces the
 generated sample (:func:`geo.sample.sample_coalitions`), which has the same shape.
 :func:`read_coalitions` reads and validates a file, :func:`validate_coalitions`
@@ -10,41 +14,85 @@ coalition's area (a whole state, or a list of its counties) into one polygon.
 
 from __future__ import annotations
 
-import io
 import logging
+import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo import registry
 from geo.crs import require_same_crs
 from geo.errors import SchoolDataError
+from geo.records import (
+    RecordImport,
+    RowCheck,
+    RowRejected,
+    account_rows,
+    as_text_columns,
+    is_true,
+    read_record_csv,
+    rename_synonyms,
+    require_columns,
+    split_list,
+)
 
 logger = logging.getLogger(__name__)
 
+#: The Coalition's rubric of state-coalition development, earliest first (docs/RECORDS.md).
+STAGES = ("exploring", "emerging", "evolving", "expanding")
+#: The old two-value status, kept as a column derived from the stage (the map's outlines read it).
 STATUSES = ("existing", "developing", "none")
+#: Migration of the old status to a stage (docs/RECORDS.md, "From existing/developing to stages"):
+#: a coalition that was "developing" had begun to organize (Emerging); one that was "existing"
+#: was established and working (Evolving). Exploring and Expanding are only ever set explicitly.
+STAGE_OF_STATUS = {"existing": "evolving", "developing": "emerging", "none": "none"}
+#: And back: the two earlier stages count as "developing", the two later as "existing".
+STATUS_OF_STAGE = {
+    "exploring": "developing",
+    "emerging": "developing",
+    "evolving": "existing",
+    "expanding": "existing",
+    "none": "none",
+}
 AREA_TYPES = ("state", "counties")
 COALITION_COLUMNS = tuple(c.name for c in registry.COALITIONS)
+#: Columns that hold a contact; blanked in the published table unless ``contact_public``.
+CONTACT_COLUMNS = ("contact_name", "contact_email", "contact_phone")
+#: Header spellings read as each field (after :func:`geo.school_columns.header_key`).
+SYNONYMS = {
+    "stusps": ("state", "state_code", "st", "usps"),
+    "coalition_name": ("name", "coalition"),
+    "lead_organizations": ("lead_organization", "lead_organisations", "lead_orgs", "leads", "lead"),
+    "contact_email": ("email", "contact"),
+    "contact_public": ("public_contact", "show_contact"),
+    "website": ("url", "web_site", "site"),
+    "join_url": ("join_link", "join", "join_us"),
+    "stage": ("stage_of_development", "development_stage"),
+}
 
 
-def _state_fips() -> dict[str, str]:
+def state_fips() -> dict[str, str]:
+    """Return ``{USPS code: state FIPS}`` for the states, DC and the territories."""
     import us
 
     return {s.abbr: str(s.fips) for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)}
 
 
 def read_coalitions(path: str | Path, *, counties: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
-    """Read and validate a coalitions table (CSV; docs/SCHOOLS.md, "Coalitions table").
+    """Read and validate a coalitions table strictly (CSV; docs/RECORDS.md, "State coalitions").
 
     Parameters
     ----------
     path : path
-        CSV with ``stusps`` and ``status``; optional ``coalition_name``,
-        ``area_type`` (state or counties; default counties when
-        ``county_fips`` is filled, else state), ``county_fips`` (5-digit
-        codes separated by ``;``) and ``is_sample``.
+        CSV with ``stusps`` and ``stage`` (or the old ``status``, migrated by
+        :data:`STAGE_OF_STATUS`); optional ``coalition_name``,
+        ``lead_organizations`` (``;``-separated), ``contact_name``,
+        ``contact_email``, ``contact_phone``, ``contact_public``, ``website``,
+        ``join_url``, ``area_type`` (state or counties; default counties when
+        ``county_fips`` is filled, else state), ``county_fips`` (5-digit codes
+        separated by ``;``) and ``is_sample``.
     counties : GeoDataFrame, optional
         When given, every county FIPS must be one of its ``geoid``.
 
@@ -52,94 +100,144 @@ def read_coalitions(path: str | Path, *, counties: gpd.GeoDataFrame | None = Non
     -------
     DataFrame
         :data:`COALITION_COLUMNS`, one row per state and territory (states
-        missing from the file get status none), in state FIPS order.
+        missing from the file get stage none), in state FIPS order.
 
     Raises
     ------
     SchoolDataError
-        For an unreadable file, a missing column, or an unknown state,
-        status, area type or county FIPS (the message quotes the value).
+        For an unreadable file, a missing column, a repeated state, or an
+        unknown state, stage, area type or county FIPS (the message quotes the value).
     """
-    from geo.school_columns import header_key
-    from geo.school_files import decode_text
-
-    text, _ = decode_text(Path(path)) if Path(path).is_file() else (None, None)
-    if text is None:
-        msg = f"coalitions table {str(path)!r} does not exist"
-        raise SchoolDataError(msg)
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except (ValueError, pd.errors.ParserError) as exc:
-        msg = f"cannot read coalitions table {str(path)!r}: {exc}"
-        raise SchoolDataError(msg) from exc
-    raw.columns = [header_key(c) for c in raw.columns]
-    raw = raw.rename(columns={"state": "stusps", "state_code": "stusps", "name": "coalition_name"})
-    for column in ("stusps", "status"):
-        if column not in raw.columns:
-            found = list(raw.columns)
-            msg = f"coalitions table {str(path)!r} lacks column {column!r}; headers found: {found!r}"
-            raise SchoolDataError(msg)
-    return validate_coalitions(raw, counties=counties, source=str(path))
+    raw = read_record_csv(path, what="coalitions")
+    return import_coalitions(raw, counties=counties, source=str(path)).strict()
 
 
 def validate_coalitions(
     raw: pd.DataFrame, *, counties: gpd.GeoDataFrame | None = None, source: str = "coalitions table"
 ) -> pd.DataFrame:
-    """Return a clean coalitions table from text columns (see :func:`read_coalitions`)."""
-    fips = _state_fips()
-    table = pd.DataFrame(
-        {c: raw[c].astype("str").str.strip() if c in raw.columns else "" for c in COALITION_COLUMNS}
-    )
-    table["stusps"] = table["stusps"].str.upper()
-    table["status"] = table["status"].str.lower()
+    """Return a clean coalitions table from text columns, raising on the first bad row."""
+    return import_coalitions(raw, counties=counties, source=source).strict()
+
+
+def _coalition_check(counties: gpd.GeoDataFrame | None) -> RowCheck:
+    fips = state_fips()
     known = set(counties["geoid"]) if counties is not None else None
-    for position, row in enumerate(table.itertuples(index=False), start=2):  # one row per state: small
-        where = f"{source} row {position}"
-        if row.stusps not in fips:
-            msg = f"unknown state {row.stusps!r} in {where}"
-            raise SchoolDataError(msg)
-        if row.status not in STATUSES:
-            msg = f"unknown status {row.status!r} for {row.stusps} in {where}; expected one of {STATUSES}"
-            raise SchoolDataError(msg)
-    duplicated = table["stusps"][table["stusps"].duplicated()]
-    if len(duplicated):
-        msg = f"state {duplicated.iloc[0]!r} appears more than once in {source}"
-        raise SchoolDataError(msg)
-    codes = table["county_fips"].str.replace(r"[,\s]+", ";", regex=True).str.strip(";")
-    area = table["area_type"].str.lower()
-    area = area.where(area != "", np.where(codes != "", "counties", "state"))
-    lists = []
-    for stusps, status, kind, listed in zip(table["stusps"], table["status"], area, codes, strict=True):
+
+    def check(row: dict[str, str]) -> dict[str, Any]:
+        stusps = row.get("stusps", "").upper()
+        if stusps not in fips:
+            raise RowRejected(f"unknown state {row.get('stusps', '')!r}")
+        stage_text = row.get("stage", "").lower()
+        status_text = row.get("status", "").lower()
+        if stage_text:
+            if stage_text not in (*STAGES, "none"):
+                raise RowRejected(f"unknown stage {row['stage']!r} for {stusps}; expected one of {STAGES}")
+            stage = stage_text
+        elif status_text:
+            if status_text not in STATUSES:
+                raise RowRejected(
+                    f"unknown status {row['status']!r} for {stusps}; expected one of {STATUSES}"
+                )
+            stage = STAGE_OF_STATUS[status_text]
+        else:
+            stage = "none"
+        codes = [c.zfill(5) for c in split_list(row.get("county_fips", ""))]
+        kind = row.get("area_type", "").lower() or ("counties" if codes else "state")
         if kind not in AREA_TYPES:
-            msg = f"unknown area_type {kind!r} for {stusps} in {source}; expected one of {AREA_TYPES}"
-            raise SchoolDataError(msg)
-        members = [c.zfill(5) for c in listed.split(";") if c]
-        if kind == "counties" and status != "none" and not members:
-            msg = f"{stusps}: area_type 'counties' needs county_fips codes in {source}"
-            raise SchoolDataError(msg)
-        for code in members:
+            raise RowRejected(
+                f"unknown area_type {row['area_type']!r} for {stusps}; expected one of {AREA_TYPES}"
+            )
+        if kind == "counties" and stage != "none" and not codes:
+            raise RowRejected(f"{stusps}: area_type 'counties' needs county_fips codes")
+        for code in codes:
             if not code.isdigit() or len(code) != 5 or code[:2] != fips[stusps]:
-                msg = f"county FIPS {code!r} is not a county of {stusps} (FIPS {fips[stusps]}) in {source}"
-                raise SchoolDataError(msg)
+                raise RowRejected(f"county FIPS {code!r} is not a county of {stusps} (FIPS {fips[stusps]})")
             if known is not None and code not in known:
-                msg = f"unknown county FIPS {code!r} for {stusps} in {source}"
-                raise SchoolDataError(msg)
-        lists.append(";".join(members) if kind == "counties" else "")
-    truthy = table["is_sample"].str.lower().isin(["true", "t", "yes", "y", "1"])
-    out = pd.DataFrame(
-        {
-            "stusps": table["stusps"],
-            "status": table["status"],
-            "coalition_name": table["coalition_name"].where(table["coalition_name"] != ""),
-            "area_type": pd.Series(area, index=table.index).where(table["status"] != "none"),
-            "county_fips": pd.Series(lists, index=table.index).where(lambda s: s != ""),
-            "is_sample": truthy.to_numpy(dtype=bool),
+                raise RowRejected(f"unknown county FIPS {code!r} for {stusps}")
+        email = row.get("contact_email", "")
+        if email and not _EMAIL.fullmatch(email):
+            raise RowRejected(f"contact_email {email!r} for {stusps} is not an email address")
+        for column in ("website", "join_url"):
+            if row.get(column) and not _URL.match(row[column]):
+                raise RowRejected(
+                    f"{column} {row[column]!r} for {stusps} must start with http:// or https://"
+                )
+        active = stage != "none"
+        # Names may hold commas ("Boys & Girls Clubs of X, Inc."): only ';' and '|' separate them.
+        leads = [p.strip() for p in re.split(r"[;|]", row.get("lead_organizations", "")) if p.strip()]
+        return {
+            "stusps": stusps,
+            "stage": stage,
+            "status": STATUS_OF_STAGE[stage],
+            "coalition_name": row.get("coalition_name") or None,
+            "lead_organizations": "; ".join(leads) or None,
+            "contact_name": row.get("contact_name") or None,
+            "contact_email": email or None,
+            "contact_phone": row.get("contact_phone") or None,
+            "contact_public": is_true(row.get("contact_public", "")),
+            "website": row.get("website") or None,
+            "join_url": row.get("join_url") or None,
+            "area_type": kind if active else None,
+            "county_fips": ";".join(codes) if kind == "counties" and codes else None,
+            "is_sample": is_true(row.get("is_sample", "")),
         }
+
+    return check
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
+
+
+def import_coalitions(
+    raw: pd.DataFrame, *, counties: gpd.GeoDataFrame | None = None, source: str = "coalitions table"
+) -> RecordImport:
+    """Check a coalitions table row by row (docs/RECORDS.md), accounting for every row.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Text columns (headers as :func:`geo.school_columns.header_key` makes them).
+    counties : GeoDataFrame, optional
+        When given, every county FIPS must be one of its ``geoid``.
+    source : str
+        Where the rows come from, for messages.
+
+    Returns
+    -------
+    RecordImport
+        One row per state and territory (missing ones get stage none) in FIPS
+        order; a repeated state is merged into its first row.
+
+    Raises
+    ------
+    SchoolDataError
+        When ``stusps`` or both ``stage`` and ``status`` are missing.
+    """
+    raw = rename_synonyms(raw, SYNONYMS)
+    require_columns(raw, ["stusps"], what="coalitions", source=source)
+    if "stage" not in raw.columns and "status" not in raw.columns:
+        require_columns(raw, ["stage"], what="coalitions", source=source)
+    result = account_rows(
+        raw,
+        _coalition_check(counties),
+        key=["stusps"],
+        columns=COALITION_COLUMNS,
+        table="coalitions",
+        source=source,
     )
+    fips = state_fips()
+    out = result.table
     missing = sorted(set(fips) - set(out["stusps"]))
     if missing:
         filler = pd.DataFrame(
-            {"stusps": missing, "status": "none", "is_sample": bool(out["is_sample"].all())}
+            {
+                "stusps": missing,
+                "stage": "none",
+                "status": "none",
+                "contact_public": False,
+                "is_sample": bool(out["is_sample"].all()) if len(out) else False,
+            }
         )
         out = pd.concat([out, filler], ignore_index=True)
     out = (
@@ -147,9 +245,23 @@ def validate_coalitions(
         .sort_values("_fips", ignore_index=True)
         .drop(columns="_fips")
     )
-    for column in ("stusps", "status", "coalition_name", "area_type", "county_fips"):
-        out[column] = out[column].astype("str")
-    return out[list(COALITION_COLUMNS)]
+    out["contact_public"] = out["contact_public"].astype(bool)
+    out["is_sample"] = out["is_sample"].astype(bool)
+    result.table = as_text_columns(out[list(COALITION_COLUMNS)], TEXT_COLUMNS)
+    return result
+
+
+TEXT_COLUMNS = tuple(c.name for c in registry.COALITIONS if c.dtype == "string")
+
+
+def public_coalitions(coalitions: pd.DataFrame) -> pd.DataFrame:
+    """Return the table as published: contacts blanked where ``contact_public`` is false."""
+    out = coalitions.copy()
+    hidden = ~out["contact_public"].astype(bool)
+    for column in CONTACT_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].where(~hidden)
+    return out
 
 
 def coalition_areas(
@@ -167,10 +279,12 @@ def coalition_areas(
     Returns
     -------
     GeoDataFrame
-        stusps, status, coalition_name, area_type, county_count, is_sample,
+        stusps, stage, status, coalition_name, area_type, county_count, is_sample,
         geometry; in the CRS of ``states``.
     """
     require_same_crs(states, counties)
+    if "stage" not in coalitions.columns:  # a table from before the stages (docs/RECORDS.md)
+        coalitions = coalitions.assign(stage=coalitions["status"].astype("str").map(STAGE_OF_STATUS))
     active = coalitions[coalitions["status"].astype("str") != "none"].reset_index(drop=True)
     pieces = []
     by_state = states.set_index("stusps").geometry
@@ -196,12 +310,12 @@ def coalition_areas(
                 crs=states.crs,
             )
         )
-    columns = ["stusps", "status", "coalition_name", "area_type", "county_count", "is_sample"]
+    columns = ["stusps", "stage", "status", "coalition_name", "area_type", "county_count", "is_sample"]
     if not pieces:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=states.crs)
     parts = pd.concat(pieces, ignore_index=True)
     dissolved = parts.dissolve(by="coalition", aggfunc="first").sort_index()
-    merged = active.loc[dissolved.index, ["stusps", "status", "coalition_name", "area_type", "is_sample"]]
+    merged = active.loc[dissolved.index, [c for c in columns if c != "county_count"]]
     out = gpd.GeoDataFrame(
         merged.assign(county_count=dissolved["county_count"].to_numpy()),
         geometry=dissolved.geometry.to_numpy(),

@@ -99,7 +99,32 @@ def _plain_greedy(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple
     return picks, gains
 
 
-def _celf(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def greedy_until(
+    incidence: sparse.csr_array, weights: np.ndarray, target: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick rows greedily (CELF) until the covered weight reaches ``target``, or no row gains.
+
+    The greedy's picks do not depend on k (each pick is the best given the earlier
+    ones), so the first j picks here are :func:`greedy_max_coverage`'s for k = j, and
+    the number of picks is the smallest k at which the greedy's gain reaches ``target``.
+
+    Returns
+    -------
+    picks, gains : int arrays
+        The picks made, in order, and their gains; when their sum is below
+        ``target`` the candidates cannot reach it (every row with a gain was taken).
+    """
+    csr = incidence if isinstance(incidence, sparse.csr_array) else sparse.csr_array(incidence)
+    remaining = np.array(weights, dtype=np.int64, copy=True)
+    picks, gains = _celf(csr, remaining, csr.shape[0], stop_at=int(target))
+    taken = np.flatnonzero(gains > 0)
+    last = int(taken[-1]) + 1 if len(taken) else 0
+    return picks[:last], gains[:last]
+
+
+def _celf(
+    csr: sparse.csr_array, remaining: np.ndarray, k: int, *, stop_at: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     indptr, indices = csr.indptr, csr.indices
     initial = csr @ remaining
     # Entries are (-gain, row, step the gain was computed at). Submodularity makes
@@ -114,7 +139,7 @@ def _celf(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndar
     heap: list[tuple[int, int, int]] = []
     picks, gains = np.empty(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
     picked = np.zeros(len(initial), dtype=bool)
-    step, next_ranked, evaluations = 0, 0, 0
+    step, next_ranked, evaluations, total = 0, 0, 0, 0
     while step < k:
         if next_ranked < len(ranked):
             entry = (-int(ranked_gain[next_ranked]), int(ranked[next_ranked]), 0)
@@ -133,6 +158,9 @@ def _celf(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndar
             picks[step], gains[step], picked[row] = row, -neg_gain, True
             remaining[span] = 0
             step += 1
+            total += -neg_gain
+            if stop_at is not None and total >= stop_at:
+                return picks[:step], gains[:step]
             continue
         fresh = int(remaining[span].sum())
         evaluations += 1

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.coalitions import COALITION_COLUMNS
+from geo.coalitions import TEXT_COLUMNS as COALITION_TEXT_COLUMNS
 from geo.enrich import polygon_at
 from geo.reference import Reference
 
@@ -53,7 +54,8 @@ GRADES = {
     "K-12": 0.03,
     "7-12": 0.03,
 }
-#: Invented, generic partner kinds (no real organization is named).
+#: The earlier invented partner kinds, kept only for the size of the draw that picked them
+#: (the lead partners now come from :mod:`geo.sample_records`).
 PARTNERS = (
     "United Way of {city}",
     "{city} YMCA",
@@ -182,12 +184,17 @@ def _choice(rng: np.random.Generator, options: dict[str, float] | tuple[str, ...
     return np.array(options, dtype=object)[rng.integers(0, len(options), size=size)]
 
 
-def _partners(rng: np.random.Generator, city: pd.Series) -> pd.Series:
-    """Return an invented partner per row: a template of :data:`PARTNERS` filled with the city."""
-    pick = rng.integers(0, len(PARTNERS), size=len(city))
-    heads = np.array([t.split("{city}")[0] for t in PARTNERS], dtype=object)[pick]
-    tails = np.array([t.split("{city}")[1] for t in PARTNERS], dtype=object)[pick]
-    return (pd.Series(heads, dtype="str") + city.to_numpy() + pd.Series(tails, dtype="str")).astype("str")
+def _lead_partners(rng: np.random.Generator, rows: pd.DataFrame, seed: int) -> pd.Series:
+    """Return each school's invented lead partner, one of about 300 sample partners (issue 14).
+
+    The partners come from :func:`geo.sample_records.lead_partner_names` (its own
+    generator), so the partner records link to these very names. One draw of the
+    main generator is still taken, as before, so the rest of the sample is unchanged.
+    """
+    from geo.sample_records import lead_partner_names
+
+    rng.integers(0, len(PARTNERS), size=len(rows))
+    return lead_partner_names(rows["State"], rows["City"], seed=seed + 11)
 
 
 def generate_sample(
@@ -298,7 +305,7 @@ def generate_sample(
                 with_coordinates, ""
             ),
             "Grades": pd.Series(_choice(rng, GRADES, total), dtype="str"),
-            "Lead Partner": _partners(rng, rows["City"]),
+            "Lead Partner": _lead_partners(rng, rows, seed),
             "District": "Sample " + rows["City"] + " School District",
             "Year Started": pd.Series(year).astype("str"),
             "Country": rows["Country"],
@@ -333,7 +340,8 @@ def sample_coalitions(
     """Return the sample coalitions table: one row per state and territory.
 
     Exactly :data:`COALITIONS_ACTIVE` of the 52 in-scope areas (50 states,
-    DC, PR) have an existing or developing coalition; a few of them
+    DC, PR) have a coalition at one of the four stages (:data:`COALITIONS_EXISTING`
+    of them evolving or expanding, the rest exploring or emerging); a few of them
     (:data:`COALITIONS_REGIONAL`) cover a list of neighbouring counties
     rather than the whole state. The island territories have none.
 
@@ -363,21 +371,55 @@ def sample_coalitions(
         if county_counts.get(ordered.set_index("stusps").at[c, "statefp"], 0) >= REGIONAL_MIN_STATE_COUNTIES
     ]
     regional = set(rng.choice(big, size=min(COALITIONS_REGIONAL, len(big)), replace=False).tolist())
+    # The stages (docs/RECORDS.md): the "existing" draw splits into evolving and expanding, the
+    # "developing" one into exploring and emerging, by a second generator so the draws above stay put.
+    stage_rng = np.random.default_rng(seed + 7)
+    # (A small test world may have fewer active states than COALITIONS_EXISTING.)
+    established, starting = active[:COALITIONS_EXISTING], active[COALITIONS_EXISTING:]
+    later = dict(
+        zip(
+            established,
+            stage_rng.choice(["evolving", "expanding"], len(established), p=[0.6, 0.4]),
+            strict=True,
+        )
+    )
+    earlier = dict(
+        zip(starting, stage_rng.choice(["exploring", "emerging"], len(starting), p=[0.4, 0.6]), strict=True)
+    )
     rows = []
-    for _, state in ordered.iterrows():  # one row per state: 56 iterations
+    for i, (_, state) in enumerate(ordered.iterrows()):  # one row per state: 56 iterations
         code = state["stusps"]
         status = "existing" if code in existing else "developing" if code in active else "none"
+        stage = later.get(code) or earlier.get(code) or "none"
         row = {
             "stusps": code,
+            "stage": stage,
             "status": status,
             "coalition_name": None,
+            "lead_organizations": None,
+            "contact_name": None,
+            "contact_email": None,
+            "contact_phone": None,
+            "contact_public": False,
+            "website": None,
+            "join_url": None,
             "area_type": None,
             "county_fips": None,
             "is_sample": True,
         }
         if status != "none":
+            key = code.lower()
             row.update(
-                coalition_name=f"Sample {state['name']} Coalition for Community Schools", area_type="state"
+                coalition_name=f"Sample {state['name']} Coalition for Community Schools",
+                area_type="state",
+                lead_organizations=f"Sample {state['name']} Community Schools Partnership; "
+                f"Sample {state['name']} Education Association",
+                contact_name=f"Sample Contact ({code})",
+                contact_email=f"coalition-{key}@example.org",
+                # Every other coalition agrees to show its contact, so both cases are in the sample.
+                contact_public=i % 2 == 0,
+                website=f"https://example.org/sample/coalitions/{key}",
+                join_url=f"https://example.org/sample/coalitions/{key}/join",
             )
         if code in regional:
             local = counties[counties["statefp"] == state["statefp"]].sort_values("geoid", ignore_index=True)
@@ -391,6 +433,6 @@ def sample_coalitions(
                 )
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COALITION_COLUMNS))
-    for column in ("stusps", "status", "coalition_name", "area_type", "county_fips"):
+    for column in COALITION_TEXT_COLUMNS:
         table[column] = table[column].astype("str")
     return table

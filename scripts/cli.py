@@ -10,6 +10,7 @@ from scripts.cmd_build import build_command
 from scripts.cmd_load import load_command, sample_command
 from scripts.cmd_metrics import metrics_command
 from scripts.cmd_plan import plan_command
+from scripts.cmd_records import records_command
 from scripts.cmd_serve import serve_command
 from scripts.cmd_staff import db_group, user_group
 
@@ -36,3 +37,4 @@ cli.add_command(load_command)
 cli.add_command(sample_command)
 cli.add_command(db_group)
 cli.add_command(user_group)
+cli.add_command(records_command)

@@ -209,6 +209,14 @@ def format_plan(plan: Plan) -> str:
     default=None,
     help="Folder for the plan's GeoJSON, CSV and JSON (default: ./plans).",
 )
+@click.option(
+    "--target-children",
+    "target_children",
+    type=float,
+    default=None,
+    metavar="N",
+    help="Target mode: the fewest new sites (greedy) that reach N more children (--k is ignored).",
+)
 @click.option("--no-files", is_flag=True, help="Print only; write no files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of a table.")
 def plan_command(
@@ -223,6 +231,7 @@ def plan_command(
     out_dir: Path | None,
     no_files: bool,
     as_json: bool,
+    target_children: float | None = None,
 ) -> None:
     """Pick k new Community School sites that reach the most unserved children (greedy, CELF)."""
     if what_if_mode and candidates is None:
@@ -237,6 +246,24 @@ def plan_command(
         reach = built["reach_miles"]
     if poverty_threshold is None:
         poverty_threshold = built["poverty_threshold"]
+    if target_children is not None:
+        _target_mode(
+            zctas,
+            schools,
+            manifest,
+            build,
+            target_children=target_children,
+            options={
+                "state": state,
+                "objective": objective,
+                "candidates": candidates,
+                "reach_miles": reach,
+                "poverty_threshold": poverty_threshold,
+            },
+            out_dir=None if no_files else (out_dir or DEFAULT_OUT),
+            as_json=as_json,
+        )
+        return
     try:
         if what_if_mode:
             plan = what_if(
@@ -271,5 +298,43 @@ def plan_command(
         click.echo(json.dumps(plan.to_json(), indent=1, ensure_ascii=False))
     else:
         click.echo(format_plan(plan))
+    for path in written:
+        click.echo(f"wrote {path}", err=as_json)
+
+
+def _target_mode(
+    zctas: pd.DataFrame,
+    schools: pd.DataFrame,
+    manifest: dict[str, Any],
+    build: Path,
+    *,
+    target_children: float,
+    options: dict[str, Any],
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Answer ``--target-children N``: the fewest greedy sites that reach N, or say it cannot be done."""
+    from geo.planner_target import plan_to_target
+
+    option_for = {**OPTION_FOR_PARAMETER, "target_children": "--target-children"}
+    try:
+        answer = plan_to_target(zctas, schools, target_children=target_children, **options)
+    except InvalidParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint=option_for.get(exc.parameter)) from exc
+    except CsmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    written = []
+    if answer.plan is not None:
+        add_build_facts(answer.plan, manifest, build.name)
+        if out_dir is not None:
+            stem = f"plan-{answer.plan.assumptions['scope']}-target{answer.target:.0f}"
+            written = write_plan_files(answer.plan, out_dir, stem)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(answer.message)
+        if answer.plan is not None:
+            click.echo("")
+            click.echo(format_plan(answer.plan))
     for path in written:
         click.echo(f"wrote {path}", err=as_json)

@@ -70,8 +70,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     staff.init_app(app)
-    from webmap import heavy
+    from webmap import heavy, records
 
+    app.register_blueprint(records.bp)
     heavy.init_app(app)  # the planner's views: a time budget and a concurrency cap
     if app.config.get("WARM"):
         from webmap.warm import warm_up

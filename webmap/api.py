@@ -18,7 +18,7 @@ from geo.errors import NotFoundError
 from geo.metrics_tables import frame_records
 from geo.query import nearest_positions
 from geo.store import json_safe
-from webmap import exports, openapi
+from webmap import exports, openapi, records
 from webmap import plan as planner
 from webmap.data import get_data
 from webmap.http_cache import send_bytes
@@ -77,6 +77,7 @@ PARAMETERS: dict[str, Parameters] = {
     "/api/openapi.json": NO_PARAMETERS,
     "/api/plan": planner.PARAMETERS,
     "/api": NO_PARAMETERS,
+    **records.PARAMETERS,
 }
 
 
@@ -105,6 +106,10 @@ def index():
             "nearest": url_for("api.nearest"),
             "states": url_for("api.states"),
             "plan": url_for("api.plan"),
+            "coalitions": url_for("records.api_coalitions"),
+            "communities": url_for("records.api_communities"),
+            "partners": url_for("records.api_partners"),
+            "plan_target": url_for("records.api_target"),
             "openapi": url_for("api.openapi_json"),
             "downloads": "/downloads",
         },

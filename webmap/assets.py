@@ -65,7 +65,15 @@ PAGE_HELPERS = "js/csmap-common.js"
 #: Every bundle, as static files in load order: what folium's maps with the Fullscreen
 #: plugin load (webmap.maps), the site's stylesheet first and the page helpers last.
 MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css")
-MAP_SCRIPTS = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js", PAGE_HELPERS)
+#: The records' map layer (Coalition Communities; docs/RECORDS.md) rides in the same bundle: it
+#: waits for the page's load and does nothing on a page without its placeholder.
+RECORDS_SCRIPT = "js/csmap-records.js"
+MAP_SCRIPTS = (
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet.fullscreen/Control.FullScreen.js",
+    PAGE_HELPERS,
+    RECORDS_SCRIPT,
+)
 BUNDLES = (MAP_STYLES, MAP_SCRIPTS)
 
 
@@ -206,7 +214,8 @@ def bundle_page(page):
     """
     bundles: Bundles = current_app.extensions[_EXTENSION]
     site_css = url_for("static", filename="css/app.css")
-    css, js = [site_css, *page.css], [*page.js, url_for("static", filename=PAGE_HELPERS)]
+    helpers = [url_for("static", filename=PAGE_HELPERS), url_for("static", filename=RECORDS_SCRIPT)]
+    css, js = [site_css, *page.css], [*page.js, *helpers]
     css_name = bundles.name_for(_static_paths(css) or ())
     js_name = bundles.name_for(_static_paths(js) or ())
     if css_name is None or js_name is None:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from geo import registry
+from webmap.records_openapi import record_paths, record_schemas
 
 logger = logging.getLogger(__name__)
 
@@ -559,6 +560,7 @@ def document() -> dict[str, Any]:
                 {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {}}}},
             ),
             **_download_paths(),
+            **record_paths(_get, _parameters),
         },
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": {**_schemas(), **record_schemas()}},
     }

@@ -22,6 +22,7 @@ import logging
 
 from geo.registry.column import DTYPES, KINDS, ORIGINS, Column
 from geo.registry.metrics import (
+    COALITION_STAGE,
     COALITION_STATUS,
     COALITIONS,
     COUNTY_FIGURES,
@@ -31,18 +32,22 @@ from geo.registry.metrics import (
     LEVEL_METRICS,
     LOCALE_IDS,
     NATIONAL_METRICS,
+    PARTNER_ORGANIZATIONS,
     REPRESENTATION_METRICS,
     REPRESENTATION_SECTION,
     STATE_IDS,
     STATE_METRICS,
 )
+from geo.registry.records import COMMUNITIES, PARTNER_SCHOOLS, PARTNERS
 from geo.registry.schools import IS_SAMPLE_DESCRIPTION, PROVENANCE, SCHOOLS
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "COALITIONS",
+    "COALITION_STAGE",
     "COALITION_STATUS",
+    "COMMUNITIES",
     "COUNTY_FIGURES",
     "COUNTY_IDS",
     "COVERAGE_METRICS",
@@ -54,6 +59,9 @@ __all__ = [
     "LOCALE_IDS",
     "NATIONAL_METRICS",
     "ORIGINS",
+    "PARTNERS",
+    "PARTNER_ORGANIZATIONS",
+    "PARTNER_SCHOOLS",
     "PROVENANCE",
     "REPRESENTATION_METRICS",
     "REPRESENTATION_SECTION",
@@ -83,7 +91,8 @@ def dataset_columns(dataset: str) -> tuple[Column, ...]:
     Parameters
     ----------
     dataset : str
-        ``schools``, ``states``, ``counties``, ``national``, ``locales`` or ``coalitions``.
+        ``schools``, ``states``, ``counties``, ``national``, ``locales``, ``coalitions``,
+        ``communities``, ``partners`` or ``partner_schools``.
 
     Raises
     ------
@@ -92,11 +101,22 @@ def dataset_columns(dataset: str) -> tuple[Column, ...]:
     """
     datasets = {
         "schools": SCHOOLS,
-        "states": (*STATE_IDS, COALITION_STATUS, *LEVEL_METRICS, *STATE_METRICS, *COVERAGE_METRICS),
+        "states": (
+            *STATE_IDS,
+            COALITION_STATUS,
+            COALITION_STAGE,
+            *LEVEL_METRICS,
+            *STATE_METRICS,
+            PARTNER_ORGANIZATIONS,
+            *COVERAGE_METRICS,
+        ),
         "counties": (*COUNTY_IDS, *LEVEL_METRICS, *COUNTY_FIGURES, *COVERAGE_METRICS),
         "national": (*LEVEL_METRICS, DESERT_COUNTIES, *NATIONAL_METRICS, *COVERAGE_METRICS),
         "locales": (*LOCALE_IDS, *LEVEL_METRICS, *REPRESENTATION_METRICS, *COVERAGE_METRICS),
         "coalitions": COALITIONS,
+        "communities": COMMUNITIES,
+        "partners": PARTNERS,
+        "partner_schools": PARTNER_SCHOOLS,
     }
     if dataset not in datasets:
         msg = f"unknown dataset {dataset!r}; expected one of {sorted(datasets)}"
@@ -119,6 +139,8 @@ def metrics() -> dict[str, Column]:
             *LEVEL_METRICS,
             *STATE_METRICS,
             COALITION_STATUS,
+            COALITION_STAGE,
+            PARTNER_ORGANIZATIONS,
             *COVERAGE_METRICS,
             *REPRESENTATION_METRICS,
             *NATIONAL_METRICS,
@@ -153,7 +175,15 @@ def api_school_columns() -> tuple[Column, ...]:
 
 def integer_columns() -> frozenset[str]:
     """Return the names of every whole-number column (a GeoPackage round trip makes them floats)."""
-    everything = (*SCHOOLS, *metrics().values(), *COUNTY_FIGURES, *COALITIONS)
+    everything = (
+        *SCHOOLS,
+        *metrics().values(),
+        *COUNTY_FIGURES,
+        *COALITIONS,
+        *COMMUNITIES,
+        *PARTNERS,
+        *PARTNER_SCHOOLS,
+    )
     return frozenset(c.name for c in everything if c.dtype == "integer")
 
 

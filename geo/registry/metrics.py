@@ -219,18 +219,67 @@ LOCALE_IDS: tuple[Column, ...] = (
     ),
 )
 
-#: The coalitions table (docs/SCHOOLS.md, "Coalitions table"): one row per state and territory.
+#: The stages of the Coalition's rubric of state-coalition development, earliest first.
+COALITION_STAGES = ("exploring", "emerging", "evolving", "expanding")
+
+COALITION_STAGE = text_column(
+    "coalition_stage",
+    "the state coalition's stage of development: exploring, emerging, evolving, expanding or none "
+    "(the most advanced of the state's coalitions)",
+    label="Coalition stage",
+    enum=(*COALITION_STAGES, "none"),
+    header="stage",
+)
+
+PARTNER_ORGANIZATIONS = Column(
+    "partner_organizations",
+    "integer",
+    "distinct partner organizations linked (as lead or supporting partner) to the area's Community Schools",
+    label="Partner organizations",
+    kind="count",
+    unit="organizations",
+    nullable=False,
+    header="partners",
+)
+
+#: The coalitions table (docs/RECORDS.md, "State coalitions"): one row per state and territory.
 COALITIONS: tuple[Column, ...] = (
     text_column("stusps", "USPS code of the coalition's state", label="State", kind="code", nullable=False),
     text_column(
+        "stage",
+        "stage of development on the Coalition's rubric: exploring, emerging, evolving, expanding; none "
+        "without a coalition",
+        label="Stage",
+        kind="code",
+        nullable=False,
+        enum=(*COALITION_STAGES, "none"),
+    ),
+    text_column(
         "status",
-        "existing, developing or none",
+        "existing (evolving or expanding), developing (exploring or emerging) or none; derived from stage",
         label="Status",
         kind="code",
         nullable=False,
         enum=("existing", "developing", "none"),
     ),
     text_column("coalition_name", "the coalition's name", label="Coalition"),
+    text_column(
+        "lead_organizations",
+        "the coalition's lead organization(s), '; '-separated",
+        label="Lead organizations",
+    ),
+    text_column("contact_name", "the coalition's contact person (published only when contact_public)"),
+    text_column("contact_email", "the contact's email (published only when contact_public)"),
+    text_column("contact_phone", "the contact's phone (published only when contact_public)"),
+    Column(
+        "contact_public",
+        "boolean",
+        "true when the coalition agreed to show its contact publicly",
+        kind="flag",
+        nullable=False,
+    ),
+    text_column("website", "the coalition's website (http or https URL)"),
+    text_column("join_url", "where to join the coalition (http or https URL)", label="Join link"),
     text_column(
         "area_type",
         "state (the whole state) or counties (a regional or local coalition); none without a coalition",

@@ -93,8 +93,8 @@ TRIAL = textwrap.dedent(
         synonyms=("phone", "telephone", "phone_number"),
     )
     partners = registry.Column(
-        "partner_organizations", "integer", "partner organisations of the state's coalition",
-        label="Partner organisations", kind="count", nullable=False, header="partners",
+        "trial_member_organizations", "integer", "partner organisations of the state's coalition",
+        label="Partner organisations", kind="count", nullable=False, header="members",
     )
     after = [c.name for c in registry.SCHOOLS].index("lead_partner") + 1
     registry.SCHOOLS = (*registry.SCHOOLS[:after], phone, *registry.SCHOOLS[after:])
@@ -120,12 +120,12 @@ TRIAL = textwrap.dedent(
         "loaded": [None if pd.isna(v) else v for v in schools["phone"]],
         "api": list(API_SCHOOL_FIELDS),
         "school_schema": schemas["School"]["properties"].get("phone"),
-        "state_schema": schemas["StateMetrics"]["properties"].get("partner_organizations"),
+        "state_schema": schemas["StateMetrics"]["properties"].get("trial_member_organizations"),
         "dictionary": [r for r in rows if r["column"] == "phone"],
-        "state_description": describe("states", "partner_organizations"),
-        "label": metric("partner_organizations").label,
-        "header": HEADERS.get("partner_organizations"),
-        "whole": "partner_organizations" in WHOLE_NUMBER_COLUMNS,
+        "state_description": describe("states", "trial_member_organizations"),
+        "label": metric("trial_member_organizations").label,
+        "header": HEADERS.get("trial_member_organizations"),
+        "whole": "trial_member_organizations" in WHOLE_NUMBER_COLUMNS,
     }))
     """
 )
@@ -163,5 +163,5 @@ def test_adding_a_column_is_one_entry_in_the_registry():
     }
     assert seen["state_description"] == "partner organisations of the state's coalition"
     assert seen["label"] == "Partner organisations"
-    assert seen["header"] == "partners"
+    assert seen["header"] == "members"
     assert seen["whole"] is True

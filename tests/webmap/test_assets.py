@@ -138,7 +138,12 @@ def test_a_map_with_other_assets_keeps_its_links(app, caplog):
     with app.test_request_context("/"):
         kept = assets.bundle_page(page)
     assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
-    assert kept.js == ["/static/vendor/d3/d3.min.js", "/static/js/csmap-common.js"]  # the page helpers too
+    # The page helpers and the records' map layer too.
+    assert kept.js == [
+        "/static/vendor/d3/d3.min.js",
+        "/static/js/csmap-common.js",
+        "/static/js/csmap-records.js",
+    ]
     assert "match no bundle" in caplog.text
 
 

@@ -17,7 +17,7 @@ from webmap import api
 
 #: A valid value for each path parameter and for parameters a request must carry.
 PATH_VALUES = {"state": "IL", "name": None, "featureId": None}
-REQUIRED_VALUES = {"lat": "41.88", "lon": "-87.63"}
+REQUIRED_VALUES = {"lat": "41.88", "lon": "-87.63", "target_children": "1000"}
 
 
 def _operations(client):
@@ -141,6 +141,10 @@ def test_every_route_under_the_api_is_documented(client):
             served |= {f"/downloads/{name}" for name in [*DOWNLOADS, *DICTIONARY_FILES]}
     assert served == documented
     for path in documented - {"/api/states/{state}"}:
-        query = {"plan": "?state=TX&k=1", "nearest": "?lat=41.88&lon=-87.63"}
+        query = {
+            "target": "?target_children=1000",
+            "plan": "?state=TX&k=1",
+            "nearest": "?lat=41.88&lon=-87.63",
+        }
         response = client.get(path + next((q for key, q in query.items() if key in path), ""))
         assert response.status_code == 200, path
