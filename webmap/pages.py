@@ -22,6 +22,7 @@ from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
 from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
+from webmap.tiles import tile_layer
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +88,16 @@ def compress_html(response: Response) -> Response:
 def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
 
-    ``build(tiles=..., attribution=...)`` is one of the :mod:`webmap.maps` builders, returning
+    ``build(tiles=..., attribution=..., max_native_zoom=...)`` is one of the :mod:`webmap.maps` builders, returning
     the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
     query (/find), so the cache cannot grow with every place searched.
     """
-    tiles, attribution = current_app.config.get("TILES"), current_app.config.get("TILES_ATTRIBUTION")
+    basemap = tile_layer()
+    tiles, attribution = (basemap.url, basemap.attribution) if basemap else (None, None)
 
     def render() -> maps.MapPage:
-        m, layers = build(tiles=tiles, attribution=attribution)
+        native = basemap.max_native_zoom if basemap else None
+        m, layers = build(tiles=tiles, attribution=attribution, max_native_zoom=native)
         page = maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
         return assets.bundle_page(page)
 
