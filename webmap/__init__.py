@@ -57,6 +57,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     tiles.init_app(app)
     assets.init_app(app)
     app.register_blueprint(pages.bp)
+    from webmap import context
+
+    app.register_blueprint(context.bp)
     from webmap import plan
 
     app.register_blueprint(plan.bp)

@@ -64,7 +64,14 @@ PAGE_HELPERS = "js/csmap-common.js"
 #: Every bundle, as static files in load order: what folium's maps with the Fullscreen
 #: plugin load (webmap.maps), the site's stylesheet first and the page helpers last.
 MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css")
-MAP_SCRIPTS = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js", PAGE_HELPERS)
+#: Map context (labels, outlines, insets) and the find page's script ride in the same bundle (issue 15).
+MAP_PAGE_SCRIPTS = ("js/csmap-context.js", "js/csmap-find.js")
+MAP_SCRIPTS = (
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet.fullscreen/Control.FullScreen.js",
+    PAGE_HELPERS,
+    *MAP_PAGE_SCRIPTS,
+)
 BUNDLES = (MAP_STYLES, MAP_SCRIPTS)
 
 
@@ -200,7 +207,8 @@ def bundle_page(page):
     """
     bundles: Bundles = current_app.extensions[_EXTENSION]
     site_css = url_for("static", filename="css/app.css")
-    css, js = [site_css, *page.css], [*page.js, url_for("static", filename=PAGE_HELPERS)]
+    helpers = [url_for("static", filename=path) for path in (PAGE_HELPERS, *MAP_PAGE_SCRIPTS)]
+    css, js = [site_css, *page.css], [*page.js, *helpers]
     css_name = bundles.name_for(_static_paths(css) or ())
     js_name = bundles.name_for(_static_paths(js) or ())
     if css_name is None or js_name is None:

@@ -10,18 +10,20 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from geo.errors import InvalidParameterError, NotFoundError
-from geo.find import nearby_schools, resolve_query
+from geo.find import nearby_schools, search
 from webmap import assets, docs, maps
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
 from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
+from webmap.context import context_urls
 from webmap.tiles import tile_layer
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,7 @@ def index():
         "schools_url": url_for("pages.schools_array"),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
         "state_url": url_for("pages.state_list"),
+        **context_urls(),
     }
     return render_template(
         "pages/index.html",
@@ -175,6 +178,8 @@ def state_page(code: str):
         "counties_url": url_for("pages.counties_geojson", code=code),
         "schools_url": url_for("pages.schools_array", state=code),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
+        "state": code,
+        **context_urls(code),
     }
     locales = pd_.metrics_document(data).get("state_locales", {}).get(code, {})
     return render_template(
@@ -239,7 +244,7 @@ def _find_parameters() -> tuple[str, float | None, float | None, int]:
 
 @bp.get("/find")
 def find():
-    """Find Community Schools near an address, ZIP, city or the browser's location."""
+    """Find Community Schools near an address, ZIP, city, state, school or district name."""
     query, lat, lon, radius = _find_parameters()
     data = get_data()
     context: dict[str, Any] = {
@@ -250,6 +255,7 @@ def find():
         "results": [],
         "within_radius": True,
         "not_found": False,
+        "search": None,
     }
     if lat is not None and lon is not None:
         context["location"] = {
@@ -257,19 +263,19 @@ def find():
             "lon": lon,
             "label": f"your location ({lat:.4f}, {lon:.4f})",
             "precision": "point",
+            "note": "",
         }
     elif query:
         zips, gazetteer = pd_.find_tables(data)
-        found = resolve_query(query, zips, gazetteer)
-        if found is None:
-            context["not_found"] = True
+        states = frozenset(pd_.state_rows(data))
+        found = search(query, zips, gazetteer, pd_.search_schools(data), us_states=states)
+        if found.state is not None:  # "Ohio": the state's own page says more than a radius search
+            return redirect(url_for("pages.state_page", code=found.state))
+        context["search"] = found
+        if found.location is None:
+            context["not_found"] = not (found.choices or found.names or found.message)
         else:
-            context["location"] = {
-                "lat": found.lat,
-                "lon": found.lon,
-                "label": found.label,
-                "precision": found.precision,
-            }
+            context["location"] = asdict(found.location)
     location = context["location"]
     if location is None:
         return render_template("pages/find.html", **context)
@@ -284,21 +290,28 @@ def find():
         beyond=FIND_NEAREST_BEYOND,
     )
     results = [{**pd_.school_popup(data, hit["row"]), **hit} for hit in nearby.rows]
+    # From a ZIP or city centre the distances are only as good as that centre: say "about".
+    approximate = location["precision"] in ("zip", "city")
     page = map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
     config = {
         "page": "find",
         "map": page.map_name,
         "layers": page.layers,
         "origin": location,
+        "approximate": approximate,
         "results": [
             {k: r[k] for k in ("row", "lat", "lon", "name", "distance_mi", "low_precision")} for r in results
         ],
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
         "build": data.build_id,
+        **context_urls(),
     }
     context.update(
         results=results,
         within_radius=nearby.within_radius,
+        total_within=nearby.total_within,
+        beyond_list=max(0, nearby.total_within - len(results)) if nearby.within_radius else 0,
+        approximate=approximate,
         map_page=page,
         config=_config_json(config),
         limit_reached=len(results) == FIND_MAX_RESULTS,
