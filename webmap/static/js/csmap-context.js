@@ -58,20 +58,48 @@
     function label(latlng, text, className, font, boxes, dot) {
       var point = map.latLngToContainerPoint(latlng);
       var width = Math.ceil(textWidth(text, font)) + 2 * PAD, height = 16 + PAD;
-      var box = [point.x - width / 2, point.y - height / 2, point.x + width / 2, point.y + height / 2];
+      // With a dot on the place, the name sits just above it; otherwise centred on the place.
+      var top = dot ? point.y - height - 2 : point.y - height / 2;
+      var box = [point.x - width / 2, top, point.x + width / 2, dot ? point.y + 3 : top + height];
       if (overlaps(box, boxes)) { return false; }
       boxes.push(box);
       var icon = L.divIcon({className: "csmap-label " + className, html: el("span", null, text),
-                            iconSize: [width, height], iconAnchor: [width / 2, height / 2]});
+                            iconSize: [width, height], iconAnchor: [width / 2, point.y - top]});
       L.marker(latlng, {icon: icon, pane: "csmap-labels", interactive: false, keyboard: false}).addTo(labels);
-      if (dot) { L.circleMarker(latlng, {pane: "csmap-labels", radius: 2, weight: 1, color: "#333", fillColor: "#fff", fillOpacity: 1, interactive: false}).addTo(labels); }
+      if (dot) {
+        L.circleMarker(latlng, {pane: "csmap-labels", radius: 2.5, weight: 1, color: "#1f2933", fillColor: "#ffffff",
+                                fillOpacity: 1, interactive: false}).addTo(labels);
+      }
       return true;
+    }
+
+    // Places from `from` on, most populous first, down to `least` people; returns how many were placed.
+    function placeLabels(source, least, boxes, zoom, limit) {
+      var size = map.getSize(), placed = 0;
+      for (var i = 0; i < source.count && source.pop[i] >= least && placed < limit; i++) {
+        if (source.pop[i] < least) { break; }
+        var at = L.latLng(source.lat[i], source.lon[i]);
+        var point = map.latLngToContainerPoint(at);
+        if (point.x < 0 || point.y < 0 || point.x > size.x || point.y > size.y) { continue; }
+        if (label(at, source.name[i], "csmap-label-place", LABEL_FONT, boxes, zoom >= 9)) { placed++; }
+      }
+      return placed;
+    }
+
+    /* Past the basemap's deepest zoom its tiles are stretched and blur: fade them as they blur more,
+     * so the sharp vector labels and outlines carry the map. */
+    function fadeTiles(zoom) {
+      map.eachLayer(function (layer) {
+        if (!(layer instanceof L.TileLayer)) { return; }
+        var native = layer.options.maxNativeZoom;
+        var over = native === undefined || native === null ? 0 : Math.max(0, zoom - native);
+        layer.setOpacity(over <= 1 ? 1 : Math.max(0.35, 1 - 0.18 * (over - 1)));
+      });
     }
 
     function layout() {
       labels.clearLayers();
       var zoom = map.getZoom(), view = map.getBounds(), boxes = [];
-      var size = map.getSize();
       // Leaflet's own controls are boxes too: no label under the zoom buttons or the legend.
       document.querySelectorAll(".leaflet-control").forEach(function (control) {
         var r = control.getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
@@ -86,24 +114,18 @@
           if (label(s.latlng, text, "csmap-label-state", STATE_FONT, boxes, false)) { shown++; }
         });
       }
+      var source = zoom >= ALL_PLACES_ZOOM && allPlaces ? allPlaces : places;
+      var least = minPopulation(zoom);
+      // Cities of 50,000 or more before county names, county names before smaller places.
+      if (source) { shown += placeLabels(source, Math.max(least, 50000), boxes, zoom, 250); }
       if (countyLabels && zoom >= 6) {
         for (var c = 0; c < countyLabels.count; c++) {
           var latlng = L.latLng(countyLabels.lat[c], countyLabels.lon[c]);
           if (view.contains(latlng) && label(latlng, countyLabels.name[c], "csmap-label-county", LABEL_FONT, boxes, false)) { shown++; }
         }
       }
-      var source = zoom >= ALL_PLACES_ZOOM && allPlaces ? allPlaces : places;
-      if (source) {
-        var least = minPopulation(zoom), placed = 0;
-        for (var i = 0; i < source.count && source.pop[i] >= least && placed < 250; i++) {
-          var at = L.latLng(source.lat[i], source.lon[i]);
-          if (!view.contains(at)) { continue; }
-          var point = map.latLngToContainerPoint(at);
-          if (point.x < 0 || point.y < 0 || point.x > size.x || point.y > size.y) { continue; }
-          if (label(at, source.name[i], "csmap-label-place", LABEL_FONT, boxes, zoom >= 9)) { placed++; }
-        }
-        shown += placed;
-      }
+      if (source && least < 50000) { shown += placeLabels(source, least, boxes, zoom, 250); }
+      fadeTiles(zoom);
       map.getContainer().setAttribute("data-labels", String(shown));
       if (zoom >= ALL_PLACES_ZOOM && !allRequested && config.places_all_url) {
         allRequested = true;

@@ -39,11 +39,17 @@
 
     function rowOf(i) { return rows[i] || null; }
 
+    var fromList = false;  // the popup opening was asked for by a click in the list
+
+    // Light up a result's row; bring into view whichever of the row and the map was not clicked.
     function highlight(i, on) {
       var row = rowOf(i);
       if (!row) { return; }
       row.classList.toggle("is-active", on);
-      if (on && row.scrollIntoView) { row.scrollIntoView({block: "nearest"}); }
+      if (!on) { return; }
+      var target = fromList ? map.getContainer() : row;
+      fromList = false;
+      if (target.scrollIntoView) { target.scrollIntoView({block: "nearest"}); }
     }
 
     function resultMarker(i) {
@@ -107,6 +113,7 @@
 
     function show(i) {
       var school = results[i];
+      fromList = true;
       var inView = map.getBounds().contains([school.lat, school.lon]);
       if (markers[i] && inView) { markers[i].openPopup(); return; }
       pending = i;
