@@ -39,11 +39,28 @@ _COUNTRY_SUFFIX = re.compile(
 _CANADIAN_POSTAL_CODE = re.compile(
     r"\b([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])\s?(\d[ABCEGHJ-NPRSTV-Z]\d)\b", re.IGNORECASE
 )
-#: The province of a postal code's first letter (Canada Post's forward sortation areas).
-POSTAL_CODE_PROVINCES = {
-    "A": "NL", "B": "NS", "C": "PE", "E": "NB", "G": "QC", "H": "QC", "J": "QC", "K": "ON", "L": "ON",
-    "M": "ON", "N": "ON", "P": "ON", "R": "MB", "S": "SK", "T": "AB", "V": "BC", "X": "NT", "Y": "YT",
-}  # fmt: skip
+#: A postal code's first letter: its region (Canada Post's postal districts) and the region's largest
+#: city, offered as a search instead (the letter is all an offline app can read from the code).
+POSTAL_DISTRICTS = {
+    "A": ("Newfoundland and Labrador", "St. John's, NL"),
+    "B": ("Nova Scotia", "Halifax, NS"),
+    "C": ("Prince Edward Island", "Charlottetown, PE"),
+    "E": ("New Brunswick", "Moncton, NB"),
+    "G": ("eastern Quebec", "Québec, QC"),
+    "H": ("Montréal", "Montréal, QC"),
+    "J": ("western Quebec", "Gatineau, QC"),
+    "K": ("eastern Ontario", "Ottawa, ON"),
+    "L": ("central Ontario", "Mississauga, ON"),
+    "M": ("Toronto", "Toronto, ON"),
+    "N": ("southwestern Ontario", "London, ON"),
+    "P": ("northern Ontario", "Greater Sudbury, ON"),
+    "R": ("Manitoba", "Winnipeg, MB"),
+    "S": ("Saskatchewan", "Saskatoon, SK"),
+    "T": ("Alberta", "Calgary, AB"),
+    "V": ("British Columbia", "Vancouver, BC"),
+    "X": ("the Northwest Territories and Nunavut", "Yellowknife, NT"),
+    "Y": ("Yukon", "Whitehorse, YT"),
+}
 #: Everyday names that GeoNames spells otherwise (normalized): "New York" is "New York City" there.
 PLACE_ALIASES = {"new york": "new york city", "nyc": "new york city", "new york ny": "new york city"}
 _LAT_LON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
@@ -336,7 +353,7 @@ MAX_CHOICES = 12
 #: A place with this many people wins over a state of the same name ("Washington": the capital).
 CITY_OVER_STATE_POPULATION = 100_000
 #: rapidfuzz WRatio score (0-100) from which a school or district name counts as a match.
-NAME_SCORE_CUTOFF = 85
+NAME_SCORE_CUTOFF = 80
 MAX_NAME_MATCHES = 8
 
 
@@ -459,7 +476,7 @@ def search(
         found = resolve_query(rest, zip_points, gazetteer) if rest else None
         if found is not None:
             return Search(location=found)
-        return _postal_code_message(postal.group(0).upper(), gazetteer)
+        return _postal_code_message(postal.group(0).upper())
     plain = _COUNTRY_SUFFIX.sub("", query).strip(" ,")
     key = normalize_place(pd.Series([plain]))[0]
     state = region_code(plain) if plain else None
@@ -493,18 +510,13 @@ def _choices(places: pd.DataFrame) -> tuple[PlaceChoice, ...]:
     )
 
 
-def _postal_code_message(code: str, gazetteer: pd.DataFrame) -> Search:
-    province = POSTAL_CODE_PROVINCES.get(code[0])
+def _postal_code_message(code: str) -> Search:
+    region, city = POSTAL_DISTRICTS.get(code[0], ("Canada", "Toronto, ON"))
     message = (
         f"Canadian postal codes such as {code} cannot be placed offline; only Canadian cities can. "
-        "Search for the city instead, for example “Toronto, ON”."
+        f"Codes starting with {code[0]} are in {region}: search for your city instead."
     )
-    suggestion = ""
-    if province is not None:
-        places = gazetteer[gazetteer["state"] == province]
-        if not places.empty:
-            suggestion = f"{places['city'].iloc[0]}, {province}"
-    return Search(message=message, suggestion=suggestion)
+    return Search(message=message, suggestion=city)
 
 
 def _names(query: str, schools: pd.DataFrame | None) -> tuple[NameMatch, ...]:

@@ -49,7 +49,7 @@ def _dumps(document: Any) -> bytes:
 
 
 def places_array(data: BuildData, tier: str) -> bytes:
-    """Return the gazetteer's places of a tier as ``{name, st, lat, lon, pop}`` columns, most populous first."""
+    """Return a tier's gazetteer places as ``{name, st, lat, lon, pop}`` columns, most populous first."""
     if tier not in PLACE_TIERS:
         msg = f"no place tier {tier!r}; choose one of {', '.join(PLACE_TIERS)}"
         raise NotFoundError(msg)

@@ -13,17 +13,17 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.find import nearby_schools, search
 from webmap import assets, docs, maps
 from webmap import page_data as pd_
+from webmap.context import context_urls
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
 from webmap.http_cache import GZIP_MIN_BYTES, send_bytes
-from webmap.context import context_urls
 from webmap.tiles import tile_layer
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def compress_html(response: Response) -> Response:
 def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
 
-    ``build(tiles=..., attribution=..., max_native_zoom=...)`` is one of the :mod:`webmap.maps` builders, returning
-    the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
+    ``build(tiles=..., attribution=..., max_native_zoom=...)`` is one of the :mod:`webmap.maps`
+    builders, returning the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
     query (/find), so the cache cannot grow with every place searched.
     """
     basemap = tile_layer()

@@ -137,7 +137,8 @@ def test_a_map_with_other_assets_keeps_its_links(app, caplog):
     with app.test_request_context("/"):
         kept = assets.bundle_page(page)
     assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
-    assert kept.js == ["/static/vendor/d3/d3.min.js", "/static/js/csmap-common.js"]  # the page helpers too
+    helpers = [f"/static/{path}" for path in (assets.PAGE_HELPERS, *assets.MAP_PAGE_SCRIPTS)]
+    assert kept.js == ["/static/vendor/d3/d3.min.js", *helpers]  # the page helpers too
     assert "match no bundle" in caplog.text
 
 
