@@ -100,7 +100,7 @@
   }
 
   var SCHOOL_KEY = [["csmap-key-school", "Community School"], ["csmap-key-approx", "approximate location"],
-                    ["csmap-key-cluster", "group of schools (number inside): click to zoom in"]];
+                    ["csmap-key-cluster", "group of schools (count)"]];
   /* On a phone the legend starts folded (its title still shows), so it does not hide the map. */
   var PHONE = window.matchMedia ? window.matchMedia("(max-width: 600px)").matches : false;
 
