@@ -61,7 +61,8 @@
       marker.csmapBuild = config.build;
       marker.csmapResult = i;
       marker.bindTooltip(el("span", null, (i + 1) + ". " + school.name + " — " + about + school.distance_mi.toFixed(1) + " mi"));
-      marker.bindPopup(tools.schoolPopup, {maxWidth: 300});
+      // Keep the popup clear of the zoom buttons at the top left (they sit above popups).
+      marker.bindPopup(tools.schoolPopup, {maxWidth: 300, autoPanPaddingTopLeft: [56, 12]});
       marker.on("popupopen", function () { highlight(i, true); });
       marker.on("popupclose", function () { highlight(i, false); });
       marker.on("mouseover", function () { var row = rowOf(i); if (row) { row.classList.add("is-hover"); } });
@@ -92,9 +93,10 @@
         }
       });
       if (pending !== null && markers[pending]) {
-        var open = pending;
+        var open = markers[pending];
         pending = null;
-        markers[open].openPopup();
+        // After the zoom has settled, so the popup's auto-pan can bring it wholly into view.
+        setTimeout(function () { open.openPopup(); }, 0);
       }
       document.documentElement.setAttribute("data-result-clusters",
         String(clusters.filter(function (c) { return c.count > 1; }).length));
