@@ -9,7 +9,8 @@ themselves closer in is drawn as vector layers from data the build already has:
   script thins them by population for each zoom and drops any label that would
   overlap one already placed (static/js/csmap-context.js).
 - ``/map/context/states.geojson``: every state's outline (web weight, no figures),
-  with a label point inside its largest part.
+  with a label point inside its largest part; ``/map/context/state-labels.json`` the
+  label points alone (the national map, whose choropleth draws the outlines).
 - ``/map/context/counties/<code>.json``: a state's county names at label points.
 
 Everything is cached per build and served with an ETag, as the other map data.
@@ -93,6 +94,24 @@ def state_outlines(data: BuildData) -> bytes:
     return cached(data, "context/states", build)
 
 
+def state_labels(data: BuildData) -> bytes:
+    """Return every state's name, code and label point as columns (the national map's labels)."""
+
+    def build() -> bytes:
+        labels = label_points(data.layer("states_web"), columns=("stusps", "name"))
+        return _dumps(
+            {
+                "count": len(labels),
+                "code": labels["stusps"].astype(str).tolist(),
+                "name": labels["name"].astype(str).tolist(),
+                "lat": pd.Series(labels["lat"]).round(DECIMALS).tolist(),
+                "lon": pd.Series(labels["lon"]).round(DECIMALS).tolist(),
+            }
+        )
+
+    return cached(data, "context/state_labels", build)
+
+
 def county_labels(data: BuildData, code: str) -> bytes:
     """Return one state's county names at label points, largest land area first."""
 
@@ -114,13 +133,20 @@ def county_labels(data: BuildData, code: str) -> bytes:
     return cached(data, f"context/counties/{code}", build)
 
 
-def context_urls(state: str | None = None) -> dict[str, str]:
-    """Return the context data URLs a map page's config carries (``state`` adds its county labels)."""
+def context_urls(state: str | None = None, *, outlines: bool = True) -> dict[str, str]:
+    """Return the context data URLs a map page's config carries.
+
+    ``state`` adds its county labels; ``outlines=False`` (the national map, whose choropleth
+    already outlines every state) asks for the states' label points alone, 2 KB instead of 80.
+    """
     urls = {
         "places_major_url": url_for("context.places", tier="major"),
         "places_all_url": url_for("context.places", tier="all"),
-        "state_outlines_url": url_for("context.states"),
     }
+    if outlines:
+        urls["state_outlines_url"] = url_for("context.states")
+    else:
+        urls["state_labels_url"] = url_for("context.state_label_points")
     if state is not None:
         urls["county_labels_url"] = url_for("context.counties", code=state)
     return urls
@@ -136,6 +162,12 @@ def places(tier: str):
 def states():
     """Serve every state's outline and label point."""
     return send_bytes(state_outlines(get_data()), "application/geo+json", max_age=CONTEXT_MAX_AGE)
+
+
+@bp.get("/state-labels.json")
+def state_label_points():
+    """Serve every state's label point (no outlines)."""
+    return send_bytes(state_labels(get_data()), "application/json", max_age=CONTEXT_MAX_AGE)
 
 
 @bp.get("/counties/<code>.json")

@@ -134,7 +134,7 @@ def index():
         "schools_url": url_for("pages.schools_array"),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
         "state_url": url_for("pages.state_list"),
-        **context_urls(),
+        **context_urls(outlines=False),
     }
     return render_template(
         "pages/index.html",

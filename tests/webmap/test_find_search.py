@@ -127,3 +127,14 @@ def test_county_labels_of_a_state(client):
 def test_state_page_config_names_its_county_labels(client):
     config = page_config(client.get("/states/OH").get_data(as_text=True))
     assert config["state"] == "OH" and config["county_labels_url"].endswith("/counties/OH.json")
+
+
+def test_national_page_asks_for_state_label_points_only(client):
+    config = page_config(client.get("/").get_data(as_text=True))
+    assert "state_outlines_url" not in config  # the choropleth already outlines the states
+    labels = client.get(config["state_labels_url"]).get_json()
+    outlines = client.get("/map/context/states.geojson").get_json()
+    by_code = {f["properties"]["stusps"]: f["properties"] for f in outlines["features"]}
+    assert labels["count"] == len(by_code) == len(labels["code"])
+    for code, lat, lon in zip(labels["code"], labels["lat"], labels["lon"], strict=True):
+        assert (lat, lon) == (by_code[code]["label_lat"], by_code[code]["label_lon"])

@@ -136,7 +136,6 @@
     function drawOutlines(all) {
       var states = all;
       var own = config.state;
-      if (page === "national") { states = {type: "FeatureCollection", features: []}; }  // the choropleth outlines them
       var outlines = L.geoJSON(states, {
         pane: "csmap-context",
         interactive: false,
@@ -158,9 +157,19 @@
     var loads = [];
     if (config.state_outlines_url) {
       loads.push(getJSON(config.state_outlines_url).then(drawOutlines));
+    } else if (config.state_labels_url) {
+      loads.push(getJSON(config.state_labels_url).then(function (data) {
+        for (var i = 0; i < data.count; i++) {
+          stateLabels.push({code: data.code[i], name: data.name[i], latlng: L.latLng(data.lat[i], data.lon[i])});
+        }
+      }));
     }
     if (config.places_major_url) {
       loads.push(getJSON(config.places_major_url).then(function (data) { places = data; }));
+      // GeoNames' licence (CC BY 4.0) asks for credit where its names are shown.
+      if (map.attributionControl) {
+        map.attributionControl.addAttribution('Places: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)');
+      }
     }
     if (config.county_labels_url) {
       loads.push(getJSON(config.county_labels_url).then(function (data) { countyLabels = data; }));

@@ -555,18 +555,23 @@
         showError("The " + what + " could not be drawn (" + error.message + ").");
       }
     }
-    Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
+    return Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
       drawn(drawAreas, data[0], areasName);
       drawn(function (schools) { addSchools(layer("schools"), schools); }, data[1], "schools");
     });
   }
 
-  if (csmap.context) { csmap.context(map, config); }  // outlines and labels to orient by (csmap-context.js)
+  /* Outlines and labels to orient by (csmap-context.js) load once the page's own layers are drawn,
+   * so their requests never hold up the map's data. */
+  function context() { if (csmap.context) { csmap.context(map, config); } }
   if (config.page === "national") {
-    drawAreasAndSchools(config.states_url, drawStates, "states");
+    drawAreasAndSchools(config.states_url, drawStates, "states").then(context);
   } else if (config.page === "state") {
-    drawAreasAndSchools(config.counties_url, drawCounties, "counties");
+    drawAreasAndSchools(config.counties_url, drawCounties, "counties").then(context);
   } else if (config.page === "find" && csmap.findPage) {
     csmap.findPage(map, config, {schoolPopup: schoolPopup, clusterIcon: clusterIcon, SchoolIndex: SchoolIndex, layer: layer});
+    context();
+  } else {
+    context();
   }
 }());
