@@ -138,6 +138,7 @@ def test_national_map_has_insets_state_labels_and_a_neutral_cluster_key(
         " const b = window[c.map].getBounds(); return b.contains([21.3, -157.8]) && b.getWest() > -165; }",
         timeout=5_000,
     )
+    page.wait_for_timeout(1_000)  # the zoom animation ends and the labels are laid out again
     assert console_errors == []
     screenshot(page, "orient_national")
 
