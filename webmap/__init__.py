@@ -27,8 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         DATA_DIR=str(store.data_dir()),
-        # The tile layer is optional: with no tiles reachable (as offline) the
-        # vector layers still draw on a plain background.
+        # A tile URL template overriding the embedded OpenStreetMap basemap (webmap.tiles);
+        # "none" draws the vector layers on a plain background.
         TILES=None,
         TILES_ATTRIBUTION=None,
         JSON_SORT_KEYS=False,
@@ -56,11 +56,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(ogcapi.bp)
-    from webmap import assets, pages, security
+    from webmap import assets, pages, security, tiles
 
     security.init_app(app)
+    tiles.init_app(app)
     assets.init_app(app)
     app.register_blueprint(pages.bp)
+    from webmap import context
+
+    app.register_blueprint(context.bp)
     from webmap import plan
 
     app.register_blueprint(plan.bp)

@@ -68,11 +68,14 @@ MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fulls
 #: The records' map layer (Coalition Communities; docs/RECORDS.md) rides in the same bundle: it
 #: waits for the page's load and does nothing on a page without its placeholder.
 RECORDS_SCRIPT = "js/csmap-records.js"
+#: Map context (labels, outlines, insets) and the find page's script ride in the same bundle (issue 15).
+MAP_PAGE_SCRIPTS = ("js/csmap-context.js", "js/csmap-find.js")
 MAP_SCRIPTS = (
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet.fullscreen/Control.FullScreen.js",
     PAGE_HELPERS,
     RECORDS_SCRIPT,
+    *MAP_PAGE_SCRIPTS,
 )
 BUNDLES = (MAP_STYLES, MAP_SCRIPTS)
 
@@ -214,7 +217,7 @@ def bundle_page(page):
     """
     bundles: Bundles = current_app.extensions[_EXTENSION]
     site_css = url_for("static", filename="css/app.css")
-    helpers = [url_for("static", filename=PAGE_HELPERS), url_for("static", filename=RECORDS_SCRIPT)]
+    helpers = [url_for("static", filename=path) for path in (PAGE_HELPERS, RECORDS_SCRIPT, *MAP_PAGE_SCRIPTS)]
     css, js = [site_css, *page.css], [*page.js, *helpers]
     css_name = bundles.name_for(_static_paths(css) or ())
     js_name = bundles.name_for(_static_paths(js) or ())

@@ -22,7 +22,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import folium
 from branca.element import CssLink, Figure, JavascriptLink
@@ -81,7 +81,12 @@ class MapPage:
 
 
 def _base_map(
-    location: Sequence[float], zoom: int, *, tiles: str | None, attribution: str | None
+    location: Sequence[float],
+    zoom: int,
+    *,
+    tiles: str | None,
+    attribution: str | None,
+    max_native_zoom: int | None = None,
 ) -> folium.Map:
     """Make a map with no default tiles, a max zoom and, when configured, one fixed tile layer."""
     m = folium.Map(
@@ -98,8 +103,16 @@ def _base_map(
     m.options["zoomSnap"] = ZOOM_SNAP
     if tiles:
         # control=False: always on, so the layer control's radio buttons stay for the metrics.
+        # max_native_zoom: past the deepest zoom the server has (6 for the embedded tiles),
+        # Leaflet stretches those tiles instead of asking for tiles that do not exist.
+        options: dict[str, Any] = {"max_native_zoom": max_native_zoom} if max_native_zoom is not None else {}
         folium.TileLayer(
-            tiles=tiles, attr=attribution or "Map tiles", name="Base map", control=False, max_zoom=MAX_ZOOM
+            tiles=tiles,
+            attr=attribution or "Map tiles",
+            name="Base map",
+            control=False,
+            max_zoom=MAX_ZOOM,
+            **options,
         ).add_to(m)
     return m
 
@@ -147,7 +160,11 @@ def _fit_bounds(m: folium.Map, bounds: Sequence[Sequence[float]]) -> None:
 
 
 def national_map(
-    metrics: Sequence[tuple[str, str]], *, tiles: str | None = None, attribution: str | None = None
+    metrics: Sequence[tuple[str, str]],
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_native_zoom: int | None = None,
 ) -> tuple[folium.Map, dict[str, str]]:
     """Build the national map: one base layer per choropleth metric, coalitions, clustered schools.
 
@@ -164,7 +181,7 @@ def national_map(
     (folium.Map, dict)
         The map, and the layer roles to JavaScript variable names.
     """
-    m = _base_map(US_CENTER, US_ZOOM, tiles=tiles, attribution=attribution)
+    m = _base_map(US_CENTER, US_ZOOM, tiles=tiles, attribution=attribution, max_native_zoom=max_native_zoom)
     _fit_bounds(m, CONUS_BOUNDS)
     layers = {}
     for i, (key, label) in enumerate(metrics):
@@ -180,7 +197,11 @@ def national_map(
 
 
 def state_map(
-    bounds: Sequence[Sequence[float]], *, tiles: str | None = None, attribution: str | None = None
+    bounds: Sequence[Sequence[float]],
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_native_zoom: int | None = None,
 ) -> tuple[folium.Map, dict[str, str]]:
     """Build a state's map: its counties shaded by unserved children, and its clustered schools.
 
@@ -190,7 +211,13 @@ def state_map(
         The state's extent in WGS84 degrees (folium order: lat, lon).
     """
     (south, west), (north, east) = bounds
-    m = _base_map(((south + north) / 2, (west + east) / 2), 6, tiles=tiles, attribution=attribution)
+    m = _base_map(
+        ((south + north) / 2, (west + east) / 2),
+        6,
+        tiles=tiles,
+        attribution=attribution,
+        max_native_zoom=max_native_zoom,
+    )
     _fit_bounds(m, [[south, west], [north, east]])
     layers = {
         "counties": folium.FeatureGroup(name="Counties: unserved children").add_to(m).get_name(),
@@ -202,10 +229,16 @@ def state_map(
 
 
 def find_map(
-    lat: float, lon: float, radius_mi: float, *, tiles: str | None = None, attribution: str | None = None
+    lat: float,
+    lon: float,
+    radius_mi: float,
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_native_zoom: int | None = None,
 ) -> tuple[folium.Map, dict[str, str]]:
     """Build the "schools near me" map: the searched point, the search circle and the results layer."""
-    m = _base_map((lat, lon), 10, tiles=tiles, attribution=attribution)
+    m = _base_map((lat, lon), 10, tiles=tiles, attribution=attribution, max_native_zoom=max_native_zoom)
     circle = folium.Circle(
         location=[lat, lon],
         radius=radius_mi * METERS_PER_MILE,
@@ -229,7 +262,11 @@ def find_map(
 
 
 def plan_map(
-    bounds: Sequence[Sequence[float]], *, tiles: str | None = None, attribution: str | None = None
+    bounds: Sequence[Sequence[float]],
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_native_zoom: int | None = None,
 ) -> tuple[folium.Map, dict[str, str]]:
     """Build the expansion planner's map: existing schools, proposed sites, the user's sites.
 
@@ -246,7 +283,13 @@ def plan_map(
         degrees in folium order (lat, lon).
     """
     (south, west), (north, east) = bounds
-    m = _base_map(((south + north) / 2, (west + east) / 2), 6, tiles=tiles, attribution=attribution)
+    m = _base_map(
+        ((south + north) / 2, (west + east) / 2),
+        6,
+        tiles=tiles,
+        attribution=attribution,
+        max_native_zoom=max_native_zoom,
+    )
     _fit_bounds(m, [[south, west], [north, east]])
     layers = {
         "land": folium.FeatureGroup(name="States and counties", control=False).add_to(m).get_name(),

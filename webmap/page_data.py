@@ -271,3 +271,23 @@ def find_tables(data: BuildData) -> tuple[pd.DataFrame, pd.DataFrame]:
         return zips, gazetteer
 
     return cached(data, "pages/find_tables", build)
+
+
+def search_schools(data: BuildData) -> pd.DataFrame:
+    """Return the schools' names, districts and points for :func:`geo.find.search` (name search)."""
+
+    def build() -> pd.DataFrame:
+        from rapidfuzz import utils
+
+        schools = data.schools
+        columns = [c for c in ("name", "district", "city", "state") if c in schools.columns]
+        table = pd.DataFrame(schools[columns]).reset_index(drop=True)
+        table["lat"] = schools.geometry.y.to_numpy()
+        table["lon"] = schools.geometry.x.to_numpy()
+        table["name_norm"] = [utils.default_process(str(n or "")) for n in table["name"]]
+        if "district" in table.columns:
+            unique = sorted(set(table["district"].dropna().astype(str)) - {""})
+            table.attrs["districts"] = (unique, [utils.default_process(d) for d in unique])
+        return table
+
+    return cached(data, "pages/search_schools", build)

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from geo.errors import BuildChangedError, InvalidParameterError, NotFoundError
-from geo.find import nearby_schools, resolve_query
+from geo.find import nearby_schools, search
 from webmap import assets, docs, maps
 from webmap import page_data as pd_
+from webmap.context import context_urls
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
 from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
 from webmap.health import public_manifest
 from webmap.http_cache import send_bytes
 from webmap.params import STATE, Param, Parameters
+from webmap.tiles import tile_layer
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +102,16 @@ def page_context() -> dict[str, Any]:
 def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     """Render a map skeleton; with ``data``, once per build, page kind and tile setting.
 
-    ``build(tiles=..., attribution=...)`` is one of the :mod:`webmap.maps` builders, returning
-    the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
+    ``build(tiles=..., attribution=..., max_native_zoom=...)`` is one of the :mod:`webmap.maps`
+    builders, returning the map and its layer roles. Pass ``data=None`` for maps that depend on the visitor's
     query (/find), so the cache cannot grow with every place searched.
     """
-    tiles, attribution = current_app.config.get("TILES"), current_app.config.get("TILES_ATTRIBUTION")
+    basemap = tile_layer()
+    tiles, attribution = (basemap.url, basemap.attribution) if basemap else (None, None)
 
     def render() -> maps.MapPage:
-        m, layers = build(tiles=tiles, attribution=attribution)
+        native = basemap.max_native_zoom if basemap else None
+        m, layers = build(tiles=tiles, attribution=attribution, max_native_zoom=native)
         page = maps.render_map(m, layers, lambda path: url_for("static", filename=f"vendor/{path}"))
         return assets.bundle_page(page)
 
@@ -135,6 +140,7 @@ def index():
         "schools_url": url_for("pages.schools_array"),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
         "state_url": url_for("pages.state_list"),
+        **context_urls(outlines=False),
     }
     return render_template(
         "pages/index.html",
@@ -178,6 +184,8 @@ def state_page(code: str):
         "counties_url": url_for("pages.counties_geojson", code=code),
         "schools_url": url_for("pages.schools_array", state=code),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
+        "state": code,
+        **context_urls(code),
     }
     locales = pd_.metrics_document(data).get("state_locales", {}).get(code, {})
     return render_template(
@@ -212,7 +220,7 @@ def _find_parameters() -> tuple[str, float | None, float | None, int]:
 
 @bp.get("/find")
 def find():
-    """Find Community Schools near an address, ZIP, city or the browser's location."""
+    """Find Community Schools near an address, ZIP, city, state, school or district name."""
     query, lat, lon, radius = _find_parameters()
     data = get_data()
     context: dict[str, Any] = {
@@ -223,6 +231,7 @@ def find():
         "results": [],
         "within_radius": True,
         "not_found": False,
+        "search": None,
     }
     if lat is not None and lon is not None:
         context["location"] = {
@@ -230,19 +239,19 @@ def find():
             "lon": lon,
             "label": f"your location ({lat:.4f}, {lon:.4f})",
             "precision": "point",
+            "note": "",
         }
     elif query:
         zips, gazetteer = pd_.find_tables(data)
-        found = resolve_query(query, zips, gazetteer)
-        if found is None:
-            context["not_found"] = True
+        states = frozenset(pd_.state_rows(data))
+        found = search(query, zips, gazetteer, pd_.search_schools(data), us_states=states)
+        if found.state is not None:  # "Ohio": the state's own page says more than a radius search
+            return redirect(url_for("pages.state_page", code=found.state))
+        context["search"] = found
+        if found.location is None:
+            context["not_found"] = not (found.choices or found.names or found.message)
         else:
-            context["location"] = {
-                "lat": found.lat,
-                "lon": found.lon,
-                "label": found.label,
-                "precision": found.precision,
-            }
+            context["location"] = asdict(found.location)
     location = context["location"]
     if location is None:
         return render_template("pages/find.html", **context)
@@ -257,21 +266,28 @@ def find():
         beyond=FIND_NEAREST_BEYOND,
     )
     results = [{**pd_.school_popup(data, hit["row"]), **hit} for hit in nearby.rows]
+    # From a ZIP or city centre the distances are only as good as that centre: say "about".
+    approximate = location["precision"] in ("zip", "city")
     page = map_page(None, "find", lambda **kw: maps.find_map(location["lat"], location["lon"], radius, **kw))
     config = {
         "page": "find",
         "map": page.map_name,
         "layers": page.layers,
         "origin": location,
+        "approximate": approximate,
         "results": [
             {k: r[k] for k in ("row", "lat", "lon", "name", "distance_mi", "low_precision")} for r in results
         ],
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
         "build": data.build_id,
+        **context_urls(),
     }
     context.update(
         results=results,
         within_radius=nearby.within_radius,
+        total_within=nearby.total_within,
+        beyond_list=max(0, nearby.total_within - len(results)) if nearby.within_radius else 0,
+        approximate=approximate,
         map_page=page,
         config=config,
         limit_reached=len(results) == FIND_MAX_RESULTS,

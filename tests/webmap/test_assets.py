@@ -138,12 +138,11 @@ def test_a_map_with_other_assets_keeps_its_links(app, caplog):
     with app.test_request_context("/"):
         kept = assets.bundle_page(page)
     assert kept.css == ["/static/css/app.css", "/static/vendor/leaflet/leaflet.css"]
-    # The page helpers and the records' map layer too.
-    assert kept.js == [
-        "/static/vendor/d3/d3.min.js",
-        "/static/js/csmap-common.js",
-        "/static/js/csmap-records.js",
+    # The page helpers, the records' map layer and the map context scripts too.
+    helpers = [
+        f"/static/{path}" for path in (assets.PAGE_HELPERS, assets.RECORDS_SCRIPT, *assets.MAP_PAGE_SCRIPTS)
     ]
+    assert kept.js == ["/static/vendor/d3/d3.min.js", *helpers]
     assert "match no bundle" in caplog.text
 
 

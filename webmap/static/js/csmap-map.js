@@ -60,6 +60,7 @@
       return div;
     };
     control.addTo(map);
+    if (PHONE) { control.getContainer().classList.add("csmap-legend-folded"); }
     control.show = function (legend, extras) {
       var div = control.getContainer();
       div.textContent = "";
@@ -98,7 +99,10 @@
     return control;
   }
 
-  var SCHOOL_KEY = [["csmap-key-school", "Community School"], ["csmap-key-approx", "approximate location"]];
+  var SCHOOL_KEY = [["csmap-key-school", "Community School"], ["csmap-key-approx", "approximate location"],
+                    ["csmap-key-cluster", "group of schools (count)"]];
+  /* On a phone the legend starts folded (its title still shows), so it does not hide the map. */
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 600px)").matches : false;
 
   /* ---------------------------------------------------------------- schools */
 
@@ -131,24 +135,24 @@
     return box;
   }
 
-  /* Cluster icons as Leaflet.markercluster 1.1.0 draws them (its MarkerCluster.Default.css: a 40 px
-   * translucent disc round a 30 px one, green under 10 schools, yellow under 100, orange from 100), styled
-   * here rather than by that stylesheet, so the page waits for one stylesheet less (issue #5, Speed). */
-  var CLUSTER_COLOURS = {
-    small: ["rgba(181, 226, 140, 0.6)", "rgba(110, 204, 57, 0.6)"],
-    medium: ["rgba(241, 211, 87, 0.6)", "rgba(240, 194, 12, 0.6)"],
-    large: ["rgba(253, 156, 115, 0.6)", "rgba(241, 128, 23, 0.6)"]
-  };
+  /* Cluster icons shaped as Leaflet.markercluster 1.1.0 draws them (a 40 px translucent disc round a
+   * 30 px one), styled here rather than by its stylesheet, so the page waits for one stylesheet less
+   * (issue #5, Speed). One neutral slate colour for every size (issue 15, point 7): the plugin's
+   * green/yellow/orange clashed with the choropleth classes and could not be told apart from them under
+   * deuteranopia; the count inside says the size. */
+  var CLUSTER_COLOURS = ["rgba(55, 65, 81, 0.35)", "rgba(55, 65, 81, 0.92)"];
 
   function clusterIcon(count) {
     var size = count < 10 ? "small" : (count < 100 ? "medium" : "large");
     var disc = el("div");
     disc.style.cssText = "width: 40px; height: 40px; border-radius: 20px; background-clip: padding-box;";
-    disc.style.backgroundColor = CLUSTER_COLOURS[size][0];
+    disc.style.backgroundColor = CLUSTER_COLOURS[0];
     var inner = el("div");
     inner.style.cssText = "width: 30px; height: 30px; margin: 5px 0 0 5px; border-radius: 15px;" +
       " text-align: center; font-size: 12px; line-height: 30px; display: inline-block;";
-    inner.style.backgroundColor = CLUSTER_COLOURS[size][1];
+    inner.style.backgroundColor = CLUSTER_COLOURS[1];
+    inner.style.color = "#ffffff";
+    inner.style.fontWeight = "700";
     inner.appendChild(el("span", null, count));
     disc.appendChild(inner);
     return L.divIcon({html: disc, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40)});
@@ -484,6 +488,7 @@
     map.getPane("coalitions").style.pointerEvents = "none";
     addStates(states.features, legends[0]);
     map.on("zoomend", updateDetail);
+    var insets = csmap.insets ? csmap.insets(map, states.features, metricStyle(legends[0])) : null;
     var legendBox = legendControl();
     var coalitionKey = states.features.some(function (f) { return Boolean(f.properties.coalition_status); }) ?
       [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]] :
@@ -495,6 +500,7 @@
       if (legend) {
         fillMetric(legend);
         legendBox.show(legend, coalitionKey.concat(SCHOOL_KEY));
+        if (insets) { insets.restyle(metricStyle(legend)); }
       }
     });
     performance.mark("csmap:states-drawn");
@@ -532,30 +538,6 @@
     root.setAttribute("data-counties-drawn", String(counties.features.length));
   }
 
-  /* ---------------------------------------------------------------- find page */
-
-  function drawFind() {
-    var origin = config.origin;
-    var home = L.marker([origin.lat, origin.lon], {title: origin.label, keyboard: false});
-    home.bindTooltip(el("span", null, origin.label), {permanent: false});
-    home.addTo(layer("origin"));
-    var bounds = L.latLngBounds([[origin.lat, origin.lon]]);
-    config.results.forEach(function (school, i) {
-      var icon = L.divIcon({className: "csmap-result-icon" + (school.low_precision ? " approx" : ""),
-                            html: String(i + 1), iconSize: [24, 24]});
-      var marker = L.marker([school.lat, school.lon], {icon: icon, title: school.name});
-      marker.csmapRow = school.row;
-      marker.csmapBuild = config.build;
-      marker.bindTooltip(el("span", null, (i + 1) + ". " + school.name + " — " + school.distance_mi.toFixed(1) + " mi"));
-      marker.bindPopup(schoolPopup, {maxWidth: 300});
-      marker.addTo(layer("results"));
-      bounds.extend([school.lat, school.lon]);
-    });
-    var circle = map.getBounds();
-    if (config.results.length && !circle.contains(bounds)) { map.fitBounds(bounds.pad(0.15)); }
-    root.setAttribute("data-results-drawn", String(config.results.length));
-  }
-
   /* ---------------------------------------------------------------- start */
 
   /* Loads the page's areas (states or counties) and its schools, and draws both in one task, so the
@@ -576,17 +558,23 @@
         showError("The " + what + " could not be drawn (" + error.message + ").");
       }
     }
-    Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
+    return Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
       drawn(drawAreas, data[0], areasName);
       drawn(function (schools) { addSchools(layer("schools"), schools); }, data[1], "schools");
     });
   }
 
+  /* Outlines and labels to orient by (csmap-context.js) load once the page's own layers are drawn,
+   * so their requests never hold up the map's data. */
+  function context() { if (csmap.context) { csmap.context(map, config); } }
   if (config.page === "national") {
-    drawAreasAndSchools(config.states_url, drawStates, "states");
+    drawAreasAndSchools(config.states_url, drawStates, "states").then(context);
   } else if (config.page === "state") {
-    drawAreasAndSchools(config.counties_url, drawCounties, "counties");
-  } else if (config.page === "find") {
-    drawFind();
+    drawAreasAndSchools(config.counties_url, drawCounties, "counties").then(context);
+  } else if (config.page === "find" && csmap.findPage) {
+    csmap.findPage(map, config, {schoolPopup: schoolPopup, clusterIcon: clusterIcon, SchoolIndex: SchoolIndex, layer: layer});
+    context();
+  } else {
+    context();
   }
 }());
