@@ -120,11 +120,18 @@ def coalition_stage_by_state(coalitions: pd.DataFrame) -> pd.Series:
 
 
 def add_record_metrics(
-    states: pd.DataFrame, coalitions: pd.DataFrame, records: Records, schools: pd.DataFrame
+    states: pd.DataFrame, coalitions: pd.DataFrame | None, records: Records, schools: pd.DataFrame
 ) -> pd.DataFrame:
-    """Return the state metrics with ``coalition_stage`` and ``partner_organizations`` (docs/METRICS.md)."""
+    """Return the state metrics with ``coalition_stage`` and ``partner_organizations`` (docs/METRICS.md).
+
+    With no coalitions table (left out beside a real school list), the stage is
+    null, "not recorded", as ``coalition_status`` is.
+    """
     out = states.copy()
-    stage = out["stusps"].map(coalition_stage_by_state(coalitions)).fillna("none").astype(object)
+    if coalitions is None:
+        stage = pd.Series(None, index=out.index, dtype=object)
+    else:
+        stage = out["stusps"].map(coalition_stage_by_state(coalitions)).fillna("none").astype(object)
     position = list(out.columns).index("coalition_status") + 1 if "coalition_status" in out.columns else 3
     out.insert(position, "coalition_stage", stage)
     partners = partners_per_state(records.partner_schools, schools)

@@ -208,6 +208,8 @@ def _load_user() -> None:
 def _check_csrf() -> None:
     if request.method not in UNSAFE_METHODS or not request.path.startswith("/staff"):
         return
+    if request.routing_exception is not None:
+        return  # a 404 or 405 (with its Allow header) answers before any staff work
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):

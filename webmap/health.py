@@ -19,7 +19,16 @@ from webmap.data import BuildData, get_data, stale_target
 bp = Blueprint("health", __name__)
 
 #: Manifest members shown to the public on /about: none of them names a file or folder.
-PUBLIC_MANIFEST_KEYS = ("build_id", "built_at", "is_sample", "school_list", "row_counts", "sources")
+#: ``coalitions`` says where the coalitions came from (sample, file, or left out beside a real list).
+PUBLIC_MANIFEST_KEYS = (
+    "build_id",
+    "built_at",
+    "is_sample",
+    "school_list",
+    "row_counts",
+    "sources",
+    "coalitions",
+)
 
 
 def public_manifest(data: BuildData) -> dict[str, Any]:

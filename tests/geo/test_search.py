@@ -13,7 +13,7 @@ from geo.find import (
     resolve_query,
     search,
 )
-from geo.reach import SchoolIndex
+from geo.reach import LatLonIndex
 
 # Real GeoNames coordinates and populations (cities1000, rounded), most populous first.
 PLACES = [
@@ -176,7 +176,7 @@ def test_nearby_schools_counts_the_schools_beyond_a_full_list():
     import geopandas as gpd
 
     schools = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    index = SchoolIndex(pd.Series(lat).to_numpy(), pd.Series(lon).to_numpy())
+    index = LatLonIndex(pd.Series(lat).to_numpy(), pd.Series(lon).to_numpy())
     nearby = nearby_schools(schools, index, 36.74, -119.78, k=10, radius_mi=50, beyond=5)
     assert len(nearby.rows) == 10 and nearby.total_within == 30
     few = nearby_schools(schools, index, 36.74, -119.78, k=100, radius_mi=50, beyond=5)

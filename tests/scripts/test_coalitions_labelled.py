@@ -38,7 +38,6 @@ def test_real_list_without_coalitions_table_leaves_them_out(real_list_build):
     current = summary.build_dir
     assert store.read_table(current, "coalitions").empty
     assert store.read_layer(current, "coalition_areas").empty
-    assert json.loads((current / "web" / "coalitions.geojson").read_text())["features"] == []
     statuses = store.read_table(current, "state_metrics")["coalition_status"]
     assert statuses.isna().all()  # not "none": nobody said there is no coalition
     report = json.loads((current / "load_report.json").read_text())

@@ -54,7 +54,9 @@ def start_load(world, point: str) -> subprocess.Popen:
 
 def wait_for_pause(child: subprocess.Popen, point: str, timeout: float = 180) -> None:
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True)
+    reader.start()
+    READERS[child.pid] = reader
     while True:
         try:
             line = lines.get(timeout=timeout)
@@ -63,6 +65,23 @@ def wait_for_pause(child: subprocess.Popen, point: str, timeout: float = 180) ->
             pytest.fail(f"csmap load never reached {point}: {child.stderr.read()}")
         if line.strip() == f"PAUSED {point}":
             return
+
+
+#: The stdout reader thread of each child, joined before its pipes are closed.
+READERS: dict[int, threading.Thread] = {}
+
+
+def stop(child: subprocess.Popen, sig: int) -> str:
+    """Send ``sig``, wait for the child, and close its pipes (warnings are errors); return its stderr."""
+    child.send_signal(sig)
+    child.wait(timeout=30)
+    reader = READERS.pop(child.pid, None)
+    if reader is not None:
+        reader.join(timeout=30)  # the pipe is at its end: the reader stops by itself
+    errors = child.stderr.read()
+    child.stdout.close()
+    child.stderr.close()
+    return errors
 
 
 def in_force(data: Path) -> str | None:
@@ -76,8 +95,7 @@ def test_sigkill_before_publishing_changes_nothing(world, point):
     try:
         wait_for_pause(child, point)
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        stop(child, signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL
     assert store.current_build_dir(world["data"]) == world["old"]
     assert in_force(world["data"]) == "old.csv"
@@ -98,10 +116,9 @@ def test_ctrl_c_changes_nothing_and_cleans_up(world):
     try:
         wait_for_pause(child, "after-schools")
     finally:
-        child.send_signal(signal.SIGINT)
-        child.wait(timeout=30)
+        errors = stop(child, signal.SIGINT)
     assert child.returncode == 130
-    assert "interrupted" in child.stderr.read()
+    assert "interrupted" in errors
     assert store.current_build_dir(world["data"]) == world["old"]
     assert in_force(world["data"]) == "old.csv"
     assert not list((world["data"] / "builds").glob(".tmp-*"))
@@ -113,8 +130,7 @@ def test_sigkill_after_publishing_leaves_the_new_list_in_force(world):
     try:
         wait_for_pause(child, "after-publish")
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        stop(child, signal.SIGKILL)
     assert store.current_build_dir(world["data"]) != world["old"]
     assert in_force(world["data"]) == "big.csv"
     assert build.run_build(world["data"]).skipped

@@ -14,8 +14,12 @@ from webmap.errors import error_document
 def _sample_url(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        values[name] = 0 if converter == "IntegerConverter" else "x"
+        converter = rule._converters[name]
+        kind = converter.__class__.__name__
+        if kind == "AnyConverter":  # e.g. <any(enable, disable):action>: one of its words
+            values[name] = re.findall(r"[\w-]+", converter.regex)[0]
+        else:
+            values[name] = 0 if kind == "IntegerConverter" else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
