@@ -56,9 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     assets.init_app(app)
     app.register_blueprint(pages.bp)
-    from webmap import plan
+    from webmap import factsheet, plan
 
     app.register_blueprint(plan.bp)
+    app.register_blueprint(factsheet.bp)
     if app.config.get("WARM"):
         from webmap.warm import warm_up
 
