@@ -56,10 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     assets.init_app(app)
     app.register_blueprint(pages.bp)
-    from webmap import factsheet, plan
+    from webmap import embed, factsheet, plan
 
     app.register_blueprint(plan.bp)
     app.register_blueprint(factsheet.bp)
+    app.register_blueprint(embed.bp)
     if app.config.get("WARM"):
         from webmap.warm import warm_up
 

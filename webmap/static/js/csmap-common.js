@@ -55,6 +55,18 @@
     return table;
   }
 
+  /* Print (issue 16): the print stylesheet gives each map a paper-sized box; Leaflet must
+   * recompute its size to draw into it, and again when the page is back on screen.
+   * folium names a map's variable after its div's id. */
+  function resizeMaps() {
+    Array.prototype.forEach.call(document.querySelectorAll(".folium-map"), function (div) {
+      var map = window[div.id];
+      if (map && map.invalidateSize) { map.invalidateSize({animate: false}); }
+    });
+  }
+  window.addEventListener("beforeprint", resizeMaps);
+  window.addEventListener("afterprint", resizeMaps);
+
   window.csmap = {
     readConfig: readConfig,
     layerGetter: layerGetter,
