@@ -40,7 +40,7 @@ def embed_snippet(src: str, title: str) -> str:
 
 @bp.get("/map")
 def national():
-    """The national map alone, frameable by any site."""
+    """Show the national map alone, frameable by any site."""
     allow_framing()
     data = get_data()
     labels = [(key, metric(key).label) for key in MAP_METRICS]
@@ -66,7 +66,7 @@ def national():
 
 @bp.get("/states/<code>")
 def state(code: str):
-    """One state's map alone, frameable by any site."""
+    """Show one state's map alone, frameable by any site."""
     allow_framing()
     upper = code.strip().upper()
     if upper != code:
