@@ -159,3 +159,17 @@ def test_a_tap_on_a_state_opens_one_overlay(browser, site):
     page.wait_for_timeout(300)
     assert page.locator(".leaflet-tooltip").count() == 0
     context.close()
+
+
+def test_what_if_sites_are_named_by_place_and_a_gain_of_zero_is_explained(browser, site):
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    # Providence is served by the sample's schools there: a site in it adds no one.
+    page.goto(site + "/plan?state=RI&k=3&site=41.824,-71.4128")
+    page.wait_for_selector("#whatif-table tbody tr", timeout=20_000)
+    row = page.locator("#whatif-table tbody tr").first
+    assert "near Providence, RI" in row.inner_text()
+    if row.get_attribute("data-gain") == "0":
+        assert "Gain 0:" in row.inner_text()
+    page.screenshot(path=str(ARTIFACTS_DIR / "advocacy_plan_whatif.png"), full_page=True)
+    context.close()

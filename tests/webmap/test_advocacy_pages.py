@@ -146,3 +146,21 @@ def test_downloads_form_names_states_and_groups_canadian_provinces(client):
     ).group(1)
     assert '<option value="ON">Ontario (ON)</option>' in canada
     assert "Ohio" not in canada
+
+
+def test_plan_csv_counts_are_whole_numbers(client):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/plan.csv?state=RI&k=3").get_data(as_text=True))))
+    assert len(rows) == 3
+    for row in rows:
+        for column in ("gain", "cumulative", "children_newly_reached", "zctas_newly_reached"):
+            assert re.fullmatch(r"\d+", row[column]), (column, row[column])
+    assert int(rows[-1]["cumulative"]) == sum(int(r["gain"]) for r in rows)
+
+
+def test_what_if_sites_are_named_by_their_nearest_place(client):
+    answer = client.get("/api/plan?site=41.824,-71.4128&site=39.96,-83.0").get_json()
+    names = [p["name"] for p in answer["picks"]]
+    assert names == ["Your site 1, near Providence, RI", "Your site 2, near Columbus, OH"]
