@@ -101,7 +101,8 @@ def main() -> int:
         print(json.dumps({"median_s": summary, "worst_png_s": worst, "target_s": TARGET_S}))
     else:
         print(f"fact sheet, uncached, median of {args.runs} runs (seconds); target <= {TARGET_S}")
-        print(f"{'state':6} {'PNG map (served)':>17} {'its CPU s':>10} {'SVG map (baseline)':>19} {'speed-up':>9}")
+        header = ("state", "PNG map (served)", "its CPU s", "SVG map (baseline)", "speed-up")
+        print(f"{header[0]:6} {header[1]:>17} {header[2]:>10} {header[3]:>19} {header[4]:>9}")
         for code, s in summary.items():
             print(f"{code:6} {s['png']:17.3f} {s['cpu']:10.3f} {s['svg']:19.3f} {s['svg'] / s['png']:8.1f}x")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
