@@ -13,9 +13,9 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 
-.PHONY: serve test typecheck suite bench build lint browser-deps deploy-deps bench-deps clean
+.PHONY: serve test typecheck suite bench build lint browser-deps deploy-deps bench-deps pdf-deps clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt | pdf-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -83,6 +83,19 @@ deploy-deps:
 bench-deps:
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; \
+	fi
+
+# WeasyPrint (the state fact sheets) loads pango through cffi at run time; Debian's
+# python3 images may lack it. Installed when missing and we are root.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0
+pdf-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(PDF_LIBS) for the PDF fact sheets"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS) >/dev/null; \
+	  else \
+	    echo "warning: pango is missing; the PDF fact sheets will fail (apt-get install $(PDF_LIBS))"; \
+	  fi; \
 	fi
 
 clean:

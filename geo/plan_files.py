@@ -25,6 +25,10 @@ from geo.store import csv_safe
 logger = logging.getLogger(__name__)
 
 
+#: Pick columns that count children or areas, written as whole numbers.
+WHOLE_NUMBER_COLUMNS = ("gain", "cumulative", "children_newly_reached", "zctas_newly_reached")
+
+
 def build_facts(plan: Plan) -> dict[str, Any]:
     """Return ``is_sample``, ``built_at`` and ``build_id`` as the plan's assumptions record them."""
     a = plan.assumptions
@@ -42,7 +46,13 @@ def picks_table(plan: Plan, facts: Mapping[str, Any] | None = None) -> pd.DataFr
         ``is_sample`` and ``built_at`` to use instead of the plan's own.
     """
     facts = build_facts(plan) if facts is None else facts
-    return plan.picks.assign(is_sample=facts.get("is_sample"), built_at=facts.get("built_at"))
+    picks = plan.picks.copy()
+    # Children are whole people: the gains are sums of ACS counts (a fixed-point weight inside the
+    # planner), so "12885.0" in a spreadsheet only looks like a measurement (issue 16).
+    for column in WHOLE_NUMBER_COLUMNS:
+        if column in picks.columns:
+            picks[column] = pd.to_numeric(picks[column], errors="coerce").round().astype("Int64")
+    return picks.assign(is_sample=facts.get("is_sample"), built_at=facts.get("built_at"))
 
 
 def plan_csv(plan: Plan, facts: Mapping[str, Any] | None = None) -> bytes:

@@ -65,9 +65,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webmap import context
 
     app.register_blueprint(context.bp)
-    from webmap import plan
+    from webmap import embed, factsheet, plan
 
     app.register_blueprint(plan.bp)
+    app.register_blueprint(factsheet.bp)
+    app.register_blueprint(embed.bp)
     # The staff workspace (docs/STAFF.md): database, sign-in, /staff/ pages.
     from webmap import auth, db, staff
 

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
@@ -204,6 +205,32 @@ def data_dictionary_file(extension: str):
     )
 
 
+def state_groups(codes: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Group the state filter's codes for the form, by name: US states, territories, Canadian provinces."""
+    import us
+
+    from geo.reference import CANADA_PROVINCES, TERRITORIES
+
+    provinces = {code: name for name, code in CANADA_PROVINCES.items()}
+    groups: dict[str, list[tuple[str, str]]] = {
+        "States, DC and Puerto Rico": [],
+        "Other US territories": [],
+        "Canadian provinces and territories": [],
+        "Other codes": [],
+    }
+    for code in codes:
+        place = us.states.lookup(code)
+        if code in provinces:
+            groups["Canadian provinces and territories"].append((code, provinces[code]))
+        elif place is not None and code in TERRITORIES:
+            groups["Other US territories"].append((code, place.name))
+        elif place is not None:
+            groups["States, DC and Puerto Rico"].append((code, place.name))
+        else:
+            groups["Other codes"].append((code, code))
+    return [(title, sorted(items, key=lambda item: item[1])) for title, items in groups.items() if items]
+
+
 @bp.get("/data-dictionary")
 def data_dictionary():
     """Show the data dictionary as an HTML page (HTML pages ignore stray parameters, e.g. utm_source)."""
@@ -245,11 +272,10 @@ def index():
                 "rows": len(exports.export_frame(data, dataset)),
             }
         )
-    states = sorted(exports.known_states(data))
     return render_template(
         "downloads/index.html",
         datasets=datasets,
-        states=states,
+        state_groups=state_groups(exports.known_states(data)),
         locales=LOCALES,
         facts=exports.provenance(data),
     )

@@ -190,6 +190,7 @@ def state_page(code: str):
     locales = pd_.metrics_document(data).get("state_locales", {}).get(code, {})
     return render_template(
         "pages/state.html",
+        **state_one_pager(data, code, row),
         map_page=page,
         config=config,
         state=row,
@@ -202,6 +203,32 @@ def state_page(code: str):
         deserts=pd_.state_deserts(data, code),
         coalitions=pd_.state_coalitions(data, code),
     )
+
+
+def state_one_pager(data: BuildData, code: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Return what the state page adds for advocates (issue 16): comparison, schools, share, downloads."""
+    from webmap.embed import embed_snippet
+    from webmap.factsheet import comparison_rows
+    from webmap.state_schools import LIST_COLUMNS, parse_list_args, school_list
+
+    sort, order, page = parse_list_args(request.args)
+    return {
+        "comparison": comparison_rows(data, code),
+        "schools": school_list(data, code, sort, order, page),
+        "list_columns": LIST_COLUMNS,
+        "share_link": url_for("pages.state_page", code=code, _external=True),
+        "embed_code": embed_snippet(
+            url_for("embed.state", code=code, _external=True), f"Community Schools in {row.get('name', code)}"
+        ),
+        "pdf_url": url_for("factsheet.state_pdf", code=code),
+        "downloads": {
+            "Schools (CSV)": url_for("downloads.download", name="schools.csv", state=code),
+            "Schools (GeoJSON)": url_for("downloads.download", name="schools.geojson", state=code),
+            "Counties with their figures (GeoJSON)": url_for(
+                "downloads.download", name="counties.geojson", state=code
+            ),
+        },
+    }
 
 
 # --------------------------------------------------------------------------

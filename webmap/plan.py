@@ -337,6 +337,18 @@ def plan_zctas(data: BuildData) -> pd.DataFrame:
     return cached(data, "plan/zctas", read)
 
 
+def what_if_names(data: BuildData, sites: tuple[tuple[float, float], ...]) -> list[str]:
+    """Name what-if sites by their nearest place: "Your site 2, near Dublin, OH" (issue 16)."""
+    from geo.places import nearest_place_names
+
+    _, gazetteer = pd_.find_tables(data)
+    places = nearest_place_names([lat for lat, _ in sites], [lon for _, lon in sites], gazetteer)
+    names = []
+    for i, place in enumerate(places, start=1):
+        names.append(f"Your site {i}, near {place}" if place else f"Your site {i}")
+    return names
+
+
 def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | None = None) -> Plan:
     """Plan (or what-if) on the build with its own options; cached when the candidates are the build's."""
     cache = cached(data, "plan/cache", lambda: _PlanCache(PLAN_CACHE_SIZE)) if candidates is None else None
@@ -348,7 +360,7 @@ def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | N
         candidates = pd.DataFrame(
             {
                 "candidate_id": [f"site-{i}" for i in range(1, len(req.sites) + 1)],
-                "name": [f"Your site {i}" for i in range(1, len(req.sites) + 1)],
+                "name": what_if_names(data, req.sites),
                 "lat": [lat for lat, _ in req.sites],
                 "lon": [lon for _, lon in req.sites],
             }

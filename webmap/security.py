@@ -82,7 +82,16 @@ def tile_origin(tiles: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(nonce: str, tiles: str | None = None) -> str:
+def allow_framing() -> None:
+    """Let any site frame this request's response: ``frame-ancestors *`` and no X-Frame-Options.
+
+    The per-route override for the embeddable views (:mod:`webmap.embed`); every other
+    response keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+    """
+    g.csp_frame_ancestors = "*"
+
+
+def content_security_policy(nonce: str, tiles: str | None = None, frame_ancestors: str = "'none'") -> str:
     """Return the Content-Security-Policy header value for a response."""
     images = ["'self'", "data:"]
     origin = tile_origin(tiles)
@@ -98,7 +107,7 @@ def content_security_policy(nonce: str, tiles: str | None = None) -> str:
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": [frame_ancestors],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
@@ -150,13 +159,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        framing = g.get("csp_frame_ancestors")
         if response.mimetype == "text/html":
             response.headers.setdefault(
-                "Content-Security-Policy", content_security_policy(get_nonce(), app.config.get("TILES"))
+                "Content-Security-Policy",
+                content_security_policy(get_nonce(), app.config.get("TILES"), framing or "'none'"),
             )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not framing:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Resource-Policy", resource_policy(request.path))

@@ -176,7 +176,9 @@ def test_what_if_reports_each_sites_gain_in_order(plan_client):
     gains = [p["gain"] for p in body["picks"]]
     assert gains[0] == pytest.approx(plan["gain"])  # the plan's first pick, alone, gains what the plan said
     assert gains[1:] == [0, 0]  # at a school; then the same site again
-    assert [p["name"] for p in body["picks"]] == ["Your site 1", "Your site 2", "Your site 3"]
+    # Named by their nearest place (issue 16): "Your site 1, near <city>, <ST>".
+    assert [p["name"].split(",")[0] for p in body["picks"]] == ["Your site 1", "Your site 2", "Your site 3"]
+    assert all(", near " in p["name"] for p in body["picks"])
     assert body["gain"]["children_within_reach"] == pytest.approx(plan["gain"])
     assert body["links"]["page"].count("site=") == 3
 
@@ -402,7 +404,7 @@ def test_csv_download_parses_and_says_sample(plan_client, build):
 def test_what_if_downloads_carry_the_sites(plan_client):
     response = plan_client.get("/plan.geojson?state=TX&site=26.2,-98.2&site=30.27,-97.74")
     frame = gpd.read_file(io.BytesIO(response.data))
-    assert frame["name"].tolist() == ["Your site 1", "Your site 2"]
+    assert [name.split(",")[0] for name in frame["name"]] == ["Your site 1", "Your site 2"]
     assert "csmap-whatif-TX-unserved-2sites-" in response.headers["Content-Disposition"]
 
 
@@ -500,7 +502,7 @@ def test_page_with_sites_embeds_the_what_if(plan_client):
     html = plan_client.get("/plan?state=TX&k=3&site=26.2,-98.2&site=31,-104.5").get_data(as_text=True)
     config = page_config(html)
     assert config["whatif"]["mode"] == "what_if"
-    assert [p["name"] for p in config["whatif"]["picks"]] == ["Your site 1", "Your site 2"]
+    assert [p["name"].split(",")[0] for p in config["whatif"]["picks"]] == ["Your site 1", "Your site 2"]
     assert len(config["picks"]) == 3
 
 

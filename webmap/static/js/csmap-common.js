@@ -55,6 +55,30 @@
     return table;
   }
 
+  /* Print (issue 16): the print stylesheet gives each map a paper-sized box; Leaflet must
+   * recompute its size to draw into it, and again when the page is back on screen.
+   * folium names a map's variable after its div's id. */
+  function eachMap(callback) {
+    Array.prototype.forEach.call(document.querySelectorAll(".folium-map"), function (div) {
+      var map = window[div.id];
+      if (map && map.invalidateSize) { callback(map); }
+    });
+  }
+  // On paper, show the area that was on screen; back on screen, the view it had.
+  window.addEventListener("beforeprint", function () {
+    eachMap(function (map) {
+      map.csmapScreenView = {center: map.getCenter(), zoom: map.getZoom(), bounds: map.getBounds()};
+      map.invalidateSize({animate: false});
+      map.fitBounds(map.csmapScreenView.bounds, {animate: false});
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    eachMap(function (map) {
+      map.invalidateSize({animate: false});
+      if (map.csmapScreenView) { map.setView(map.csmapScreenView.center, map.csmapScreenView.zoom, {animate: false}); }
+    });
+  });
+
   window.csmap = {
     readConfig: readConfig,
     layerGetter: layerGetter,

@@ -420,7 +420,11 @@
     var style = metricStyle(legend);
     // Tooltip, popup and hover are bound once on the group; Leaflet passes the state hovered or clicked.
     var paths = L.featureGroup();
-    paths.bindTooltip(function (path) { return stateTooltip(path.feature.properties); }, {sticky: true});
+    // A tap on a touch screen would open the tooltip and the popup at once (issue 16): tooltips only
+    // where a pointer can hover.
+    if (!window.matchMedia || window.matchMedia("(hover: hover)").matches) {
+      paths.bindTooltip(function (path) { return stateTooltip(path.feature.properties); }, {sticky: true});
+    }
     paths.bindPopup(function (path) { return statePopup(path.feature.properties); });
     paths.on("mouseover", function (event) {
       event.layer.setStyle({weight: 3, color: "#333333"});

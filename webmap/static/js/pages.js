@@ -84,3 +84,31 @@
     });
   }
 }());
+
+/* Copy buttons (issue 16): <button data-copy="ID"> copies the value of the field with that id, and
+ * says so in the nearest .copy-status (a live region). Falls back to selecting the text when the
+ * Clipboard API is refused (an http origin, or a browser that asks first). */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var box = button.closest(".share-tools") || document;
+      var status = box.querySelector(".copy-status");
+      if (!field) { return; }
+      function said(text) { if (status) { status.textContent = text; } }
+      function fallback() {
+        field.focus();
+        field.select();
+        var done = false;
+        try { done = document.execCommand("copy"); } catch (e) { done = false; }
+        said(done ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.");
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(function () { said("Copied."); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
+}());

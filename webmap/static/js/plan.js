@@ -177,13 +177,23 @@
     undoButton.hidden = clearButton.hidden = sites.length === 0;
   }
 
+  /* Why a site adds nothing (issue 16): the same words as the page's own table (plan.html). */
+  function gainNote(pick) {
+    if (pick.gain > 0) { return ""; }
+    if (!pick.zctas_newly_reached) {
+      return "Gain 0: every ZIP area within reach of this site is already within reach of a school " +
+        "(or of one of your earlier sites).";
+    }
+    return "Gain 0: the ZIP areas it newly reaches have no " + config.objective_label + ".";
+  }
+
   function renderResult(answer) {
     resultBox.textContent = "";
     if (!answer) { return; }
     var table = el("table", "picks");
     table.id = "whatif-table";
     var head = el("tr");
-    ["#", "Your site", "Gain", "ZCTAs"].forEach(function (name) {
+    ["#", "Your site (nearest place)", "Gain", "ZCTAs"].forEach(function (name) {
       var th = el("th", null, name);
       th.scope = "col";
       head.appendChild(th);
@@ -196,7 +206,11 @@
       var first = el("td");
       first.appendChild(el("span", "order mine", pick.order));
       tr.appendChild(first);
-      tr.appendChild(el("td", null, pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4)));
+      var named = el("td", null, pick.name);
+      named.title = pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4);
+      var note = gainNote(pick);
+      if (note) { named.appendChild(el("span", "gain-note", note)); }
+      tr.appendChild(named);
       tr.appendChild(el("td", "num", count(pick.gain)));
       tr.appendChild(el("td", "num", count(pick.zctas_newly_reached)));
       body.appendChild(tr);
