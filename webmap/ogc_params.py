@@ -12,9 +12,8 @@ import re
 from dataclasses import replace
 
 from geo.errors import InvalidParameterError
-from geo.query import parse_bbox
 from webmap.ogc_collection import Collection
-from webmap.params import LOCALE, STATE, Param, Parameters
+from webmap.params import BBOX, LOCALE, STATE, Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +88,13 @@ ITEMS_QUERY = (
         default=0,
         extra=_FORM,
     ),
-    Param(
-        "bbox",
-        "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; "
-        "west > east crosses the antimeridian.",
-        convert=parse_bbox,
-        schema={"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    # Documented as the pattern the server checks: an array of numbers (17-069r4's
+    # schema) would promise 5 numbers, 200 degrees or 1e300 too.
+    replace(
+        BBOX,
+        description="minLon,minLat,maxLon,maxLat (or 6 numbers with heights: minLon,minLat,minZ,"
+        "maxLon,maxLat,maxZ) in CRS84, plain decimals, with minLat <= maxLat; west > east crosses "
+        "the antimeridian.",
         extra=_FORM,
     ),
     Param(

@@ -337,6 +337,11 @@ def plan_zctas(data: BuildData) -> pd.DataFrame:
     return cached(data, "plan/zctas", read)
 
 
+def state_codes(data: BuildData) -> frozenset[str]:
+    """USPS codes a plan's ``state`` may name: the states of the build's ZCTAs (geo.planner)."""
+    return frozenset(plan_zctas(data)["stusps"].dropna().astype(str))
+
+
 def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | None = None) -> Plan:
     """Plan (or what-if) on the build with its own options; cached when the candidates are the build's."""
     cache = cached(data, "plan/cache", lambda: _PlanCache(PLAN_CACHE_SIZE)) if candidates is None else None
