@@ -438,6 +438,17 @@ def _plan_path(codes: StateCodes | None) -> dict[str, Any]:
 
 
 def _plan_download(kind: str, media_type: str, codes: StateCodes | None) -> dict[str, Any]:
+    post = dict(_plan_path(codes)["post"])
+    post["summary"] = f"The plan's sites as {kind}, over your own candidate list (bodies as for /api/plan)"
+    post["tags"] = ["downloads"]
+    post["responses"] = {
+        **post["responses"],
+        "200": {"description": f"{kind} with Content-Disposition", "content": {media_type: {}}},
+    }
+    return {**_get_plan_download(kind, media_type, codes), "post": post}
+
+
+def _get_plan_download(kind: str, media_type: str, codes: StateCodes | None) -> dict[str, Any]:
     return _get(
         f"The plan's sites as {kind} (the parameters of GET /api/plan; POST as for /api/plan too)",
         [],

@@ -59,9 +59,7 @@ def caseless_pattern(values: Sequence[str]) -> str:
     """
 
     def letters(value: str) -> str:
-        return "".join(
-            f"[{c.upper()}{c.lower()}]" if c.upper() != c.lower() else re.escape(c) for c in value
-        )
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.upper() != c.lower() else re.escape(c) for c in value)
 
     return "(?:" + "|".join(letters(v) for v in values) + ")"
 
@@ -195,7 +193,8 @@ class Param:
             schema["minimum"] = self.minimum
             if self.exclusive_minimum:
                 schema["exclusiveMinimum"] = True
-        if self.maximum is not None:
+        if self.maximum is not None and not self.clamp:
+            # A clamped maximum is no bound: a larger value is served as the maximum (said in words).
             schema["maximum"] = self.maximum
         if self.enum and self.fold and self.type == "string":
             # Case-insensitive: the values in any case (the enum cannot say so).
@@ -203,15 +202,20 @@ class Param:
             schema.setdefault("example", self.enum[0])
         elif self.enum:
             schema["enum"] = list(self.enum)
+        elif self.pattern is not None and self.type == "array":
+            schema["items"] = {"type": "string", "pattern": f"^(?:{self.pattern})$"}
         elif self.pattern is not None:
-            schema["pattern"] = f"^{self.pattern}$"
+            schema["pattern"] = f"^(?:{self.pattern})$"
         if self.default is not None:
             schema["default"] = self.default
         if self.type == "string" and not self.allow_empty:
             schema["minLength"] = 1  # without allowEmptyValue, "" is refused (a 400)
         if self.type == "array":
             schema["maxItems"] = self.max_items
-        return {**schema, **self.schema}
+        extra = dict(self.schema)
+        if "items" in extra and "items" in schema:  # keep the pattern, add the example
+            extra["items"] = {**schema["items"], **extra["items"]}
+        return {**schema, **extra}
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI 3.0 Parameter Object."""
@@ -361,8 +365,8 @@ LOCALE = Param(
 # A bbox as the server reads it (geo.query.parse_bbox), in plain decimals: longitudes in
 # [-180, 180], latitudes in [-90, 90], 4 numbers, or 6 with heights (minZ after minLat,
 # maxZ after maxLat). That south <= north is said in words: no pattern can compare two numbers.
-_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
-_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+LON_PATTERN = _LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+LAT_PATTERN = _LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
 _HEIGHT = r"-?[0-9]+(?:\.[0-9]+)?"
 BBOX_PATTERN = f"{_LON},{_LAT},(?:{_LON},{_LAT}|{_HEIGHT},{_LON},{_LAT},{_HEIGHT})"
 BBOX = Param(

@@ -49,7 +49,7 @@ from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
 from webmap.pages import map_page as render_map_page
-from webmap.params import Param, Parameters
+from webmap.params import LAT_PATTERN, LON_PATTERN, Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,9 @@ SITE = Param(
     "k must be omitted: every site is added and its marginal gain reported.",
     type="array",
     max_items=MAX_SITES,
+    # Plain decimals in range, as documented; parse_site reads them.
+    pattern=f"{LAT_PATTERN},{LON_PATTERN}",
+    pattern_hint="'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'",
     convert=parse_site,
     schema={"items": {"type": "string", "example": "30.27,-97.74"}},
     extra={"style": "form", "explode": True},

@@ -27,6 +27,21 @@ def filter_query(ctx, query):
     return not (isinstance(bbox, str) and len(bbox.split(",")) in (4, 6) and _south_above_north(bbox))
 
 
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    """Every phase (coverage too, which no filter sees): send no ``k`` with a ``site``."""
+    if case.query and case.query.get("site") and "k" in case.query:
+        del case.query["k"]
+
+
+@schemathesis.hook
+def before_add_examples(ctx, examples):
+    """The examples phase joins every parameter's example: drop its ``k`` where it has a ``site``."""
+    for case in examples:
+        if case.query and case.query.get("site") and "k" in case.query:
+            del case.query["k"]
+
+
 def _south_above_north(bbox: str) -> bool:
     numbers = bbox.split(",")
     south, north = (numbers[1], numbers[4]) if len(numbers) == 6 else (numbers[1], numbers[3])
