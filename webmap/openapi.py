@@ -355,13 +355,15 @@ def state_codes(data: Any) -> dict[str, frozenset[str]]:
     The server refuses a well-formed code its build lacks (``state=ZZ``: 400), so
     the document served with a build lists exactly these codes.
     """
+    from geo.errors import NoBuildError
     from webmap import exports, plan
 
-    return {
-        "schools": exports.known_states(data),
-        "counties": exports.county_states(data),
-        "plan": plan.state_codes(data),
-    }
+    codes = {"schools": exports.known_states(data), "counties": exports.county_states(data)}
+    try:
+        codes["plan"] = plan.state_codes(data)
+    except NoBuildError:  # a build without ZCTAs cannot plan (/api/plan answers 503)
+        logger.info("build %s has no zctas: the plan's state is documented by its pattern", data.build_id)
+    return codes
 
 
 def _with_codes(parameters: Any, codes: StateCodes | None, vocabulary: str) -> list[dict[str, Any]]:
