@@ -36,7 +36,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Cases per operation and phase, and the seed: small and fixed, so the run is bounded and repeatable.
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 SEED = 17
 
 
@@ -111,8 +111,10 @@ def test_server_conforms_to_its_openapi_document(served_port, document, tmp_path
         "--no-shrink",
         "--generation-database",
         "none",
+        # One worker: with two threads, Hypothesis (describing a lambda) at times trips on
+        # CPython 3.11's "AST constructor recursion depth mismatch" and reports an error.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--no-color",
