@@ -120,7 +120,8 @@ def index():
 def openapi_json():
     """Serve the OpenAPI 3 document of this API."""
     PARAMETERS["/api/openapi.json"].parse(request.args)
-    body = json.dumps(openapi.document(), ensure_ascii=False, indent=1).encode("utf-8")
+    codes = openapi.state_codes(get_data())
+    body = json.dumps(openapi.document(codes), ensure_ascii=False, indent=1).encode("utf-8")
     return send_bytes(body, "application/json", max_age=3600)
 
 

@@ -125,8 +125,7 @@ def _parse_filters(data: BuildData, download: Download) -> SchoolFilters:
     if download.dataset == "schools":
         return school_filters(values, exports.known_states(data))
     if download.dataset == "counties":
-        known = frozenset(exports.export_frame(data, "counties")["stusps"].astype(str))
-        return SchoolFilters(state=known_state(values["state"], known))
+        return SchoolFilters(state=known_state(values["state"], exports.county_states(data)))
     return SchoolFilters()
 
 

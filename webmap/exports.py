@@ -135,6 +135,11 @@ def known_states(data: BuildData) -> frozenset[str]:
     return cached(data, "exports/known_states", build)
 
 
+def county_states(data: BuildData) -> frozenset[str]:
+    """USPS codes the counties download's ``state=`` filter accepts: the counties' states."""
+    return frozenset(export_frame(data, "counties")["stusps"].astype(str))
+
+
 def select_positions(data: BuildData, dataset: str, filters: SchoolFilters) -> np.ndarray | None:
     """Return the row positions matching ``filters``, or None for the whole dataset."""
     if filters.is_empty():

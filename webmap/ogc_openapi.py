@@ -23,6 +23,7 @@ from webmap.ogc_core import (
     Service,
     items_parameters,
 )
+from webmap.openapi import URI_TOO_LONG
 from webmap.params import Param
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,14 @@ logger = logging.getLogger(__name__)
 def _responses(
     media: Mapping[str, str], description: str, *, errors: Sequence[int] = (400,)
 ) -> dict[str, Any]:
-    content = {m: {"schema": {"$ref": ref} if ref else {"type": "string"}} for m, ref in media.items()}
+    # A JSON media type without a named schema is still a JSON object (the OpenAPI document,
+    # a JSON Schema); only HTML is a string.
+    content = {
+        m: {"schema": {"$ref": ref} if ref else {"type": "string" if m == MEDIA_HTML else "object"}}
+        for m, ref in media.items()
+    }
     out: dict[str, Any] = {"200": {"description": description, "content": content}}
+    out["414"] = {"description": URI_TOO_LONG}
     for status in errors:
         out[str(status)] = {
             "description": {400: "a bad parameter", 404: "no such resource", 406: "no acceptable encoding"}[

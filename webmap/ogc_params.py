@@ -12,9 +12,8 @@ import re
 from dataclasses import replace
 
 from geo.errors import InvalidParameterError
-from geo.query import parse_bbox
 from webmap.ogc_collection import Collection
-from webmap.params import LOCALE, STATE, Param, Parameters
+from webmap.params import BBOX, LOCALE, STATE, Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +25,15 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 
-#: RFC 3339 date-time (or date) as 17-069r4 §7.15.4 allows in ``datetime``.
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$")
+#: RFC 3339 date-time (or date) as 17-069r4 §7.15.4 allows in ``datetime``, and an interval
+#: ``start/end`` with ``..`` or nothing for an open end (not both). The server checks this
+#: very pattern and /ogcapi/api documents it (ASCII digits, as ECMA-262's \\d).
+_INSTANT = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+)
+DATETIME_PATTERN = f"{_INSTANT}(?:/(?:{_INSTANT}|\\.\\.)?)?|(?:\\.\\.)?/{_INSTANT}"
+_DATETIME = re.compile(DATETIME_PATTERN)
 
 
 def parse_datetime(text: str | None) -> str | None:
@@ -36,16 +42,9 @@ def parse_datetime(text: str | None) -> str | None:
     The collections have no temporal extent, so a valid value selects every
     feature; it is checked so that a malformed one is reported, not ignored.
     """
-    if text is None or text.strip() == "":
+    if text is None or text == "":
         return None
-    parts = text.split("/")
-    ok = (len(parts) == 1 and bool(_INSTANT.match(parts[0]))) or (
-        len(parts) == 2
-        and parts != ["..", ".."]
-        and parts != ["", ""]
-        and all(p in ("", "..") or _INSTANT.match(p) for p in parts)
-    )
-    if not ok:
+    if not _DATETIME.fullmatch(text):
         msg = (
             "datetime must be an RFC 3339 date-time or an interval such as 2020-01-01T00:00:00Z/.., "
             f"got {text!r}"
@@ -89,18 +88,21 @@ ITEMS_QUERY = (
         default=0,
         extra=_FORM,
     ),
-    Param(
-        "bbox",
-        "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; "
-        "west > east crosses the antimeridian.",
-        convert=parse_bbox,
-        schema={"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    # Documented as the pattern the server checks: an array of numbers (17-069r4's
+    # schema) would promise 5 numbers, 200 degrees or 1e300 too.
+    replace(
+        BBOX,
+        description="minLon,minLat,maxLon,maxLat (or 6 numbers with heights: minLon,minLat,minZ,"
+        "maxLon,maxLat,maxZ) in CRS84, plain decimals, with minLat <= maxLat; west > east crosses "
+        "the antimeridian.",
         extra=_FORM,
     ),
     Param(
         "datetime",
         "RFC 3339 instant or interval; the collections have no temporal extent, so every "
         "feature matches a valid value.",
+        pattern=DATETIME_PATTERN,
+        pattern_hint="an RFC 3339 date-time or an interval such as 2020-01-01T00:00:00Z/..",
         convert=parse_datetime,
         extra=_FORM,
     ),

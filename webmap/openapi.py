@@ -8,6 +8,7 @@ the ones the views accept (webmap.api.PARAMETERS, webmap.downloads.DOWNLOADS).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -18,6 +19,8 @@ from webmap.records_openapi import record_paths, record_schemas
 logger = logging.getLogger(__name__)
 
 OPENAPI_VERSION = "3.0.3"
+#: gunicorn refuses a request line over 4,094 bytes (its limit_request_line) before the app sees it.
+URI_TOO_LONG = "The URL is too long: the request line is over the server's limit (4,094 bytes)."
 
 
 def _server_url() -> str:
@@ -352,14 +355,42 @@ def _plan_schemas() -> dict[str, Any]:
     }
 
 
-def _parameters(path: str) -> list[dict[str, Any]]:
+#: Which build codes each ``state`` query parameter accepts: a key of :func:`state_codes`.
+StateCodes = Mapping[str, Collection[str]]
+
+
+def state_codes(data: Any) -> dict[str, frozenset[str]]:
+    """Return the USPS codes the build's ``state`` parameters accept, by what they filter.
+
+    The server refuses a well-formed code its build lacks (``state=ZZ``: 400), so
+    the document served with a build lists exactly these codes.
+    """
+    from geo.errors import NoBuildError
+    from webmap import exports, plan
+
+    codes = {"schools": exports.known_states(data), "counties": exports.county_states(data)}
+    try:
+        codes["plan"] = plan.state_codes(data)
+    except NoBuildError:  # a build without ZCTAs cannot plan (/api/plan answers 503)
+        logger.info("build %s has no zctas: the plan's state is documented by its pattern", data.build_id)
+    return codes
+
+
+def _with_codes(parameters: Any, codes: StateCodes | None, vocabulary: str) -> list[dict[str, Any]]:
+    if codes is not None and vocabulary in codes:
+        parameters = parameters.with_values("state", codes[vocabulary])
+    return parameters.openapi()
+
+
+def _parameters(path: str, codes: StateCodes | None = None) -> list[dict[str, Any]]:
     """Return the parameters of an /api path: the very table its view parses with."""
     from webmap.api import PARAMETERS
 
-    return PARAMETERS[path].openapi()
+    vocabulary = "plan" if path == "/api/plan" else "schools"
+    return _with_codes(PARAMETERS[path], codes, vocabulary)
 
 
-def _plan_path() -> dict[str, Any]:
+def _plan_path(codes: StateCodes | None) -> dict[str, Any]:
     from webmap.plan import MAX_UPLOAD_BYTES, OBJECTIVE, K
 
     answer = _json_response(
@@ -375,7 +406,7 @@ def _plan_path() -> dict[str, Any]:
         {"200": answer},
         description="Greedy maximal coverage (CELF) over the scope's ZCTA points, with the build's reach "
         "distances; or, with site=, the marginal gain of each given site in order. See docs/PLANNER.md.",
-        extra=_parameters("/api/plan"),
+        extra=_parameters("/api/plan", codes),
     )
     post = {
         "summary": "Plan over, or what-if, your own candidate list (CSV or GeoJSON)",
@@ -412,12 +443,24 @@ def _plan_path() -> dict[str, Any]:
             },
             "400": _ERRORS["400"],
             "413": too_large,
+            "414": _ERRORS["414"],
         },
     }
     return {**get, "post": post}
 
 
-def _plan_download(kind: str, media_type: str) -> dict[str, Any]:
+def _plan_download(kind: str, media_type: str, codes: StateCodes | None) -> dict[str, Any]:
+    post = dict(_plan_path(codes)["post"])
+    post["summary"] = f"The plan's sites as {kind}, over your own candidate list (bodies as for /api/plan)"
+    post["tags"] = ["downloads"]
+    post["responses"] = {
+        **post["responses"],
+        "200": {"description": f"{kind} with Content-Disposition", "content": {media_type: {}}},
+    }
+    return {**_get_plan_download(kind, media_type, codes), "post": post}
+
+
+def _get_plan_download(kind: str, media_type: str, codes: StateCodes | None) -> dict[str, Any]:
     return _get(
         f"The plan's sites as {kind} (the parameters of GET /api/plan; POST as for /api/plan too)",
         [],
@@ -427,7 +470,7 @@ def _plan_download(kind: str, media_type: str) -> dict[str, Any]:
                 "content": {media_type: {}},
             }
         },
-        extra=_parameters("/api/plan"),
+        extra=_parameters("/api/plan", codes),
         tag="downloads",
     )
 
@@ -446,6 +489,7 @@ _ERRORS = {
         "content": {"application/json": {"schema": _ref("Error")}},
     },
     "304": {"description": "Not modified (If-None-Match matched the ETag)."},
+    "414": {"description": URI_TOO_LONG},
 }
 
 
@@ -469,7 +513,7 @@ def _get(
     return {"get": operation}
 
 
-def _download_paths() -> dict[str, Any]:
+def _download_paths(codes: StateCodes | None) -> dict[str, Any]:
     """One path per file of webmap.downloads.DOWNLOADS, each with exactly the filters it takes."""
     from webmap.downloads import DICTIONARY_FILES, DOWNLOADS, FORMATS
 
@@ -479,7 +523,7 @@ def _download_paths() -> dict[str, Any]:
         filters = ", ".join(download.parameters.names) or "no filters"
         paths[f"/downloads/{name}"] = _get(
             f"{download.dataset} as {fmt.label} ({filters})",
-            download.parameters.openapi(),
+            _with_codes(download.parameters, codes, download.dataset),
             {
                 "200": {
                     "description": "The file, with Content-Disposition, ETag and Cache-Control; gzip when "
@@ -499,8 +543,12 @@ def _download_paths() -> dict[str, Any]:
     return paths
 
 
-def document() -> dict[str, Any]:
-    """Return the OpenAPI 3.0 document (a new dict each call)."""
+def document(codes: StateCodes | None = None) -> dict[str, Any]:
+    """Return the OpenAPI 3.0 document (a new dict each call).
+
+    ``codes`` (:func:`state_codes` of the build served) lists the ``state`` values
+    each endpoint accepts; without it a state is documented by its pattern only.
+    """
     not_found = {
         "description": "No such state / file.",
         "content": {"application/json": {"schema": _ref("Error")}},
@@ -532,7 +580,7 @@ def document() -> dict[str, Any]:
             ),
             "/api/schools": _get(
                 "Schools, filtered and paged",
-                _parameters("/api/schools"),
+                _parameters("/api/schools", codes),
                 {"200": _json_response("SchoolPage", "A page of schools in layer order.")},
                 description="Filters combine with AND. `total` counts every match; follow `links.next`.",
             ),
@@ -551,15 +599,15 @@ def document() -> dict[str, Any]:
                 _parameters("/api/states/{state}"),
                 {"200": _json_response("StateDetail", "The state."), "404": not_found},
             ),
-            "/api/plan": _plan_path(),
-            "/plan.geojson": _plan_download("GeoJSON", "application/geo+json"),
-            "/plan.csv": _plan_download("CSV", "text/csv"),
+            "/api/plan": _plan_path(codes),
+            "/plan.geojson": _plan_download("GeoJSON", "application/geo+json", codes),
+            "/plan.csv": _plan_download("CSV", "text/csv", codes),
             "/api/openapi.json": _get(
                 "This document",
                 _parameters("/api/openapi.json"),
                 {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {}}}},
             ),
-            **_download_paths(),
+            **_download_paths(codes),
             **record_paths(_get, _parameters),
         },
         "components": {"schemas": {**_schemas(), **record_schemas()}},

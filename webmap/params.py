@@ -15,11 +15,14 @@ Two kinds of table:
 * **APIs** (``page=False``): unknown and repeated parameters are refused, so a
   typo such as ``radius=5`` (for ``radius_mi``) is reported instead of silently
   ignored; an empty value (``?limit=``) is refused unless the row says
-  ``allow_empty`` (documented as ``allowEmptyValue``), so the document is
-  exactly as strict as the server.
+  ``allow_empty`` (documented as ``allowEmptyValue``); values are taken as
+  sent (no spaces trimmed; numbers in JSON's decimal notation), so the document
+  is exactly as strict as the server. A ``fold`` (case-insensitive) enum is
+  documented as a case-insensitive ``pattern``, since a JSON Schema ``enum``
+  cannot say so (tests/webmap/test_conformance.py runs Schemathesis on both).
 * **HTML pages** (``page=True``): unknown parameters are ignored, because
   links shared on the web gain ``fbclid``, ``utm_source`` and the like; empty
-  form fields mean "not given".
+  form fields mean "not given"; spaces around a value are trimmed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,25 @@ logger = logging.getLogger(__name__)
 
 #: A request's query: werkzeug's MultiDict, or a mapping of value lists (the OGC core's input).
 Args = MultiDict | Mapping[str, Sequence[str] | str]
+
+#: What an API accepts as an integer or a number: JSON's notation (RFC 8259 §6), leading
+#: zeros allowed. Python's int() and float() also take spaces, "_" separators and non-ASCII
+#: digits, which the OpenAPI document cannot promise.
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def caseless_pattern(values: Sequence[str]) -> str:
+    """Return a regular expression matching exactly ``values``, in any letter case.
+
+    JSON Schema has no case-insensitive ``enum`` and ECMA-262 patterns take no
+    flags, so ``urban`` becomes ``[Uu][Rr][Bb][Aa][Nn]``.
+    """
+
+    def letters(value: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.upper() != c.lower() else re.escape(c) for c in value)
+
+    return "(?:" + "|".join(letters(v) for v in values) + ")"
 
 
 @dataclass(frozen=True)
@@ -94,11 +116,17 @@ class Param:
 
     # ----------------------------------------------------------------- parsing
 
-    def parse(self, text: str) -> Any:
-        """Return the value of one non-empty text, or raise InvalidParameterError."""
+    def parse(self, text: str, *, lenient: bool = False) -> Any:
+        """Return the value of one non-empty text, or raise InvalidParameterError.
+
+        ``lenient`` (HTML pages) trims spaces and takes any number Python reads;
+        otherwise (APIs) the text must be exactly what the OpenAPI schema allows.
+        """
         name = self.name
         if self.type == "integer":
             try:
+                if not (lenient or _INTEGER.fullmatch(text)):
+                    raise ValueError(text)
                 value: Any = int(text.strip())
             except ValueError:
                 msg = f"{name} must be a whole number, got {text!r}"
@@ -110,6 +138,8 @@ class Param:
             return value
         if self.type == "number":
             try:
+                if not (lenient or _NUMBER.fullmatch(text)):
+                    raise ValueError(text)
                 value = float(text)
             except ValueError:
                 msg = f"{name} must be a number, got {text!r}"
@@ -118,12 +148,12 @@ class Param:
                 msg = f"{name} must be a finite number, got {text!r}"
                 raise InvalidParameterError(name, msg)
             return self._bounded(value, text)
-        value = text.strip()
+        value = text.strip() if lenient else text
         if self.fold == "lower":
             value = value.lower()
         elif self.fold == "upper":
             value = value.upper()
-        if self.pattern is not None and not re.fullmatch(self.pattern, text.strip()):
+        if self.pattern is not None and not re.fullmatch(self.pattern, text.strip() if lenient else text):
             msg = f"{name} must be {self.pattern_hint or 'of the form ' + self.pattern}, got {text!r}"
             raise InvalidParameterError(name, msg)
         if self.enum and value not in self.enum:
@@ -163,17 +193,29 @@ class Param:
             schema["minimum"] = self.minimum
             if self.exclusive_minimum:
                 schema["exclusiveMinimum"] = True
-        if self.maximum is not None:
+        if self.maximum is not None and not self.clamp:
+            # A clamped maximum is no bound: a larger value is served as the maximum (said in words).
             schema["maximum"] = self.maximum
-        if self.enum:
+        if self.enum and self.fold and self.type == "string":
+            # Case-insensitive: the values in any case (the enum cannot say so).
+            schema["pattern"] = f"^{caseless_pattern(self.enum)}$"
+            schema.setdefault("example", self.enum[0])
+        elif self.enum:
             schema["enum"] = list(self.enum)
-        if self.pattern is not None:
-            schema["pattern"] = f"^{self.pattern}$"
+        elif self.pattern is not None and self.type == "array":
+            schema["items"] = {"type": "string", "pattern": f"^(?:{self.pattern})$"}
+        elif self.pattern is not None:
+            schema["pattern"] = f"^(?:{self.pattern})$"
         if self.default is not None:
             schema["default"] = self.default
+        if self.type == "string" and not self.allow_empty:
+            schema["minLength"] = 1  # without allowEmptyValue, "" is refused (a 400)
         if self.type == "array":
             schema["maxItems"] = self.max_items
-        return {**schema, **self.schema}
+        extra = dict(self.schema)
+        if "items" in extra and "items" in schema:  # keep the pattern, add the example
+            extra["items"] = {**schema["items"], **extra["items"]}
+        return {**schema, **extra}
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI 3.0 Parameter Object."""
@@ -274,7 +316,7 @@ class Parameters:
                         continue
                     msg = f"{param.name} must not be empty; give a value or leave it out, got {text!r}"
                     raise InvalidParameterError(param.name, msg)
-                parsed.append(param.parse(text))
+                parsed.append(param.parse(text, lenient=self.page))
             if param.type == "array":
                 out[param.name] = parsed
             elif parsed:
@@ -288,6 +330,18 @@ class Parameters:
     def openapi(self) -> list[dict[str, Any]]:
         """Return the OpenAPI 3.0 Parameter Objects, in declaration order."""
         return [p.openapi() for p in self.params]
+
+    def with_values(self, name: str, values: Collection[str]) -> Parameters:
+        """Return the table with parameter ``name`` (if declared) limited to ``values``.
+
+        For documents only: a ``state`` parameter's pattern allows any two
+        letters, but the server accepts just the codes its build knows, so
+        the document lists those (``known_state`` keeps refusing the rest).
+        """
+        return Parameters(
+            tuple(replace(p, enum=tuple(sorted(values))) if p.name == name else p for p in self.params),
+            page=self.page,
+        )
 
 
 # --------------------------------------------------------------------------
@@ -308,9 +362,19 @@ LOCALE = Param(
     enum=tuple(LOCALES),
     fold="lower",
 )
+# A bbox as the server reads it (geo.query.parse_bbox), in plain decimals: longitudes in
+# [-180, 180], latitudes in [-90, 90], 4 numbers, or 6 with heights (minZ after minLat,
+# maxZ after maxLat). That south <= north is said in words: no pattern can compare two numbers.
+LON_PATTERN = _LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+LAT_PATTERN = _LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_HEIGHT = r"-?[0-9]+(?:\.[0-9]+)?"
+BBOX_PATTERN = f"{_LON},{_LAT},(?:{_LON},{_LAT}|{_HEIGHT},{_LON},{_LAT},{_HEIGHT})"
 BBOX = Param(
     "bbox",
-    "minLon,minLat,maxLon,maxLat in WGS84 degrees; west > east crosses the antimeridian.",
+    "minLon,minLat,maxLon,maxLat in WGS84 degrees (plain decimals), with minLat <= maxLat; "
+    "west > east crosses the antimeridian.",
+    pattern=BBOX_PATTERN,
+    pattern_hint="minLon,minLat,maxLon,maxLat in WGS84 degrees",
     convert=parse_bbox,
     schema={"example": "-88.0,41.6,-87.5,42.1"},
 )

@@ -49,7 +49,7 @@ from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
 from webmap.pages import map_page as render_map_page
-from webmap.params import Param, Parameters
+from webmap.params import LAT_PATTERN, LON_PATTERN, Param, Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,9 @@ SITE = Param(
     "k must be omitted: every site is added and its marginal gain reported.",
     type="array",
     max_items=MAX_SITES,
+    # Plain decimals in range, as documented; parse_site reads them.
+    pattern=f"{LAT_PATTERN},{LON_PATTERN}",
+    pattern_hint="'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'",
     convert=parse_site,
     schema={"items": {"type": "string", "example": "30.27,-97.74"}},
     extra={"style": "form", "explode": True},
@@ -347,6 +350,11 @@ def what_if_names(data: BuildData, sites: tuple[tuple[float, float], ...]) -> li
     for i, place in enumerate(places, start=1):
         names.append(f"Your site {i}, near {place}" if place else f"Your site {i}")
     return names
+
+
+def state_codes(data: BuildData) -> frozenset[str]:
+    """USPS codes a plan's ``state`` may name: the states of the build's ZCTAs (geo.planner)."""
+    return frozenset(plan_zctas(data)["stusps"].dropna().astype(str))
 
 
 def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | None = None) -> Plan:

@@ -67,7 +67,10 @@ def test_the_document_is_written_from_the_same_rows():
         "exclusiveMinimum": True,
         "maximum": 500,
     }
-    assert documented["locale"]["schema"]["enum"] == ["urban", "rural"]
+    # A case-insensitive enum is a pattern of its values in any case (JSON Schema's enum has no case).
+    assert documented["locale"]["schema"]["pattern"] == "^(?:[Uu][Rr][Bb][Aa][Nn]|[Rr][Uu][Rr][Aa][Ll])$"
+    assert documented["locale"]["schema"]["minLength"] == 1
+    assert "maximum" not in documented["limit"]["schema"]  # clamped, not refused
     assert documented["site"]["schema"]["maxItems"] == 2
     assert "allowEmptyValue" not in documented["k"]
     allowing = Parameters((Param("state", "Scope.", allow_empty=True),))
@@ -78,3 +81,18 @@ def test_the_document_is_written_from_the_same_rows():
 def test_a_name_is_declared_once():
     with pytest.raises(ValueError, match="declared twice"):
         Parameters((K, K))
+
+
+def test_apis_take_values_as_sent_pages_trim_them():
+    """An API is exactly as strict as its document: no trimming, numbers in JSON notation."""
+    for query in ("locale=%20rural", "k=%205", "k=1_0", "radius_mi=1e400", "k=\u0665"):
+        with pytest.raises(InvalidParameterError):
+            parse(API, query.replace("%20", " "))
+    assert parse(API.as_page(), "locale= rural&k= 5")["locale"] == "rural"
+    assert parse(API, "radius_mi=2.5e1&k=05")["radius_mi"] == 25.0
+
+
+def test_with_values_documents_the_codes_a_build_knows():
+    state = Param("state", "Code.", pattern="[A-Za-z]{2}", fold="upper")
+    (documented,) = Parameters((state,)).with_values("state", {"IN", "IL"}).openapi()
+    assert documented["schema"]["pattern"] == "^(?:[Ii][Ll]|[Ii][Nn])$"

@@ -1,0 +1,140 @@
+"""Schemathesis against the served OpenAPI documents: the server answers as they say (issue 17, point 8).
+
+Both documents, /api/openapi.json and the OGC API's /ogcapi/api, are run with
+``--checks all`` (status codes, content types, headers and bodies against the
+document; schema-valid requests accepted and schema-invalid ones refused;
+405 with ``Allow`` for undocumented methods...) over the examples, coverage,
+fuzzing and stateful phases, with a fixed seed and a bounded number of cases
+per operation, so a run is repeatable and takes seconds.
+
+The server is a real ``csmap serve`` child (gunicorn, as ``make serve`` runs it)
+on a free loopback port, over the session's build of the embedded sample: some
+answers come from gunicorn itself (a request line over its limit is a 414, not
+anything Flask says), so werkzeug's server would test a different front door.
+
+Rules OpenAPI 3.0 cannot state (one parameter excluding another, south <= north
+in a bbox) are in tests/webmap/conformance_hooks.py.
+
+Not covered yet: the POST operations (/api/plan, /plan.csv, /plan.geojson). Their
+bodies are files (CSV, GeoJSON, multipart) that a JSON Schema describes only
+loosely, and the planner answers 400 when k exceeds the candidates in scope.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Cases per operation and phase, and the seed: small and fixed, so the run is bounded and repeatable.
+MAX_EXAMPLES = 8
+SEED = 17
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _status(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def served_port(built_data_dir, tmp_path_factory):
+    """Port of a ``csmap serve`` (gunicorn) child serving the session's build; stopped by its PID."""
+    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
+    if csmap is None:
+        pytest.fail("csmap is not installed in this environment (make installs it)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("conformance") / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [csmap, "serve", "--data-dir", str(built_data_dir), "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert process.poll() is None, log.read_text()
+                try:
+                    if _status(port, "/healthz") == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            yield port
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("document", ["/api/openapi.json", "/ogcapi/api?f=json"])
+def test_server_conforms_to_its_openapi_document(served_port, document, tmp_path):
+    schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    if schemathesis is None:
+        pytest.fail("schemathesis is not installed in this environment (make installs it)")
+    command = [
+        schemathesis,
+        "run",
+        f"http://127.0.0.1:{served_port}{document}",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--no-shrink",
+        "--generation-database",
+        "none",
+        # One worker: with two threads, Hypothesis (describing a lambda) at times trips on
+        # CPython 3.11's "AST constructor recursion depth mismatch" and reports an error.
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--output-truncate",
+        "false",
+        # Not yet: POST /api/plan and /plan.* take CSV, GeoJSON and multipart files whose
+        # schemas cannot say which files the planner reads, and refuse k above the number
+        # of candidates (a 400 no schema can predict). See the module docstring.
+        "--exclude-method",
+        "POST",
+    ]
+    env = dict(
+        os.environ,
+        SCHEMATHESIS_HOOKS="conformance_hooks",
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+    )
+    # cwd: Schemathesis may write its report folder there, never into the checkout.
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    output = result.stdout + result.stderr
+    assert "Tested: 0" not in output, output
+    assert result.returncode == 0, output[-20000:]
