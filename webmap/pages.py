@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from geo.errors import BuildChangedError, InvalidParameterError, NotFoundError
 from geo.find import nearby_schools, resolve_query
@@ -23,6 +25,7 @@ from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value,
 from webmap.health import public_manifest
 from webmap.http_cache import send_bytes
 from webmap.params import STATE, Param, Parameters
+from webmap.security import get_nonce
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,31 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     return cached(data, f"pages/map/{kind}/{request.script_root}/{tiles}/{attribution}", render)
 
 
+#: Stands in for the CSP nonce in a cached page; random per process, so no data can contain it.
+NONCE_SLOT = f"csmap-nonce-slot-{secrets.token_hex(16)}"
+
+
+def cached_html(data: BuildData, key: str, render: Callable[[], str]) -> str:
+    """Render a public page once per build and ``key``; each answer gets its own CSP nonce.
+
+    Public pages read no cookie and vary only with the build and the app's settings,
+    so the HTML is the same for every visitor except the nonce, which is rendered
+    as :data:`NONCE_SLOT` and replaced per request. ``key`` must come from a bounded
+    set (e.g. a state code the build knows), so the cache cannot grow without end.
+    """
+    nonce = get_nonce()
+
+    def make() -> str:
+        g.csp_nonce = NONCE_SLOT
+        try:
+            return render()
+        finally:
+            g.csp_nonce = nonce
+
+    html = cached(data, f"pages/html/{request.script_root}/{key}", make)
+    return html.replace(NONCE_SLOT, nonce)
+
+
 # --------------------------------------------------------------------------
 # National map
 
@@ -123,6 +151,10 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
 def index():
     """Show the national map: state choropleth, coalition outlines, clustered schools."""
     data = get_data()
+    return cached_html(data, "national", lambda: _national_page(data))
+
+
+def _national_page(data: BuildData) -> str:
     document = pd_.metrics_document(data)
     labels = [(key, metric(key).label) for key in MAP_METRICS]
     page = map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
@@ -167,7 +199,11 @@ def state_page(code: str):
     if upper != code:
         return redirect(url_for("pages.state_page", code=upper), 301)
     data = get_data()
-    row = pd_.state_row(data, code)
+    row = pd_.state_row(data, code)  # an unknown code is a 404 here, so only known codes are cached
+    return cached_html(data, f"state/{code}", lambda: _state_page(data, code, row))
+
+
+def _state_page(data: BuildData, code: str, row: dict[str, Any]) -> str:
     bounds = pd_.state_bounds(data, code)
     page = map_page(data, f"state/{code}", lambda **kw: maps.state_map(bounds, **kw))
     config = {
