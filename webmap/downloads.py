@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
@@ -80,7 +81,9 @@ class FilteredCache:
                 self.size -= len(dropped[0])
 
 
-def filtered_file(data: BuildData, name: str, filters: SchoolFilters, make) -> tuple[bytes, str]:  # noqa: ANN001
+def filtered_file(
+    data: BuildData, name: str, filters: SchoolFilters, make: Callable[[], tuple[bytes, str]]
+) -> tuple[bytes, str]:
     """Return (body, etag) of download ``name`` under ``filters``: cached per build, else ``make()``."""
     cache = data.cache.get("downloads/filtered")
     if cache is None:
