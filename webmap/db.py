@@ -148,7 +148,8 @@ def redact(url: str) -> str:
 def secret_key(data_dir: Path) -> str:
     """Return ``$CSMAP_SECRET_KEY``, else the key generated once into ``data_dir/secret_key`` (mode 0600).
 
-    The file is created with ``O_EXCL``, so two processes starting at once agree on one key.
+    The key is written whole to a private file, then hard-linked into place (which fails if the
+    name exists), so two replicas starting at once agree on one key and neither reads a half-written one.
     """
     env = os.environ.get(SECRET_KEY_ENV)
     if env:
@@ -156,14 +157,17 @@ def secret_key(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w", encoding="ascii") as handle:
                 handle.write(secrets.token_hex(32))
+            os.link(draft, path)
             logger.info("generated a secret key in %s (mode 0600)", path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink(missing_ok=True)
     key = path.read_text(encoding="ascii").strip()
     if not key:
         msg = f"the secret key file {path} is empty; delete it to generate a new one"

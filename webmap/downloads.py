@@ -3,8 +3,9 @@
 A download's name is only ever a key of :data:`DOWNLOADS`, a fixed table of
 what can be served; it never reaches the file system, so no path given in a
 URL can open a file. Whole-layer files are serialized once per build and
-served from memory; filtered ones are made per request from the in-memory
-layer (webmap.exports). Every response has a Content-Disposition filename,
+served from memory; filtered ones are made from the in-memory layer
+(webmap.exports) and kept per build in a bounded, least-recently-used cache
+(:class:`FilteredCache`). Every response has a Content-Disposition filename,
 an ETag, Cache-Control, 304 revalidation and gzip (webmap.http_cache).
 """
 
@@ -14,7 +15,9 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
@@ -35,6 +38,62 @@ bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 #: Downloads change only with a new build, and the ETag says when: an hour
 #: of reuse, then revalidation.
 DOWNLOAD_MAX_AGE = 3600
+
+
+#: Filtered files kept per build: the most recently used, up to this many files and bytes in all.
+FILTERED_CACHE_FILES = 256
+FILTERED_CACHE_BYTES = 64 * 1024 * 1024
+
+
+class FilteredCache:
+    """A thread-safe, least-recently-used cache of filtered files, bounded in count and bytes.
+
+    One lives in each build's cache, so a new build starts empty and the old
+    build's files go with it. A file larger than the byte budget is never kept.
+    """
+
+    def __init__(self, max_files: int = FILTERED_CACHE_FILES, max_bytes: int = FILTERED_CACHE_BYTES) -> None:
+        self.max_files, self.max_bytes = max_files, max_bytes
+        self.lock = threading.Lock()
+        self.items: OrderedDict[object, tuple[bytes, str]] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: object) -> tuple[bytes, str] | None:
+        """Return the cached (body, etag) of ``key``, or None."""
+        with self.lock:
+            item = self.items.get(key)
+            if item is not None:
+                self.items.move_to_end(key)
+            return item
+
+    def put(self, key: object, item: tuple[bytes, str]) -> None:
+        """Keep ``item`` under ``key``, dropping the least recently used files over the bounds."""
+        if len(item[0]) > self.max_bytes:
+            return
+        with self.lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.size -= len(old[0])
+            self.items[key] = item
+            self.size += len(item[0])
+            while len(self.items) > self.max_files or self.size > self.max_bytes:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped[0])
+
+
+def filtered_file(
+    data: BuildData, name: str, filters: SchoolFilters, make: Callable[[], tuple[bytes, str]]
+) -> tuple[bytes, str]:
+    """Return (body, etag) of download ``name`` under ``filters``: cached per build, else ``make()``."""
+    cache = data.cache.get("downloads/filtered")
+    if cache is None:
+        cache = data.cache.setdefault("downloads/filtered", FilteredCache())
+    key = (name, filters)
+    item = cache.get(key)
+    if item is None:
+        item = make()
+        cache.put(key, item)
+    return item
 
 
 @dataclass(frozen=True)
@@ -160,8 +219,10 @@ def download(name: str):
         return send_bytes(
             body, fmt.mimetype, filename=filename, max_age=DOWNLOAD_MAX_AGE, etag=tag, charset=fmt.charset
         )
-    body = _serialize(data, entry, filters)
-    return send_bytes(body, fmt.mimetype, filename=filename, max_age=DOWNLOAD_MAX_AGE, charset=fmt.charset)
+    body, tag = filtered_file(data, name, filters, lambda: _with_tag(_serialize(data, entry, filters)))
+    return send_bytes(
+        body, fmt.mimetype, filename=filename, max_age=DOWNLOAD_MAX_AGE, etag=tag, charset=fmt.charset
+    )
 
 
 def _with_tag(body: bytes) -> tuple[bytes, str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from geo.errors import BuildChangedError, InvalidParameterError, NotFoundError
 from geo.find import nearby_schools, search
@@ -25,6 +27,7 @@ from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value,
 from webmap.health import public_manifest
 from webmap.http_cache import send_bytes
 from webmap.params import STATE, Param, Parameters
+from webmap.security import get_nonce
 from webmap.tiles import tile_layer
 
 logger = logging.getLogger(__name__)
@@ -120,6 +123,31 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
     return cached(data, f"pages/map/{kind}/{request.script_root}/{tiles}/{attribution}", render)
 
 
+#: Stands in for the CSP nonce in a cached page; random per process, so no data can contain it.
+NONCE_SLOT = f"csmap-nonce-slot-{secrets.token_hex(16)}"
+
+
+def cached_html(data: BuildData, key: str, render: Callable[[], str]) -> str:
+    """Render a public page once per build and ``key``; each answer gets its own CSP nonce.
+
+    Public pages read no cookie and vary only with the build and the app's settings,
+    so the HTML is the same for every visitor except the nonce, which is rendered
+    as :data:`NONCE_SLOT` and replaced per request. ``key`` must come from a bounded
+    set (e.g. a state code the build knows), so the cache cannot grow without end.
+    """
+    nonce = get_nonce()
+
+    def make() -> str:
+        g.csp_nonce = NONCE_SLOT
+        try:
+            return render()
+        finally:
+            g.csp_nonce = nonce
+
+    html = cached(data, f"pages/html/{request.script_root}/{key}", make)
+    return html.replace(NONCE_SLOT, nonce)
+
+
 # --------------------------------------------------------------------------
 # National map
 
@@ -128,6 +156,10 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
 def index():
     """Show the national map: state choropleth, coalition outlines, clustered schools."""
     data = get_data()
+    return cached_html(data, "national", lambda: _national_page(data))
+
+
+def _national_page(data: BuildData) -> str:
     document = pd_.metrics_document(data)
     labels = [(key, metric(key).label) for key in MAP_METRICS]
     page = map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
@@ -173,7 +205,18 @@ def state_page(code: str):
     if upper != code:
         return redirect(url_for("pages.state_page", code=upper), 301)
     data = get_data()
-    row = pd_.state_row(data, code)
+    row = pd_.state_row(data, code)  # an unknown code is a 404 here, so only known codes are cached
+    from webmap.state_schools import parse_list_args, school_list
+
+    # The schools list's sort and page are part of the page: validated first (400 naming a bad
+    # one, and a page beyond the list), so each cached page is a real, bounded variant.
+    listing = parse_list_args(request.args)
+    school_list(data, code, *listing)
+    key = "state/{}/{}/{}/{}".format(code, *listing)
+    return cached_html(data, key, lambda: _state_page(data, code, row, listing))
+
+
+def _state_page(data: BuildData, code: str, row: dict[str, Any], listing: tuple[str, str, int]) -> str:
     bounds = pd_.state_bounds(data, code)
     page = map_page(data, f"state/{code}", lambda **kw: maps.state_map(bounds, **kw))
     config = {
@@ -190,7 +233,7 @@ def state_page(code: str):
     locales = pd_.metrics_document(data).get("state_locales", {}).get(code, {})
     return render_template(
         "pages/state.html",
-        **state_one_pager(data, code, row),
+        **state_one_pager(data, code, row, listing),
         map_page=page,
         config=config,
         state=row,
@@ -205,13 +248,15 @@ def state_page(code: str):
     )
 
 
-def state_one_pager(data: BuildData, code: str, row: dict[str, Any]) -> dict[str, Any]:
+def state_one_pager(
+    data: BuildData, code: str, row: dict[str, Any], listing: tuple[str, str, int]
+) -> dict[str, Any]:
     """Return what the state page adds for advocates (issue 16): comparison, schools, share, downloads."""
     from webmap.embed import embed_snippet
     from webmap.factsheet import comparison_rows
-    from webmap.state_schools import LIST_COLUMNS, parse_list_args, school_list
+    from webmap.state_schools import LIST_COLUMNS, school_list
 
-    sort, order, page = parse_list_args(request.args)
+    sort, order, page = listing
     return {
         "comparison": comparison_rows(data, code),
         "schools": school_list(data, code, sort, order, page),

@@ -266,3 +266,38 @@ def test_real_build_downloads(client, built_data_dir):
         (r["dataset"], r["column"]) for r in dictionary["columns"] if r["description"].startswith("see ")
     ]
     assert undocumented == []
+
+
+def test_filtered_files_are_cached_per_build_and_bounded(tiny_client, monkeypatch):
+    """A filtered file is made once per build and filters; the cache drops the least recently used."""
+    from webmap import downloads
+
+    made: list[str] = []
+    serialize = downloads._serialize
+
+    def counting(data, download, filters):
+        made.append(f"{download.dataset}.{download.format}?{filters.query()}")
+        return serialize(data, download, filters)
+
+    monkeypatch.setattr(downloads, "_serialize", counting)
+    first = fetch(tiny_client, "/downloads/schools.csv?state=IL")
+    again = fetch(tiny_client, "/downloads/schools.csv?state=IL")
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert made == ["schools.csv?{'state': 'IL'}"]
+    other = fetch(tiny_client, "/downloads/schools.geojson?state=IL")
+    assert len(made) == 2 and json.loads(other.data)["type"] == "FeatureCollection"
+    assert (
+        tiny_client.get(
+            "/downloads/schools.csv?state=IL", headers={"If-None-Match": first.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+
+    cache = downloads.FilteredCache(max_files=2, max_bytes=10)
+    for key in "abc":
+        cache.put(key, (b"x" * 4, key))
+    assert cache.get("a") is None and cache.get("b") and cache.get("c")  # two files, least recent dropped
+    cache.put("d", (b"y" * 4, "d"))  # a third file: "b", the least recently used, goes
+    assert cache.get("b") is None and cache.size == 8
+    cache.put("huge", (b"z" * 11, "huge"))
+    assert cache.get("huge") is None and cache.size == 8  # over the whole budget: never kept

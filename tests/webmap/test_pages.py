@@ -99,6 +99,29 @@ def test_nonce_changes_per_request(client):
     assert first != second
 
 
+@pytest.mark.parametrize("url", ["/", "/states/TX"])
+def test_cached_pages_render_once_per_build_with_a_nonce_per_answer(client, app, monkeypatch, url):
+    """The landing and state pages are rendered once per build; only the CSP nonce differs."""
+    from webmap import pages
+
+    calls = []
+    render = pages.render_template
+    monkeypatch.setattr(pages, "render_template", lambda *a, **k: calls.append(a[0]) or render(*a, **k))
+    answers = [client.get(url) for _ in range(3)]
+    assert len(calls) == 1  # each test has an app, and so a build cache, of its own
+    nonces = []
+    for response in answers:
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and pages.NONCE_SLOT not in html
+        policy_nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", response.headers["Content-Security-Policy"])
+        found = set(re.findall(r'nonce="([^"]+)"', html))
+        assert found == {policy_nonce.group(1)}
+        nonces.append(policy_nonce.group(1))
+    assert len(set(nonces)) == 3
+    bodies = {re.sub(r'nonce="[^"]+"', "", r.get_data(as_text=True)) for r in answers}
+    assert len(bodies) == 1
+
+
 @pytest.mark.parametrize("url", ["/", "/states/", "/states/TX", "/find", "/gaps", "/about"])
 def test_sample_banner_shows_on_sample_builds(client, app, url):
     with app.app_context():

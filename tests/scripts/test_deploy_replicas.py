@@ -1,0 +1,289 @@
+"""Past one machine: two ``csmap serve`` replicas on one PostgreSQL and one data folder, behind nginx.
+
+docs/DEPLOY.md's nginx configuration (as run by test_deploy_nginx.py) fronts two
+replicas that share a PostgreSQL database (``$CSMAP_TEST_POSTGRES_URL``; each
+run gets a database of its own) and a data folder. A staff edit published
+through replica A must be served by replica B, and through nginx, within
+15 s, while a bounded polling loop against B and nginx sees 0 failed
+requests. The staff session and the sign-in throttle, both kept in the
+database, hold across replicas.
+
+PostgreSQL or nginx missing: skipped with the reason, except under CI
+(``CI=true``), where ``.ci/run`` provides both and the test fails instead.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.scripts.test_deploy_nginx import NGINX, _wait, deploy_config, free_port, nginx_conf
+from tests.staff.staff_support import ADMIN, EDITOR, audit_events
+
+POSTGRES_URL = os.environ.get(
+    "CSMAP_TEST_POSTGRES_URL", "postgresql+psycopg://csmap:csmap@127.0.0.1:5432/postgres"
+)
+#: The issue's promise: an edit published on A is served by B within this many seconds.
+SWITCH_SECONDS = 15.0
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+UNDER_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+class Browser:
+    """A tiny HTTP client for one origin that keeps the staff cookie (no redirects followed)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookie = ""
+
+    def send(self, method: str, path: str, form: dict | None = None, cookie: str | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": cookie if cookie is not None else self.cookie}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie" and value.startswith("csmap_staff="):
+                    self.cookie = value.split(";", 1)[0]
+            return response.status, data.decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def csrf(self, path: str = "/staff/login") -> str:
+        status, page = self.send("GET", path)
+        match = CSRF.search(page)
+        assert match, f"no csrf_token on {path} ({status})"
+        return match.group(1)
+
+    def sign_in(self, who: tuple[str, str]) -> int:
+        token = self.csrf()
+        return self.send("POST", "/staff/login", {"email": who[0], "password": who[1], "csrf_token": token})[
+            0
+        ]
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A new, migrated PostgreSQL database with the staff tests' admin and editor."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from webmap import accounts, db
+
+    try:
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            name = f"csmap_replicas_{uuid.uuid4().hex[:10]}"
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        where = make_url(POSTGRES_URL).render_as_string()
+        reason = f"PostgreSQL not reachable at {where}: {exc.__class__.__name__}"
+        if UNDER_CI:
+            pytest.fail(f"CI is set and {reason}; .ci/run must start PostgreSQL", pytrace=False)
+        pytest.skip(reason)
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    with db.session_scope(url) as session:
+        accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
+        accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", "IL,IN")
+    yield url
+    db.dispose_engines()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def replicas(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, postgres_url: str):
+    """nginx in front of two replicas sharing ``postgres_url`` and one data folder.
+
+    Yields (nginx port, [replica A port, replica B port], data folder).
+    """
+    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
+    assert csmap is not None, "csmap is not installed in this environment (make installs it)"
+    tmp_path = tmp_path_factory.mktemp("replicas")
+    data = tmp_path / "data"  # shares the session build's files by hard link; new builds are private
+    shutil.copytree(built_data_dir, data, symlinks=True, copy_function=os.link)
+    port, ports = free_port(), [free_port(), free_port()]
+    env = dict(
+        os.environ,
+        CSMAP_DATABASE_URL=postgres_url,
+        CSMAP_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    env.pop("CSMAP_SECRET_KEY", None)  # the replicas must agree on the key generated in the data folder
+    processes, logs, nginx = [], [], None
+    try:
+        for number, replica in enumerate(ports):
+            log = tmp_path / f"replica{number}.log"
+            logs.append(log)
+            command = [csmap, "serve", "--data-dir", str(data), "--port", str(replica)]
+            command += ["--workers", "1", "--threads", "4", "--planner-workers", "1"]
+            with log.open("wb") as out:
+                processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env))
+        for replica, process, log in zip(ports, processes, logs, strict=True):
+            _wait(replica, process, log)
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(nginx_conf(deploy_config(), tmp_path, port, ports))
+        error_log = str(tmp_path / "error.log")
+        check = subprocess.run([NGINX, "-t", "-c", str(conf), "-e", error_log], capture_output=True)
+        assert check.returncode == 0, check.stderr.decode()
+        nginx = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-e", error_log], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        _wait(port, nginx, tmp_path / "error.log", timeout=20)
+        yield port, ports, data
+    finally:
+        for process in [nginx, *processes]:  # all at once: each replica drains in parallel
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in [nginx, *processes]:
+            if process is not None:
+                try:
+                    process.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+
+
+class Poller(threading.Thread):
+    """Poll one origin's IL schools until told to stop (bounded by ``limit`` seconds).
+
+    Records, per request, the time, the status (or the exception's name) and
+    whether ``name`` was among the schools.
+    """
+
+    def __init__(self, port: int, name: str, limit: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.name, self.limit = port, name, limit
+        self.stop = threading.Event()
+        self.seen: list[tuple[float, str, bool]] = []
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.limit
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                conn.request("GET", "/api/schools?state=IL&limit=1000")
+                response = conn.getresponse()
+                body = response.read()
+                found = False
+                if response.status == 200:
+                    found = self.name in {s["name"] for s in json.loads(body)["schools"]}
+                self.seen.append((time.monotonic(), str(response.status), found))
+            except Exception as exc:  # a failed request is a finding, not a crash of the poller
+                self.seen.append((time.monotonic(), exc.__class__.__name__, False))
+            finally:
+                conn.close()
+            time.sleep(0.1)
+
+    def failures(self) -> list[str]:
+        return [status for _, status, _ in self.seen if status != "200"]
+
+    def first_seen(self) -> float | None:
+        return next((at for at, _, found in self.seen if found), None)
+
+
+def _il_record(url: str):
+    from sqlalchemy import select
+
+    from webmap import db
+    from webmap.models import SchoolRecord
+
+    with db.session_scope(url) as session:
+        record = session.scalar(
+            select(SchoolRecord).where(SchoolRecord.state == "IL").order_by(SchoolRecord.id)
+        )
+        session.expunge(record)
+    return record
+
+
+def test_an_edit_published_on_a_is_served_by_b_within_15_s(replicas, postgres_url) -> None:
+    port, (port_a, port_b), data = replicas
+    a, b = Browser(port_a), Browser(port_b)
+    assert a.sign_in(ADMIN) == 302
+    assert a.send("GET", "/staff/")[0] == 200  # the first visit imports the live list into PostgreSQL
+
+    # The session lives in PostgreSQL, signed with the key both replicas read from the data folder.
+    assert b.send("GET", "/staff/builds", cookie=a.cookie)[0] == 200, "A's session is not valid on B"
+    assert b.send("GET", "/staff/builds", cookie="")[0] == 302  # signed out: to the sign-in page
+
+    record = _il_record(postgres_url)
+    new_name = f"Replica Published School {uuid.uuid4().hex[:6]}"
+    token = a.csrf("/staff/")
+    form = {**record.fields, "name": new_name, "version": str(record.version), "csrf_token": token}
+    assert a.send("POST", f"/staff/schools/{record.id}", form)[0] == 302
+
+    pollers = [Poller(port_b, new_name, 90), Poller(port, new_name, 90)]
+    for poller in pollers:
+        poller.start()
+    try:
+        ready = time.monotonic() + 30
+        while time.monotonic() < ready and not all(len(p.seen) >= 3 for p in pollers):
+            time.sleep(0.1)
+        assert all(len(p.seen) >= 3 for p in pollers), "the pollers got no answers"
+        assert not any(found for p in pollers for _, _, found in p.seen), "an edit is public before Publish"
+        started = time.monotonic()
+        assert a.send("POST", "/staff/builds/publish", {"csrf_token": token})[0] == 302
+        from webmap.staff import publisher
+
+        job = publisher.wait_for(
+            postgres_url, audit_events(postgres_url, "publish.start")[-1].after["job"], 60
+        )
+        assert job.status == "succeeded", job.error
+        published = time.monotonic()
+        deadline = published + SWITCH_SECONDS
+        while time.monotonic() < deadline and not all(p.first_seen() for p in pollers):
+            time.sleep(0.1)
+        time.sleep(2.0)  # keep polling past the switch: nothing may fail after it either
+    finally:
+        for poller in pollers:
+            poller.stop.set()
+        for poller in pollers:
+            poller.join(timeout=15)
+
+    on_b, via_nginx = pollers
+    assert on_b.first_seen() is not None, f"B never served the edit within {SWITCH_SECONDS} s of the publish"
+    assert via_nginx.first_seen() is not None, "nginx never served the edit"
+    lag_b = on_b.first_seen() - published
+    assert lag_b <= SWITCH_SECONDS, lag_b
+    assert on_b.failures() == [] and via_nginx.failures() == [], (on_b.failures(), via_nginx.failures())
+    # Once B serves the new build it never goes back to the old one.
+    after = [found for at, _, found in on_b.seen if at >= on_b.first_seen()]
+    assert all(after), "B served the old list again after the new one"
+    assert (data / "current").resolve().name == job.build_id
+    sys.stderr.write(
+        f"publish on A took {published - started:.1f} s; B served it {lag_b:.2f} s after; "
+        f"{len(on_b.seen)} requests to B and {len(via_nginx.seen)} through nginx, 0 failed\n"
+    )
+
+
+def test_the_sign_in_throttle_holds_across_replicas(replicas) -> None:
+    """Five failed sign-ins on A: the next attempt on B, with the right password, answers 429.
+
+    Runs after the publish test (same deployment): the throttle also counts per address.
+    """
+    _, (port_a, port_b), _ = replicas
+    assert Browser(port_b).sign_in(EDITOR) == 302  # not throttled yet
+    a = Browser(port_a)
+    for _ in range(5):
+        assert a.sign_in((EDITOR[0], "a wrong password")) == 401
+    assert Browser(port_b).sign_in(EDITOR) == 429
