@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from geo import registry
+from webmap.openapi_schema import _LINKS, _PROVENANCE, _STR, _plan_schemas, _ref
 from webmap.records_openapi import record_paths, record_schemas
 
 logger = logging.getLogger(__name__)
@@ -27,30 +28,6 @@ def _server_url() -> str:
     """Return the configured public origin (webmap.edge), never the request's Host; else ``/``."""
     base = current_app.config.get("BASE_URL") if has_app_context() else None
     return str(base or "").rstrip("/") + "/"
-
-
-_STR = {"type": "string"}
-_STR_NULL = {"type": "string", "nullable": True}
-_NUM_NULL = {"type": "number", "nullable": True}
-_INT_NULL = {"type": "integer", "nullable": True}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-_PROVENANCE = {
-    "is_sample": {"type": "boolean", "description": "true when the schools are the generated sample"},
-    "built_at": {
-        "type": "string",
-        "format": "date-time",
-        "nullable": True,
-        "description": "when the build was made (UTC)",
-    },
-    "build_id": {"type": "string"},
-}
-
-_LINKS = {"type": "object", "additionalProperties": {"type": "string", "nullable": True}}
 
 
 def _schemas() -> dict[str, Any]:
@@ -179,181 +156,6 @@ def _schemas() -> dict[str, Any]:
 # (additionalProperties false), so a field added to geo.planner's output shows
 # up as a test failure until it is documented here.
 
-_NUM = {"type": "number"}
-_INT = {"type": "integer"}
-
-
-def _closed(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        **extra,
-    }
-
-
-def _plan_schemas() -> dict[str, Any]:
-    from webmap.plan import MAX_SITES, OBJECTIVE, K
-
-    totals = _closed(
-        {
-            "children": _NUM,
-            "children_within_reach": _NUM,
-            "share_within_reach": _NUM_NULL,
-            "unserved_children": _NUM,
-            "high_poverty_children": _NUM,
-            "high_poverty_children_within_reach": _NUM,
-            "high_poverty_share_within_reach": _NUM_NULL,
-            "zctas_with_children": _INT,
-            "zctas_with_children_within_reach": _INT,
-        },
-        description="Totals for the scope; a share is null when its denominator is 0.",
-    )
-    pick = _closed(
-        {
-            "order": {"type": "integer", "minimum": 1, "description": "1-based pick (or what-if) order"},
-            "candidate_id": {"type": "string", "description": "ZCTA code, the list's id, or site-<n>"},
-            "name": _STR,
-            "lat": _NUM,
-            "lon": _NUM,
-            "stusps": _STR_NULL,
-            "gain": {"type": "number", "description": "objective children this site newly reaches"},
-            "cumulative": {"type": "number", "description": "running sum of gain"},
-            "children_newly_reached": {
-                "type": "number",
-                "description": "all unserved children newly reached",
-            },
-            "zctas_newly_reached": _INT,
-        }
-    )
-    locale_row = _closed(
-        {
-            "level": {"type": "string", "enum": ["locale", "locale4"]},
-            "locale_class": _STR,
-            "children": _NUM,
-            "within_reach_before": _NUM,
-            "within_reach_after": _NUM,
-            "gain": _NUM,
-            "share_before": _NUM_NULL,
-            "share_after": _NUM_NULL,
-            "high_poverty_children": _NUM,
-            "high_poverty_within_reach_before": _NUM,
-            "high_poverty_within_reach_after": _NUM,
-        }
-    )
-    assumptions = _closed(
-        {
-            "scope": {"type": "string", "description": "USPS code, or US for the nation"},
-            "objective": {"type": "string", "enum": ["unserved", "poverty"]},
-            "k": _INT,
-            "method": {"type": "string", "enum": ["celf", "greedy", "what-if"]},
-            "poverty_threshold": _NUM,
-            "reach_miles": {
-                "type": "object",
-                "additionalProperties": {"type": "number"},
-                "description": "reach distance in miles by locale class (city, suburb, town, rural)",
-            },
-            "data_vintage": _STR,
-            "is_sample": {"type": "boolean", "nullable": True},
-            "existing_schools": _INT,
-            "candidate_source": _STR,
-            "candidates": _INT,
-            "notes": {"type": "array", "items": _STR},
-            "build_id": _STR,
-            "built_at": _STR_NULL,
-        }
-    )
-    reached = _closed(
-        {
-            "zcta": _STR,
-            "stusps": _STR_NULL,
-            "lat": _NUM,
-            "lon": _NUM,
-            "children": _NUM,
-            "locale4": _STR_NULL,
-            "high_poverty": {"type": "boolean"},
-            "order": {"type": "integer", "description": "the site that first reaches this ZCTA"},
-        },
-        ["zcta", "lat", "lon", "children", "high_poverty", "order"],
-    )
-    answer = _closed(
-        {
-            **_PROVENANCE,
-            "mode": {"type": "string", "enum": ["plan", "what_if"]},
-            "query": _closed(
-                {
-                    "state": _STR_NULL,
-                    "objective": _STR,
-                    "k": {**_INT_NULL, "description": "null in a what-if"},
-                    "sites": {
-                        "type": "array",
-                        "maxItems": MAX_SITES,
-                        "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
-                        "description": "the site= values as [lat, lon]",
-                    },
-                }
-            ),
-            "picks": {"type": "array", "items": _ref("PlanSite"), "maxItems": 100_000},
-            "before": _ref("PlanTotals"),
-            "after": _ref("PlanTotals"),
-            "gain": _closed({"children_within_reach": _NUM, "high_poverty_children_within_reach": _NUM}),
-            "by_locale": {"type": "array", "items": _ref("PlanLocaleRow")},
-            "assumptions": _ref("PlanAssumptions"),
-            "reached": {"type": "array", "items": _ref("PlanReachedZcta")},
-            "links": _closed(
-                {"self": _STR, "page": _STR, "geojson": _STR, "csv": _STR},
-                description="GET only: this answer, the /plan page, and the downloads",
-            ),
-        },
-        [
-            "is_sample",
-            "built_at",
-            "build_id",
-            "mode",
-            "query",
-            "picks",
-            "before",
-            "after",
-            "gain",
-            "by_locale",
-            "assumptions",
-            "reached",
-        ],
-    )
-    body = _closed(
-        {
-            "state": {"type": "string", "nullable": True, "description": "USPS code; omit for the nation"},
-            # The same declarations as the query parameters (webmap.plan, webmap.params).
-            "k": K.openapi_schema(),
-            "objective": OBJECTIVE.openapi_schema(),
-            "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
-            "candidates": {
-                "oneOf": [
-                    {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "description": "lat and lon (or latitude/longitude); optional name, id, state",
-                        },
-                    },
-                    {"type": "object", "description": "a GeoJSON FeatureCollection of points"},
-                ]
-            },
-        },
-        ["candidates"],
-    )
-    return {
-        "PlanTotals": totals,
-        "PlanSite": pick,
-        "PlanLocaleRow": locale_row,
-        "PlanAssumptions": assumptions,
-        "PlanReachedZcta": reached,
-        "PlanAnswer": answer,
-        "PlanRequest": body,
-    }
-
 
 #: Which build codes each ``state`` query parameter accepts: a key of :func:`state_codes`.
 StateCodes = Mapping[str, Collection[str]]
@@ -371,6 +173,8 @@ def state_codes(data: Any) -> dict[str, frozenset[str]]:
     codes = {"schools": exports.known_states(data), "counties": exports.county_states(data)}
     try:
         codes["plan"] = plan.state_codes(data)
+        # The target mode checks the code against the schools' states, then the plan's ZCTAs'.
+        codes["target"] = frozenset(codes["schools"]) & codes["plan"]
     except NoBuildError:  # a build without ZCTAs cannot plan (/api/plan answers 503)
         logger.info("build %s has no zctas: the plan's state is documented by its pattern", data.build_id)
     return codes
@@ -386,7 +190,7 @@ def _parameters(path: str, codes: StateCodes | None = None) -> list[dict[str, An
     """Return the parameters of an /api path: the very table its view parses with."""
     from webmap.api import PARAMETERS
 
-    vocabulary = "plan" if path == "/api/plan" else "schools"
+    vocabulary = {"/api/plan": "plan", "/api/plan/target": "target"}.get(path, "schools")
     return _with_codes(PARAMETERS[path], codes, vocabulary)
 
 
@@ -608,7 +412,7 @@ def document(codes: StateCodes | None = None) -> dict[str, Any]:
                 {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {}}}},
             ),
             **_download_paths(codes),
-            **record_paths(_get, _parameters),
+            **record_paths(_get, lambda path: _parameters(path, codes)),
         },
         "components": {"schemas": {**_schemas(), **record_schemas()}},
     }

@@ -51,11 +51,12 @@ PARTNER_QUERY = Param("q", "Words the partner's name must contain (case-insensit
 PARTNER_TYPE = Param("type", "Only partners of this type.", enum=PARTNER_TYPES, fold="lower")
 TARGET_CHILDREN = Param(
     "target_children",
-    # No documented maximum: the probe of tests/webmap/test_params_contract.py formats bounds with
-    # 6 significant digits, which cannot tell 1e8 from 1e8 + 1; geo.planner_target checks it (400).
+    # A whole number of children, so the documented bounds are exact (the contract test probes
+    # 100,000,000 and 100,000,001) and a schema-valid value is never refused.
     f"N: how many more children the new sites should reach (at most {MAX_TARGET_CHILDREN:,}).",
-    type="number",
+    type="integer",
     minimum=1,
+    maximum=MAX_TARGET_CHILDREN,
     required=True,
 )
 OBJECTIVE = Param(

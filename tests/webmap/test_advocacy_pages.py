@@ -43,7 +43,7 @@ def test_embedded_national_map_opens_embedded_state_views(client):
     config = re.search(r'<script type="application/json" id="csmap-config">(.*?)</script>', html, re.S).group(
         1
     )
-    assert '"state_url":"/embed/states/"' in config
+    assert '"state_url": "/embed/states/"' in config
 
 
 def test_unknown_embedded_state_is_a_404(client):

@@ -42,19 +42,21 @@ def _probes(parameter: dict) -> list[tuple[str, bool]]:
     kind = schema.get("type")
     if kind in ("integer", "number"):
         step = 1 if kind == "integer" else 0.001
+        # Whole numbers exactly (1e+08 is not an integer); other numbers to 6 significant digits.
+        fmt = (lambda v: str(int(v))) if kind == "integer" else (lambda v: f"{v:g}")
         low, high = schema.get("minimum"), schema.get("maximum")
         if "enum" in schema:
             probes += [(str(v), True) for v in schema["enum"]]
             probes.append((str(max(schema["enum"]) + 1), False))
         if low is not None:
             if schema.get("exclusiveMinimum"):
-                probes += [(f"{low:g}", False), (f"{low + step:g}", True)]
+                probes += [(fmt(low), False), (fmt(low + step), True)]
             else:
-                probes += [(f"{low:g}", True), (f"{low - step:g}", False)]
+                probes += [(fmt(low), True), (fmt(low - step), False)]
         if high is not None:
             # OGC API limit: above the maximum the server clamps (17-069r4 §7.15.3), as documented.
             clamps = name == "limit" and "clamped" in parameter["description"]
-            probes += [(f"{high:g}", True), (f"{high + step:g}", clamps)]
+            probes += [(fmt(high), True), (fmt(high + step), clamps)]
         probes.append(("x", False))
     elif "enum" in schema:
         probes += [(str(v), True) for v in schema["enum"]]
