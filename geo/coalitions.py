@@ -73,6 +73,20 @@ SYNONYMS = {
 }
 
 
+def check_county_codes(
+    codes: list[str], stusps: str, state_fips_code: str, known: set[str] | None, *, owner: str
+) -> None:
+    """Raise RowRejected for a code that is not a 5-digit county FIPS of the state (or not known).
+
+    ``owner`` names the row in the message (a state code, or a community's quoted name).
+    """
+    for code in codes:
+        if not code.isdigit() or len(code) != 5 or code[:2] != state_fips_code:
+            raise RowRejected(f"county FIPS {code!r} is not a county of {stusps} (FIPS {state_fips_code})")
+        if known is not None and code not in known:
+            raise RowRejected(f"unknown county FIPS {code!r} for {owner}")
+
+
 def state_fips() -> dict[str, str]:
     """Return ``{USPS code: state FIPS}`` for the states, DC and the territories."""
     import us
@@ -149,11 +163,7 @@ def _coalition_check(counties: gpd.GeoDataFrame | None) -> RowCheck:
             )
         if kind == "counties" and stage != "none" and not codes:
             raise RowRejected(f"{stusps}: area_type 'counties' needs county_fips codes")
-        for code in codes:
-            if not code.isdigit() or len(code) != 5 or code[:2] != fips[stusps]:
-                raise RowRejected(f"county FIPS {code!r} is not a county of {stusps} (FIPS {fips[stusps]})")
-            if known is not None and code not in known:
-                raise RowRejected(f"unknown county FIPS {code!r} for {stusps}")
+        check_county_codes(codes, stusps, fips[stusps], known, owner=stusps)
         email = row.get("contact_email", "")
         if email and not _EMAIL.fullmatch(email):
             raise RowRejected(f"contact_email {email!r} for {stusps} is not an email address")

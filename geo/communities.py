@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo import registry
-from geo.coalitions import state_fips
+from geo.coalitions import check_county_codes, state_fips
 from geo.crs import require_same_crs
 from geo.records import (
     RecordImport,
@@ -111,11 +111,7 @@ def _community_check(counties: gpd.GeoDataFrame | None) -> RowCheck:
             raise RowRejected(f"{name!r}: area_type 'counties' needs county_fips codes")
         if kind == "district" and not district:
             raise RowRejected(f"{name!r}: area_type 'district' needs the district's name")
-        for code in codes:
-            if not code.isdigit() or len(code) != 5 or code[:2] != fips[stusps]:
-                raise RowRejected(f"county FIPS {code!r} is not a county of {stusps} (FIPS {fips[stusps]})")
-            if known is not None and code not in known:
-                raise RowRejected(f"unknown county FIPS {code!r} for {name!r}")
+        check_county_codes(codes, stusps, fips[stusps], known, owner=repr(name))
         website = row.get("website", "")
         if website and not _URL.match(website):
             raise RowRejected(f"website {website!r} for {name!r} must start with http:// or https://")
