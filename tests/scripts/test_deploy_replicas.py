@@ -31,16 +31,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_support import create_database, drop_database
 from tests.scripts.test_deploy_nginx import NGINX, _wait, deploy_config, free_port, nginx_conf
 from tests.staff.staff_support import ADMIN, EDITOR, audit_events
 
-POSTGRES_URL = os.environ.get(
-    "CSMAP_TEST_POSTGRES_URL", "postgresql+psycopg://csmap:csmap@127.0.0.1:5432/postgres"
-)
 #: The issue's promise: an edit published on A is served by B within this many seconds.
 SWITCH_SECONDS = 15.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-UNDER_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 class Browser:
@@ -84,32 +81,16 @@ class Browser:
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A new, migrated PostgreSQL database with the staff tests' admin and editor."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from webmap import accounts, db
 
-    try:
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            name = f"csmap_replicas_{uuid.uuid4().hex[:10]}"
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        where = make_url(POSTGRES_URL).render_as_string()
-        reason = f"PostgreSQL not reachable at {where}: {exc.__class__.__name__}"
-        if UNDER_CI:
-            pytest.fail(f"CI is set and {reason}; .ci/run must start PostgreSQL", pytrace=False)
-        pytest.skip(reason)
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    name, url = create_database("csmap_replicas")
     db.upgrade(url)
     with db.session_scope(url) as session:
         accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
         accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", "IL,IN")
     yield url
     db.dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.postgres_support import create_database, drop_database
 from tests.staff.staff_support import ADMIN, EDITOR, EDITOR_STATES, sign_in
-
-POSTGRES_URL = os.environ.get(
-    "CSMAP_TEST_POSTGRES_URL", "postgresql+psycopg://csmap:csmap@127.0.0.1:5432/postgres"
-)
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,28 +26,55 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'staff.sqlite'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from webmap.db import dispose_engines
 
-    try:
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            name = f"csmap_test_{uuid.uuid4().hex[:10]}"
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        where = make_url(POSTGRES_URL).render_as_string()
-        reason = f"PostgreSQL not reachable at {where}: {exc.__class__.__name__}"
-        if _under_ci():
-            pytest.fail(f"CI is set and {reason}; .ci/run must start PostgreSQL", pytrace=False)
-        pytest.skip(reason)
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    name, url = create_database("csmap_test")
     yield url
     dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(name)
+
+
+def _add_staff(url: str) -> None:
+    from webmap import accounts, db
+
+    db.upgrade(url)
+    with db.session_scope(url) as session:
+        accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
+        accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", EDITOR_STATES)
+    db.dispose_engines()  # a template database must have no open sessions to be copied
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file with the two accounts, copied by each test (migrating is slow)."""
+    path = tmp_path_factory.mktemp("staff-template") / "staff.sqlite"
+    _add_staff(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres() -> Iterator[str]:
+    """One migrated PostgreSQL database with the two accounts, the template of each test's."""
+    name, url = create_database("csmap_template")
+    _add_staff(url)
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, migrated, with an admin and an editor for IL and IN."""
+    if request.param == "sqlite":
+        path = tmp_path / "staff.sqlite"
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    from webmap.db import dispose_engines
+
+    name, url = create_database("csmap_test", template=request.getfixturevalue("_migrated_postgres"))
+    yield url
+    dispose_engines()
+    drop_database(name)
 
 
 @pytest.fixture
@@ -67,18 +86,6 @@ def staff_data_dir(built_data_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(built_data_dir, target, symlinks=True, copy_function=os.link)
     return target
-
-
-@pytest.fixture
-def migrated_url(database_url: str) -> str:
-    """The database, migrated, with an admin and an editor for IL and IN."""
-    from webmap import accounts, db
-
-    db.upgrade(database_url)
-    with db.session_scope(database_url) as session:
-        accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
-        accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", EDITOR_STATES)
-    return database_url
 
 
 @pytest.fixture
