@@ -34,36 +34,51 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     drop_database(name)
 
 
-def _add_staff(url: str) -> None:
+def _add_staff(url: str, data: Path) -> None:
     from webmap import accounts, db
+    from webmap.staff.publisher import adopt_current_build
 
     db.upgrade(url)
     with db.session_scope(url) as session:
         accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
         accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", EDITOR_STATES)
+    # What the first signed-in visit does (webmap.staff.require_sign_in), done once here: it takes
+    # about 3 s, which every test paid before.
+    adopt_current_build(url, data, actor=ADMIN[0])
     db.dispose_engines()  # a template database must have no open sessions to be copied
 
 
 @pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file with the two accounts, copied by each test (migrating is slow)."""
+def _seeded_data_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session build, plus the list the staff records were seeded from (written beside it)."""
+    target = tmp_path_factory.mktemp("staff-seeded") / "data"
+    shutil.copytree(built_data_dir, target, symlinks=True, copy_function=os.link)
+    return target
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, _seeded_data_dir: Path) -> Path:
+    """One migrated, seeded SQLite file with the two accounts, copied by each test."""
     path = tmp_path_factory.mktemp("staff-template") / "staff.sqlite"
-    _add_staff(f"sqlite:///{path}")
+    _add_staff(f"sqlite:///{path}", _seeded_data_dir)
     return path
 
 
 @pytest.fixture(scope="session")
-def _migrated_postgres() -> Iterator[str]:
-    """One migrated PostgreSQL database with the two accounts, the template of each test's."""
+def _migrated_postgres(_seeded_data_dir: Path) -> Iterator[str]:
+    """One migrated, seeded PostgreSQL database with the two accounts, the template of each test's."""
     name, url = create_database("csmap_template")
-    _add_staff(url)
+    _add_staff(url, _seeded_data_dir)
     yield name
     drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, migrated, with an admin and an editor for IL and IN."""
+    """A database of its own: migrated, an admin and an editor for IL and IN, records seeded.
+
+    The records hold the session build's list, as after the first signed-in visit.
+    """
     if request.param == "sqlite":
         path = tmp_path / "staff.sqlite"
         shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
@@ -78,13 +93,13 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def staff_data_dir(built_data_dir: Path, tmp_path: Path) -> Path:
+def staff_data_dir(_seeded_data_dir: Path, tmp_path: Path) -> Path:
     """A private data folder sharing the session build's files by hard link (cheap to make).
 
     Builds never change a file in place, so hard links are safe; new builds and files are private.
     """
     target = tmp_path / "data"
-    shutil.copytree(built_data_dir, target, symlinks=True, copy_function=os.link)
+    shutil.copytree(_seeded_data_dir, target, symlinks=True, copy_function=os.link)
     return target
 
 
