@@ -7,6 +7,7 @@ or browser driver never shares an interpreter (or its GIL) with the server.
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import shutil
 import signal
@@ -51,6 +52,54 @@ def venv_tool(name: str) -> str:
     if found is None:
         raise SystemExit(f"{name} is not installed in this environment; run 'make' to bootstrap .venv")
     return found
+
+
+def ensure_build(data_dir: Path) -> None:
+    """Build the data folder when it has no build yet (as ``make serve`` does)."""
+    from geo import store
+    from geo.errors import NoBuildError
+
+    try:
+        store.current_build_dir(data_dir)
+    except NoBuildError:
+        from geo.build import run_build
+
+        print(f"no build in {data_dir}: building it first", flush=True)
+        run_build(data_dir, progress=lambda line: print(f"  build: {line}", flush=True))
+
+
+def served_parser(description: str, seconds: float, *, python_client: bool = True) -> argparse.ArgumentParser:
+    """The options every served benchmark takes: --data-dir, --seconds, --json (and --python-client)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
+    parser.add_argument("--seconds", type=float, default=seconds, help="load time per run")
+    if python_client:
+        parser.add_argument(
+            "--python-client", action="store_true", help="use the Python client even if wrk exists"
+        )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
+    return parser
+
+
+def prepared_data_dir(given: Path | None) -> Path:
+    """Return the data folder to serve (``--data-dir``, else csmap's), built first if it has no build."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from geo import store
+
+    data_dir = store.data_dir(given)
+    ensure_build(data_dir)
+    return data_dir
+
+
+def serve_args(data_dir: Path, port: int) -> list[str]:
+    """``csmap serve`` as ``make serve`` runs it (SIGTERM to its PID stops the front and both pools)."""
+    return [venv_tool("csmap"), "serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)] + [
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+    ]
 
 
 def gunicorn_args(

@@ -18,7 +18,6 @@ Run: ``.venv/bin/python scripts/bench/bench_api.py [--data-dir D] [--seconds 10]
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -29,7 +28,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, python_load, venv_tool
+from _server import (
+    HOST,
+    THREADS,
+    WORKERS,
+    ChildServer,
+    free_port,
+    get,
+    prepared_data_dir,
+    python_load,
+    serve_args,
+    served_parser,
+)
 from _wrk import parse_wrk
 
 TARGET_RATIO = 0.5
@@ -76,38 +86,6 @@ def nearest_paths() -> list[str]:
         path = f"/api/schools/nearest?lat={lat}&lon={lon}&k=10"
         paths.append(path + (f"&radius_mi={radius}" if radius else ""))
     return paths
-
-
-def ensure_build(data_dir: Path) -> None:
-    """Build the data folder when it has no build yet (as ``make serve`` does)."""
-    from geo import store
-    from geo.errors import NoBuildError
-
-    try:
-        store.current_build_dir(data_dir)
-    except NoBuildError:
-        from geo.build import run_build
-
-        print(f"no build in {data_dir}: building it first", flush=True)
-        run_build(data_dir, progress=lambda line: print(f"  build: {line}", flush=True))
-
-
-def serve_args(data_dir: Path, port: int) -> list[str]:
-    """The ``csmap serve`` command line (SIGTERM to its PID stops the front and both gunicorn pools)."""
-    return [
-        venv_tool("csmap"),
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-    ]
 
 
 # --------------------------------------------------------------------------
@@ -170,20 +148,8 @@ def warm_up(port: int, rounds: int = 40) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="load time per endpoint")
-    parser.add_argument(
-        "--python-client", action="store_true", help="use the Python client even if wrk exists"
-    )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
-    args = parser.parse_args(argv)
-
-    sys.path.insert(0, str(ROOT))
-    from geo import store
-
-    data_dir = store.data_dir(args.data_dir)
-    ensure_build(data_dir)
+    args = served_parser(__doc__.splitlines()[0], 10.0).parse_args(argv)
+    data_dir = prepared_data_dir(args.data_dir)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     port = free_port()
     results: dict[str, Any] = {

@@ -26,7 +26,6 @@ Loopback only; every loop is bounded in count and time; servers are stopped by P
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import random
@@ -39,7 +38,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, gunicorn_args, venv_tool
+from _server import (
+    HOST,
+    ChildServer,
+    free_port,
+    gunicorn_args,
+    prepared_data_dir,
+    serve_args,
+    served_parser,
+)
 
 TARGET_P99_MS = 100.0
 SLOW_SOCKETS = 64
@@ -206,38 +213,11 @@ def run_phases(port: int, seconds: float, body: bytes, *, heavy: bool = True) ->
     return results
 
 
-def serve_args(data_dir: Path, port: int) -> list[str]:
-    """``csmap serve`` as ``make serve`` runs it."""
-    return [
-        venv_tool("csmap"),
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="probe time per phase")
+    parser = served_parser(__doc__.splitlines()[0], 20.0, python_client=False)
     parser.add_argument("--direct", action="store_true", help="also try gunicorn alone (expected to fail)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    from bench_api import ensure_build  # type: ignore[import-not-found]  # a sibling script
-
-    from geo import store
-
-    data_dir = store.data_dir(args.data_dir)
-    ensure_build(data_dir)
+    data_dir = prepared_data_dir(args.data_dir)
     body = upload_body(UPLOAD_ROWS)
     results: dict[str, Any] = {"seconds": args.seconds, "upload_bytes": len(body)}
     with tempfile.TemporaryDirectory(prefix="bench-edge-") as folder:

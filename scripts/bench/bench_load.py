@@ -24,7 +24,6 @@ Loopback only; every run is bounded in time; the server is stopped by its PID.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -38,7 +37,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _server import HOST, ROOT, THREADS, WORKERS, ChildServer, free_port, get, python_load, venv_tool
+from _server import (
+    HOST,
+    THREADS,
+    WORKERS,
+    ChildServer,
+    free_port,
+    get,
+    prepared_data_dir,
+    python_load,
+    served_parser,
+    venv_tool,
+)
 from _wrk import parse_wrk
 
 TARGET_P99_MS = 150.0
@@ -145,21 +155,8 @@ def web_workers(serve_pid: int) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="time per run")
-    parser.add_argument(
-        "--python-client", action="store_true", help="use the Python client even if wrk exists"
-    )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    from bench_api import ensure_build  # type: ignore[import-not-found]  # a sibling script
-
-    from geo import store
-
-    data_dir = store.data_dir(args.data_dir)
-    ensure_build(data_dir)
+    args = served_parser(__doc__.splitlines()[0], 20.0).parse_args(argv)
+    data_dir = prepared_data_dir(args.data_dir)
     paths = mix_paths()
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     results: dict[str, Any] = {"generator": "wrk" if use_wrk else "python", "seconds": args.seconds}

@@ -11,7 +11,6 @@ tiles >= 50% of /healthz's requests per second, with no errors. Exit status 1 wh
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -22,15 +21,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _server import ROOT, THREADS, WORKERS, ChildServer, free_port, get
+from _server import (
+    THREADS,
+    WORKERS,
+    ChildServer,
+    free_port,
+    get,
+    prepared_data_dir,
+    serve_args,
+    served_parser,
+)
 from bench_api import (  # type: ignore[import-not-found]  # a sibling script
     CONNECTIONS,
     LUA_TEMPLATE,
     TARGET_RATIO,
-    ensure_build,
     run_python,
     run_wrk,
-    serve_args,
 )
 
 #: Places whose tiles the load asks for, at zooms 3 to 6 (lat, lon).
@@ -60,20 +66,8 @@ def tile_paths() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: as csmap)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="load time per endpoint")
-    parser.add_argument(
-        "--python-client", action="store_true", help="use the Python client even if wrk exists"
-    )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
-    args = parser.parse_args(argv)
-
-    sys.path.insert(0, str(ROOT))
-    from geo import store
-
-    data_dir = store.data_dir(args.data_dir)
-    ensure_build(data_dir)
+    args = served_parser(__doc__.splitlines()[0], 10.0).parse_args(argv)
+    data_dir = prepared_data_dir(args.data_dir)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     port = free_port()
     paths = tile_paths()

@@ -5,70 +5,25 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.serve_support import csmap_serve, log_tail, request
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
     """One request on a new connection (so gunicorn may hand it to either worker)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
+    return request(port, "GET", path)
 
 
 @pytest.fixture(scope="module")
 def served(built_data_dir, tmp_path_factory):
-    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
-    if csmap is None:
-        pytest.fail("csmap is not installed in this environment (make installs it)")
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [csmap, "serve", "--data-dir", str(built_data_dir), "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if get(port, "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-            yield port, log
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            assert process.returncode == 0, log.read_text()[-3000:]  # a clean stop of front and pools
+    with csmap_serve(built_data_dir, log, "--workers", "2") as (port, process):
+        yield port, log
+    assert process.returncode == 0, log_tail(log)  # a clean stop of front and pools
 
 
 def test_every_worker_serves_what_the_national_page_links(served):
@@ -89,7 +44,7 @@ def test_landing_page_is_warmed_before_the_workers_fork(served):
     assert re.search(r"warmed \{'/': 200, '/map/states.geojson': 200, '/map/schools.json': 200\}", text), text
     assert "Running on" not in text  # never werkzeug's development server
     status, headers, _ = get(port, "/")
-    assert status == 200 and "Server" not in headers  # gunicorn's is dropped by the front
+    assert status == 200 and "server" not in headers  # gunicorn's is dropped by the front
 
 
 def test_idle_browser_connections_do_not_block_the_workers(served):

@@ -17,11 +17,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.serve_support import free_port, request, serve_args, start, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "DEPLOY.md"
@@ -33,12 +36,6 @@ if NGINX is None:
     pytest.skip(
         "nginx is not installed (apt-get install nginx, or make deploy-deps)", allow_module_level=True
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def deploy_config() -> str:
@@ -75,77 +72,54 @@ http {{
 """
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
+@contextmanager
+def run_deployment(
+    data_dir: Path, folder: Path, env: dict[str, str], port: int | None = None
+) -> Iterator[tuple[int, list[int], list[subprocess.Popen], list[Path]]]:
+    """nginx (docs/DEPLOY.md's block) on ``port`` in front of two ``csmap serve`` replicas of ``data_dir``.
 
-
-def _wait(port: int, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-        time.sleep(0.3)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def deployment(built_data_dir, tmp_path_factory):
-    """nginx on a free port in front of two replicas; yields (nginx port, replica processes, logs)."""
-    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
-    assert csmap is not None, "csmap is not installed in this environment (make installs it)"
-    folder = tmp_path_factory.mktemp("deploy")
-    port, replicas = free_port(), [free_port(), free_port()]
-    env = dict(os.environ, CSMAP_BASE_URL="https://schools.example.org")
-    processes, logs = [], []
+    Yields (nginx port, replica ports, replica processes, replica logs). Everything
+    is stopped at the end, all at once, so the replicas drain in parallel.
+    """
+    port = port or free_port()
+    replicas = [free_port(), free_port()]
+    processes: list[subprocess.Popen] = []
+    logs: list[Path] = []
     nginx = None
     try:
         for number, replica in enumerate(replicas):
             log = folder / f"replica{number}.log"
             logs.append(log)
-            with log.open("wb") as out:
-                command = [csmap, "serve", "--data-dir", str(built_data_dir), "--port", str(replica)]
-                command += ["--workers", "1", "--threads", "4", "--planner-workers", "1"]
-                processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env))
+            options = ("--workers", "1", "--threads", "4", "--planner-workers", "1")
+            processes.append(start(serve_args(data_dir, replica, *options), log, env))
         for replica, process, log in zip(replicas, processes, logs, strict=True):
-            _wait(replica, process, log)
+            wait_healthy(replica, process, log)
         conf = folder / "nginx.conf"
         conf.write_text(nginx_conf(deploy_config(), folder, port, replicas))
-        check = subprocess.run(
-            [NGINX, "-t", "-c", str(conf), "-e", str(folder / "error.log")], capture_output=True
-        )
+        error_log = str(folder / "error.log")
+        check = subprocess.run([NGINX, "-t", "-c", str(conf), "-e", error_log], capture_output=True)
         assert check.returncode == 0, check.stderr.decode()
         nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-e", str(folder / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
+            [NGINX, "-c", str(conf), "-e", error_log], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
-        _wait(port, nginx, folder / "error.log", timeout=20)
-        yield port, processes, logs
+        wait_healthy(port, nginx, folder / "error.log", timeout=20)
+        yield port, replicas, processes, logs
     finally:
-        if nginx is not None:
-            _stop(nginx)
-        for process in processes:
-            _stop(process)
+        for process in [nginx, *processes]:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in [nginx, *processes]:
+            if process is not None:
+                stop(process)
+
+
+@pytest.fixture(scope="module")
+def deployment(built_data_dir, tmp_path_factory):
+    """nginx on a free port in front of two replicas; yields (nginx port, replica processes, logs)."""
+    folder = tmp_path_factory.mktemp("deploy")
+    env = dict(os.environ, CSMAP_BASE_URL="https://schools.example.org")
+    with run_deployment(built_data_dir, folder, env) as (port, _, processes, logs):
+        yield port, processes, logs
 
 
 def test_nginx_serves_both_replicas_with_the_app_headers(deployment):
@@ -212,6 +186,6 @@ def test_slow_clients_do_not_stall_nginx_or_the_replicas(deployment):
 def test_a_replica_down_loses_no_get(deployment):
     """Runs last: it stops replica 0; nginx sends its share to replica 1."""
     port, processes, _ = deployment
-    _stop(processes[0])
+    stop(processes[0])
     statuses = [request(port, "GET", path)[0] for path in ["/healthz", "/api/states"] * 10]
     assert statuses == [200] * 20

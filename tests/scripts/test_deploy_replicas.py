@@ -19,8 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -32,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from tests.postgres_support import create_database, drop_database
-from tests.scripts.test_deploy_nginx import NGINX, _wait, deploy_config, free_port, nginx_conf
+from tests.scripts.test_deploy_nginx import run_deployment
+from tests.serve_support import free_port
 from tests.staff.staff_support import ADMIN, EDITOR, audit_events
 
 #: The issue's promise: an edit published on A is served by B within this many seconds.
@@ -99,50 +98,18 @@ def replicas(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, pos
 
     Yields (nginx port, [replica A port, replica B port], data folder).
     """
-    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
-    assert csmap is not None, "csmap is not installed in this environment (make installs it)"
     tmp_path = tmp_path_factory.mktemp("replicas")
     data = tmp_path / "data"  # shares the session build's files by hard link; new builds are private
     shutil.copytree(built_data_dir, data, symlinks=True, copy_function=os.link)
-    port, ports = free_port(), [free_port(), free_port()]
+    port = free_port()
     env = dict(
         os.environ,
         CSMAP_DATABASE_URL=postgres_url,
         CSMAP_BASE_URL=f"http://127.0.0.1:{port}",
     )
     env.pop("CSMAP_SECRET_KEY", None)  # the replicas must agree on the key generated in the data folder
-    processes, logs, nginx = [], [], None
-    try:
-        for number, replica in enumerate(ports):
-            log = tmp_path / f"replica{number}.log"
-            logs.append(log)
-            command = [csmap, "serve", "--data-dir", str(data), "--port", str(replica)]
-            command += ["--workers", "1", "--threads", "4", "--planner-workers", "1"]
-            with log.open("wb") as out:
-                processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env))
-        for replica, process, log in zip(ports, processes, logs, strict=True):
-            _wait(replica, process, log)
-        conf = tmp_path / "nginx.conf"
-        conf.write_text(nginx_conf(deploy_config(), tmp_path, port, ports))
-        error_log = str(tmp_path / "error.log")
-        check = subprocess.run([NGINX, "-t", "-c", str(conf), "-e", error_log], capture_output=True)
-        assert check.returncode == 0, check.stderr.decode()
-        nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-e", error_log], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        _wait(port, nginx, tmp_path / "error.log", timeout=20)
+    with run_deployment(data, tmp_path, env, port) as (_, ports, _, _):
         yield port, ports, data
-    finally:
-        for process in [nginx, *processes]:  # all at once: each replica drains in parallel
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in [nginx, *processes]:
-            if process is not None:
-                try:
-                    process.wait(timeout=40)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
 
 
 class Poller(threading.Thread):
