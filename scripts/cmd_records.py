@@ -19,7 +19,7 @@ import click
 from geo import store
 from geo.errors import CsmapError
 from geo.records_build import RECORD_TABLES
-from geo.records_io import export_table, import_table, save_import
+from geo.records_io import export_table, import_table, known_for, save_import
 from scripts.common import data_dir_option, progress_printer, resolve_data_dir
 
 logger = logging.getLogger(__name__)
@@ -28,27 +28,6 @@ logger = logging.getLogger(__name__)
 @click.group("records")
 def records_command() -> None:
     """Import and export the record tables: coalitions, communities, partners, partner_schools."""
-
-
-def _known(root: Path, table: str) -> dict:
-    """Return what the current build knows to check the table against (nothing without a build)."""
-    try:
-        build = store.current_build_dir(root)
-    except CsmapError:
-        return {}
-    known: dict = {}
-    if table in ("coalitions", "communities"):
-        known["counties"] = store.read_table(build, "counties")
-    if table == "partner_schools":
-        known["school_ids"] = set(store.read_table(build, "schools")["school_id"].astype(str))
-        partners = root / "inputs" / "partners.csv"
-        if partners.exists():
-            import pandas as pd
-
-            known["partner_ids"] = set(pd.read_csv(partners, dtype=str)["partner_id"])
-        else:
-            known["partner_ids"] = set(store.read_table(build, "partners")["partner_id"].astype(str))
-    return known
 
 
 @records_command.command("import")
@@ -64,7 +43,7 @@ def import_command(
     """Check FILE as the TABLE record table, save it as a build input and rebuild."""
     root = resolve_data_dir(data_dir)
     try:
-        result = import_table(table, file, **_known(root, table))
+        result = import_table(table, file, **known_for(root, table))
     except CsmapError as exc:
         raise click.ClickException(str(exc)) from exc
     report = dict(result.report)
