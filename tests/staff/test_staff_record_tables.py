@@ -31,6 +31,7 @@ def _saved(data_dir, table: str) -> pd.DataFrame:
 def test_admin_edits_a_coalition_and_it_is_saved_checked_and_audited(
     admin_client, staff_data_dir, migrated_url
 ):
+    assert '<dd id="records-pending">none</dd>' in admin_client.get("/staff/").get_data(as_text=True)
     form = _form(admin_client, "/staff/records/coalitions/row/OH")
     assert form["stusps"] == "OH"
     response = admin_client.post(
@@ -49,6 +50,7 @@ def test_admin_edits_a_coalition_and_it_is_saved_checked_and_audited(
     saved = _saved(staff_data_dir, "coalitions").set_index("stusps")
     assert saved.loc["OH", "stage"] == "evolving" and saved.loc["OH", "website"] == "https://oh.example.org"
     assert len(saved) == 56  # every other state's row is kept
+    assert '<dd id="records-pending">coalitions</dd>' in admin_client.get("/staff/").get_data(as_text=True)
     event = audit_events(migrated_url, "record.edit")[-1]
     assert event.target == "coalitions OH" and event.state == "OH"
     assert event.before["website"] != event.after["website"] == "https://oh.example.org"

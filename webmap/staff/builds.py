@@ -11,7 +11,7 @@ from geo import store
 from webmap.auth import audit, forbid, rate_limited
 from webmap.db import get_session
 from webmap.models import PublishedBuild, PublishJob, SchoolHistory, SchoolRecord
-from webmap.staff import bp, data_dir, database_url, publisher, records
+from webmap.staff import bp, data_dir, database_url, publisher, record_tables, records
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def home():
         current=_current_build_id(),
         records=active or 0,
         pending=_pending_changes(),
+        records_pending=record_tables.changed_since_live(data_dir()),
         job=publisher.running_job(db),
     )
 

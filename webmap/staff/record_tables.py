@@ -59,6 +59,22 @@ TITLES = {
 }
 
 
+def changed_since_live(root: Path) -> list[str]:
+    """Return the record tables saved in ``inputs/`` after the live build was made (not yet published)."""
+    from geo import store
+
+    try:
+        built = (store.current_build_dir(root) / "manifest.json").stat().st_mtime
+    except (CsmapError, OSError):
+        return []
+    return [
+        table
+        for table in RECORD_TABLES
+        if (root / "inputs" / f"{table}.csv").exists()
+        and (root / "inputs" / f"{table}.csv").stat().st_mtime > built
+    ]
+
+
 def _table(table: str) -> str:
     if table not in RECORD_TABLES:
         abort(404, description=f"no record table {table!r}; the tables are {', '.join(RECORD_TABLES)}")
