@@ -279,3 +279,32 @@ def test_change_own_password_ends_other_sessions(staff_app, migrated_url) -> Non
         "user.password_refused",
         "user.password",
     ]
+
+
+#: Staff GET routes outside PAGES (not HTML, or needing a record the seeded database lacks): a path
+#: of each, checked here for sign-in and no-store; their signed-in answers are tested where they live.
+NOT_PAGES = {
+    "staff.upload_report": "/staff/uploads/1",
+    "staff.record_export": "/staff/records/partners/export.csv",
+    "staff.job_status": "/staff/builds/jobs/1",
+}
+
+
+def test_the_route_lists_cover_every_staff_route(staff_app) -> None:
+    """A new staff route must join PAGES or POSTS, so sign-in, no-store and CSRF are checked for it."""
+    adapter = staff_app.url_map.bind("localhost")
+    pages = {adapter.match(path, method="GET")[0] for path in PAGES}
+    client = staff_app.test_client()
+    for endpoint, path in NOT_PAGES.items():
+        assert adapter.match(path, method="GET")[0] == endpoint
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login"), path
+        assert response.headers["Cache-Control"] == "no-store", path
+    posts = {adapter.match(path, method="POST")[0] for path in POSTS}
+    for rule in staff_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff."):
+            continue
+        if "GET" in (rule.methods or ()) and rule.endpoint not in NOT_PAGES:
+            assert rule.endpoint in pages, f"{rule.rule} (GET) is missing from PAGES"
+        if "POST" in (rule.methods or ()):
+            assert rule.endpoint in posts, f"{rule.rule} (POST) is missing from POSTS"
