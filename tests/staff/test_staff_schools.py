@@ -113,8 +113,18 @@ def test_concurrent_flushes_are_refused_by_the_database(migrated_url, staff_app,
     assert _record(migrated_url, record.id).fields["grades"] == "1-3"
 
 
+def _active(url: str) -> int:
+    from sqlalchemy import func
+
+    with db.session_scope(url) as session:
+        return session.scalar(
+            select(func.count()).select_from(SchoolRecord).where(SchoolRecord.deleted.is_(False))
+        )
+
+
 def test_add_and_remove_a_school(admin_client, migrated_url) -> None:
     token = csrf_of(admin_client, "/staff/")
+    before = _active(migrated_url)
     added = admin_client.post(
         "/staff/schools/new",
         data={
@@ -129,6 +139,7 @@ def test_add_and_remove_a_school(admin_client, migrated_url) -> None:
     record_id = int(added.headers["Location"].rsplit("/", 1)[1])
     record = _record(migrated_url, record_id)
     assert record.fields["zip"] == "62701" and record.source == "added"
+    assert _active(migrated_url) == before + 1  # adding one school leaves every other one in the list
     again = admin_client.post(
         "/staff/schools/new",
         data={

@@ -216,6 +216,17 @@ def _insert_all(session: Session, rows, *, source: str, actor: str, in_scope) ->
     return result
 
 
+def add_one(
+    session: Session, school_id: str, values: Mapping[str, str], *, source: str, actor: str
+) -> SchoolRecord:
+    """Add one school record (with its first history row); every other record is left alone."""
+    record = SchoolRecord(school_id=school_id, deleted=False)
+    _set(record, values, source, actor)
+    session.add(record)
+    _history(session, record, actor)
+    return record
+
+
 def save_edit(
     session: Session, record: SchoolRecord, values: Mapping[str, str], *, expected_version: int, actor: str
 ) -> dict[str, str]:

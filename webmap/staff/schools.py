@@ -187,11 +187,8 @@ def school_new():
             error=f"Not saved: a school with id {check.school_id!r} is already in the list",
             status=400,
         )
-    result = records.apply_list(
-        db, [(check.school_id, check.values)], source="added", actor=g.user.email, states=None
-    )
-    del result
-    record = db.scalar(select(SchoolRecord).where(SchoolRecord.school_id == check.school_id))
+    # One new record; never apply_list, which makes the records *equal* its rows (removing the rest).
+    record = records.add_one(db, check.school_id, check.values, source="added", actor=g.user.email)
     audit("school.add", f"school {record.id}", state=record.state, after=record.fields, commit=False)
     db.commit()
     flash(f"Added {record.name}. Publish to put it on the map.", "info")
