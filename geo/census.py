@@ -78,12 +78,20 @@ class CensusField:
 
 CENSUS_FIELDS: tuple[CensusField, ...] = (
     CensusField("name", "School name", "school", True, 200, school_field="name"),
-    CensusField("nces_id", "NCES school ID", "school", False, 20, hint="12 digits, if you know it",
-                school_field="nces_id"),
+    CensusField(
+        "nces_id",
+        "NCES school ID",
+        "school",
+        False,
+        20,
+        hint="12 digits, if you know it",
+        school_field="nces_id",
+    ),
     CensusField("address", "Street address", "school", True, 200, school_field="address"),
     CensusField("city", "City", "school", True, 100, school_field="city"),
-    CensusField("state", "State or province", "school", True, 40, hint="e.g. IL or Illinois",
-                school_field="state"),
+    CensusField(
+        "state", "State or province", "school", True, 40, hint="e.g. IL or Illinois", school_field="state"
+    ),
     CensusField("zip", "ZIP or postal code", "school", True, 10, school_field="zip"),
     CensusField("country", "Country", "school", True, 2, COUNTRIES, school_field="country"),
     CensusField("contact_name", "Your name", "contact", True, 120),
@@ -91,22 +99,66 @@ CENSUS_FIELDS: tuple[CensusField, ...] = (
     CensusField("contact_email", "E-mail", "contact", True, 254),
     CensusField("contact_phone", "Phone", "contact", False, 40),
     CensusField("contact_public", "Show this contact publicly", "contact", False, 3, ("yes",)),
-    CensusField("grades", "Grades served", "school_profile", True, 40, hint="e.g. K-8, or PK-5, 9-12",
-                school_field="grades"),
+    CensusField(
+        "grades",
+        "Grades served",
+        "school_profile",
+        True,
+        40,
+        hint="e.g. K-8, or PK-5, 9-12",
+        school_field="grades",
+    ),
     CensusField("setting", "Setting, as you would describe it", "school_profile", False, 10, SETTINGS),
-    CensusField("element_coordination", "Coordinating infrastructure (a coordinator, a site team)",
-                "elements", True, 12, ELEMENT_ANSWERS),
-    CensusField("element_leadership", "Collaborative leadership (school, families, partners decide together)",
-                "elements", True, 12, ELEMENT_ANSWERS),
-    CensusField("element_planning", "Planning (a needs and assets assessment, a plan)", "elements", True, 12,
-                ELEMENT_ANSWERS),
+    CensusField(
+        "element_coordination",
+        "Coordinating infrastructure (a coordinator, a site team)",
+        "elements",
+        True,
+        12,
+        ELEMENT_ANSWERS,
+    ),
+    CensusField(
+        "element_leadership",
+        "Collaborative leadership (school, families, partners decide together)",
+        "elements",
+        True,
+        12,
+        ELEMENT_ANSWERS,
+    ),
+    CensusField(
+        "element_planning",
+        "Planning (a needs and assets assessment, a plan)",
+        "elements",
+        True,
+        12,
+        ELEMENT_ANSWERS,
+    ),
     CensusField("stage", "Stage of development", "school_profile", True, 12, STAGES),
-    CensusField("lead_partner", "Lead partner", "partners", False, 200,
-                hint="the organization that leads with the school", school_field="lead_partner"),
-    CensusField("other_partners", "Other partners", "partners", False, 3000,
-                hint=f"one per line, at most {MAX_OTHER_PARTNERS}"),
-    CensusField("community", "Coalition Community", "partners", False, 200,
-                hint="the local initiative the school belongs to, if any"),
+    CensusField(
+        "lead_partner",
+        "Lead partner",
+        "partners",
+        False,
+        200,
+        hint="the organization that leads with the school",
+        school_field="lead_partner",
+    ),
+    CensusField(
+        "other_partners",
+        "Other partners",
+        "partners",
+        False,
+        3000,
+        hint=f"one per line, at most {MAX_OTHER_PARTNERS}",
+    ),
+    CensusField(
+        "community",
+        "Coalition Community",
+        "partners",
+        False,
+        200,
+        hint="the local initiative the school belongs to, if any",
+    ),
 )
 FIELDS_BY_NAME = {f.name: f for f in CENSUS_FIELDS}
 SECTIONS = {
@@ -164,7 +216,9 @@ def check_census(form: Mapping[str, str]) -> CensusCheck:
     for spec in CENSUS_FIELDS:
         value = typed[spec.name]
         if len(value) > spec.max_length:
-            errors[spec.name] = f"{spec.label} is too long: {len(value):,} characters, at most {spec.max_length:,}"
+            errors[spec.name] = (
+                f"{spec.label} is too long: {len(value):,} characters, at most {spec.max_length:,}"
+            )
         elif spec.required and not value:
             errors[spec.name] = f"{spec.label} is required"
         elif value and spec.choices and value not in spec.choices:
@@ -196,7 +250,9 @@ def _check_formats(values: dict[str, str], errors: dict[str, str]) -> None:
         values["grades"] = re.sub(r"\s*-\s*", "-", re.sub(r"\s*,\s*", ", ", grades.upper()))
     partners = other_partner_list(values.get("other_partners", ""))
     if len(partners) > MAX_OTHER_PARTNERS:
-        errors["other_partners"] = f"Other partners lists {len(partners)} partners; give at most {MAX_OTHER_PARTNERS}"
+        errors["other_partners"] = (
+            f"Other partners lists {len(partners)} partners; give at most {MAX_OTHER_PARTNERS}"
+        )
     elif any(len(p) > 200 for p in partners):
         errors["other_partners"] = "Other partners: each name may have at most 200 characters"
     else:

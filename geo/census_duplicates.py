@@ -70,13 +70,16 @@ def likely_duplicates(
         msg = f"radius_km must be positive, got {radius_km!r}"
         raise ValueError(msg)
     if schools.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("name_score", "distance_km") else "str")
-                             for c in COLUMNS})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c in ("name_score", "distance_km") else "str") for c in COLUMNS}
+        )
     names = normalize_place(schools["name"])
     target = normalize_place(pd.Series([str(school.get("name") or "")])).iloc[0]
     nces = str(school.get("nces_id") or "").strip()
-    same_id = (schools["nces_id"].fillna("").astype("str") == nces).to_numpy() if nces else np.zeros(
-        len(schools), dtype=bool
+    same_id = (
+        (schools["nces_id"].fillna("").astype("str") == nces).to_numpy()
+        if nces
+        else np.zeros(len(schools), dtype=bool)
     )
     lat, lon = _float(school.get("lat")), _float(school.get("lon"))
     distance = np.full(len(schools), np.nan)

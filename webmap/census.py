@@ -145,7 +145,7 @@ def _render(
 
 
 def _tile_preview(placed: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The no-JavaScript map: one embedded basemap tile with the point marked (pixel offsets)."""
+    """Return the no-JavaScript map: one embedded basemap tile with the point marked (pixel offsets)."""
     from webmap import tiles
 
     if not placed or tiles.tile_layer() is None or current_app.config.get("TILES"):
@@ -162,7 +162,7 @@ def _tile_preview(placed: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _school_of_build(school_id: str) -> dict[str, str]:
-    """The census fields of a school of the current build (the "Suggest a correction" link)."""
+    """Return the census fields of a school of the current build (the "Suggest a correction" link)."""
     schools = get_data().schools
     found = schools[schools["school_id"].astype("str") == school_id]
     if found.empty:
@@ -172,7 +172,9 @@ def _school_of_build(school_id: str) -> dict[str, str]:
     typed = {}
     for spec in CENSUS_FIELDS:
         value = row.get(spec.school_field) if spec.school_field else None
-        typed[spec.name] = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        typed[spec.name] = (
+            "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        )
     typed["state"] = str(row.get("stusps") or typed.get("state") or "")
     typed["country"] = typed.get("country") or "US"
     return typed
@@ -235,7 +237,9 @@ def submit():
     address = client_address()
     if not _csrf_ok():
         audit("census.csrf_refused", "/count", detail="a census answer without a valid csrf_token")
-        message = "the form's csrf_token is missing, expired or does not match; reload /count and send it again"
+        message = (
+            "the form's csrf_token is missing, expired or does not match; reload /count and send it again"
+        )
         return _with_cookie(
             current_app.make_response(
                 (render_template("error.html", status=400, title="Bad Request", message=message), 400)
@@ -254,7 +258,9 @@ def submit():
         return _render(check.typed, errors=check.errors, correction_of=correction_of, status=400)
     placed, why = locate(check.values)
     if placed is None:
-        errors = {"address": f"We could not place this school: {why}. Check the address, city, state and ZIP."}
+        errors = {
+            "address": f"We could not place this school: {why}. Check the address, city, state and ZIP."
+        }
         return _render(check.typed, errors=errors, correction_of=correction_of, status=400)
     if form_data.get("action") == "locate":
         return _render(check.typed, placed=placed, correction_of=correction_of)

@@ -444,7 +444,13 @@ COUNT_PAGE = Parameters(
 #: Where the offline geocoder places an address (the form's "Is this your school?" map).
 COUNT_LOCATE = Parameters(
     tuple(
-        Param(name, description, allow_empty=True, pattern=r"[^\x00-\x1f]{0,200}", pattern_hint="at most 200 characters")
+        Param(
+            name,
+            description,
+            allow_empty=True,
+            pattern=r"[^\x00-\x1f]{0,200}",
+            pattern_hint="at most 200 characters",
+        )
         for name, description in (
             ("name", "The school's name (helps nothing but the label)."),
             ("address", "Street address."),

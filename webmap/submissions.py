@@ -70,7 +70,7 @@ def count_from(session: Session, address: str, since: dt.datetime) -> int:
 def _claim(
     session: Session, submission_id: int, expected_version: int, status: str, actor: str, note: str
 ) -> None:
-    """Move a pending submission to ``status``, or raise AlreadyDecidedError (the first write of a decision)."""
+    """Move a pending submission to ``status`` (a decision's first write), or raise AlreadyDecidedError."""
     result = session.execute(
         update(Submission)
         .where(
