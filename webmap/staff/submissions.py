@@ -72,6 +72,21 @@ def _current_list() -> pd.DataFrame:
         frame["lon"] = frame["b_lon"].fillna(pd.to_numeric(frame["lon"], errors="coerce"))
     except Exception as exc:  # no build: only the records' own coordinates
         logger.info("no build for the duplicate check: %s", exc)
+    # Schools approved since the last publish are in no build yet: where their answer was placed.
+    placed = {
+        record_id: where
+        for record_id, where in get_session().execute(
+            select(Submission.record_id, Submission.placed).where(
+                Submission.record_id.is_not(None), Submission.placed.is_not(None)
+            )
+        )
+    }
+    if placed:
+        lat = pd.to_numeric(frame["lat"], errors="coerce")
+        lon = pd.to_numeric(frame["lon"], errors="coerce")
+        known = frame["record_id"].map(lambda r: placed.get(r) or {})
+        frame["lat"] = lat.fillna(known.map(lambda p: p.get("lat")).astype("float64"))
+        frame["lon"] = lon.fillna(known.map(lambda p: p.get("lon")).astype("float64"))
     return frame
 
 
