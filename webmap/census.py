@@ -30,7 +30,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from geo.census import CENSUS_FIELDS, MAX_BODY_BYTES, SECTIONS, check_census, choice_label
+from geo.census import CENSUS_FIELDS, MAX_BODY_BYTES, SECTIONS, CensusCheck, check_census, choice_label
 from geo.errors import InvalidParameterError, NotFoundError
 from webmap import submissions
 from webmap.auth import audit, client_address
@@ -205,8 +205,9 @@ def _rate_limited(address: str) -> bool:
 
 
 def _too_many() -> Response:
+    limit = int(current_app.config.get("CENSUS_MAX_PER_HOUR", MAX_PER_HOUR))
     message = (
-        f"this address sent {MAX_PER_HOUR} answers in the last hour; wait an hour and try again, "
+        f"this address sent {limit} answers in the last hour; wait an hour and try again, "
         "or write to the Coalition if you are counting many schools"
     )
     page = render_template("error.html", status=429, title="Too Many Requests", message=message)
@@ -246,7 +247,7 @@ def submit():
             )
         )
     if _rate_limited(address):
-        audit("census.rate_limited", "/count", detail=f"more than {MAX_PER_HOUR} answers in an hour")
+        audit("census.rate_limited", "/count", detail="over the census limit of answers per hour")
         return _too_many()
     if form_data.get(HONEYPOT):
         # A bot: logged, and answered exactly like a person, so it learns nothing.
@@ -254,6 +255,8 @@ def submit():
         return _thanks(None)
     correction_of = (form_data.get("correction_of") or "").strip()[:80]
     check = check_census(form_data)
+    if form_data.get("action") == "locate":  # "Check the place" without JavaScript: the school's fields only
+        return _locate_page(check, correction_of)
     if not check.ok:
         return _render(check.typed, errors=check.errors, correction_of=correction_of, status=400)
     placed, why = locate(check.values)
@@ -262,8 +265,6 @@ def submit():
             "address": f"We could not place this school: {why}. Check the address, city, state and ZIP."
         }
         return _render(check.typed, errors=errors, correction_of=correction_of, status=400)
-    if form_data.get("action") == "locate":
-        return _render(check.typed, placed=placed, correction_of=correction_of)
     session = get_session()
     submission = submissions.add(
         session, check.values, address=address, placed=placed, correction_of=correction_of
@@ -278,6 +279,18 @@ def submit():
     session.commit()
     logger.info("census submission %d from %s (%s)", submission.id, address, submission.state)
     return _thanks(submission.name)
+
+
+def _locate_page(check: CensusCheck, correction_of: str) -> Response:
+    """Answer "Check the place" without JavaScript: the place, or what to fix in the school's fields."""
+    school = {f.name for f in CENSUS_FIELDS if f.section == "school"}
+    errors = {k: v for k, v in check.errors.items() if k in school}
+    if errors:
+        return _render(check.typed, errors=errors, correction_of=correction_of, status=400)
+    placed, why = locate(check.values)
+    if placed is None:
+        return _render(check.typed, place_error=f"We could not place this school: {why}.", status=400)
+    return _render(check.typed, placed=placed, correction_of=correction_of)
 
 
 def _thanks(name: str | None) -> Response:

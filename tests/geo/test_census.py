@@ -1,4 +1,4 @@
-"""The census form's check (geo.census) and duplicate detection on constructed cases (geo.census_duplicates)."""
+"""The census form's check (geo.census) and duplicate detection on constructed cases."""
 
 from __future__ import annotations
 

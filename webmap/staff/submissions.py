@@ -198,10 +198,28 @@ def _already(submission_id: int, exc: Exception):  # noqa: ANN202
     return _render(fresh, error=str(exc), status=409)
 
 
+def _outside_changes() -> list[str]:
+    """Return the states outside the editor's of the changes waiting (an editor may not publish them)."""
+    from webmap.staff import publisher
+
+    if g.user.is_admin:
+        return []
+    states = records.changed_states_since(get_session(), publisher.last_published_at(get_session()))
+    return sorted(s or "no state" for s in states if s not in g.user.state_list)
+
+
 def _after_change(message: str):  # noqa: ANN202
     if current_app.config.get("AUTO_PUBLISH_SUBMISSIONS"):
         from webmap.staff import publisher
 
+        outside = _outside_changes()
+        if outside:  # the rule of Builds' "Publish now": an editor publishes only their states' changes
+            flash(
+                f"{message} Not published at once: changes in {', '.join(outside)} are waiting too; "
+                "ask an admin to publish.",
+                "error",
+            )
+            return redirect(url_for("staff.submission_list"))
         try:
             job = publisher.start(database_url(), data_dir(), actor=g.user.email, kind="publish")
         except publisher.PublishBusyError as exc:
