@@ -311,3 +311,20 @@ def test_auto_publish_starts_a_publish_when_the_setting_is_on(
     assert response.status_code == 302
     assert started == [{"actor": "admin@example.org", "kind": "publish"}]
     assert "Publishing now (job 99)" in admin_client.get("/staff/submissions").get_data(as_text=True)
+
+
+def test_decisions_are_rate_limited_per_person_and_the_guide_is_served(
+    staff_app, migrated_url: str, admin_client
+) -> None:
+    staff_app.config["STAFF_CHANGE_LIMIT"] = 1
+    _submit_one(staff_app, ANSWER)
+    _submit_one(staff_app, ANSWER | {"name": "Second Census School"})
+    first, second = _pending(migrated_url)
+    token = csrf_of(admin_client, f"/staff/submissions/{first.id}")
+    data = {"version": "1", "csrf_token": token, "reason": "test"}
+    assert admin_client.post(f"/staff/submissions/{first.id}/reject", data=data).status_code == 302
+    limited = admin_client.post(f"/staff/submissions/{second.id}/reject", data=data)
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert [s.status for s in _pending(migrated_url)] == ["rejected", "pending"]
+    guide = staff_app.test_client().get("/docs/CENSUS")
+    assert guide.status_code == 200 and "What is public, and when" in guide.get_data(as_text=True)
