@@ -73,7 +73,6 @@ def likely_duplicates(
         return pd.DataFrame(
             {c: pd.Series(dtype="float64" if c in ("name_score", "distance_km") else "str") for c in COLUMNS}
         )
-    names = normalize_place(schools["name"])
     target = normalize_place(pd.Series([str(school.get("name") or "")])).iloc[0]
     nces = str(school.get("nces_id") or "").strip()
     same_id = (
@@ -91,9 +90,10 @@ def likely_duplicates(
         near = np.nan_to_num(distance, nan=np.inf) <= radius_km
     score = np.zeros(len(schools))
     candidates = np.flatnonzero(near | same_id)
-    if target:
-        for i in candidates:
-            score[i] = fuzz.token_sort_ratio(target, names.iloc[i])
+    if target and len(candidates):
+        # Only the few rows near the answer (or with its NCES id) are normalized and compared.
+        names = normalize_place(schools["name"].iloc[candidates]).to_numpy()
+        score[candidates] = [fuzz.token_sort_ratio(target, name) for name in names]
     similar = near & (score >= min_score)
     chosen = same_id | similar
     out = pd.DataFrame(
