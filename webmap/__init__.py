@@ -76,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     staff.init_app(app)
+    from webmap import census
+
+    census.init_app(app)  # the public census form, /count (docs/CENSUS.md)
     from webmap import heavy, records
 
     app.register_blueprint(records.bp)

@@ -188,3 +188,32 @@ class PublishLock(Base):
 
 
 Index("ix_school_records_active_state", SchoolRecord.deleted, SchoolRecord.state)
+
+
+class Submission(Base):
+    """A Community Schools Census answer (``/count``), private until staff approve or merge it.
+
+    ``fields`` holds the checked answer (geo.census.CENSUS_FIELDS); ``placed`` where the offline
+    geocoder put it. ``status`` goes from "pending" to "approved", "merged" or "rejected" once,
+    by a conditional UPDATE (webmap/submissions.py), so two staff deciding at once cannot both win.
+    """
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    #: The client address, for the per-address rate limit (webmap/census.py).
+    address: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(8), default="", index=True)
+    name: Mapped[str] = mapped_column(String(600), default="")
+    fields: Mapped[dict] = mapped_column(JSON)
+    placed: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: The school id this answer corrects ("Suggest a correction"); "" for a new school.
+    correction_of: Mapped[str] = mapped_column(String(80), default="")
+    decided_by: Mapped[str] = mapped_column(String(320), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The reason of a rejection, or what a merge took.
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    #: The school record it became or was merged into.
+    record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

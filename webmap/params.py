@@ -424,3 +424,40 @@ def school_filters(values: Mapping[str, Any], known_states: Collection[str]) -> 
         locale=values.get("locale"),
         bbox=values.get("bbox"),
     )
+
+
+# --------------------------------------------------------------------------
+# The Community Schools Census form (webmap/census.py, docs/CENSUS.md)
+
+COUNT_PAGE = Parameters(
+    (
+        Param(
+            "school_id",
+            "A school of the current build (e.g. nces-170993000708): the form opens filled from it, "
+            "and the answer is a correction of that school.",
+            pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}",
+            pattern_hint="a school id such as nces-170993000708 or cs-0123456789abcdef",
+        ),
+    ),
+    page=True,
+)
+#: Where the offline geocoder places an address (the form's "Is this your school?" map).
+COUNT_LOCATE = Parameters(
+    tuple(
+        Param(
+            name,
+            description,
+            allow_empty=True,
+            pattern=r"[^\x00-\x1f]{0,200}",
+            pattern_hint="at most 200 characters",
+        )
+        for name, description in (
+            ("name", "The school's name (helps nothing but the label)."),
+            ("address", "Street address."),
+            ("city", "City."),
+            ("state", "State or province: a USPS or Canada Post code, or the name."),
+            ("zip", "ZIP code (5 digits) or Canadian postal code."),
+            ("country", "US (default) or CA."),
+        )
+    )
+)

@@ -31,6 +31,7 @@ PAGES = [
     "/embed/map",
     "/embed/states/OH",
     "/states/ZZ",
+    "/count",
 ]
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 

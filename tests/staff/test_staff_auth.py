@@ -20,6 +20,7 @@ PAGES = [
     "/staff/records/coalitions",
     "/staff/records/coalitions/row/IL",
     "/staff/records/partners/new",
+    "/staff/submissions",
     "/staff/builds",
     "/staff/audit",
     "/staff/users",
@@ -38,6 +39,9 @@ POSTS = [
     "/staff/records/partners/new",
     "/staff/records/communities/row/x/remove",
     "/staff/records/partners/import",
+    "/staff/submissions/1/approve",
+    "/staff/submissions/1/merge",
+    "/staff/submissions/1/reject",
     "/staff/builds/publish",
     "/staff/builds/x/rollback",
     "/staff/users",
@@ -285,6 +289,7 @@ def test_change_own_password_ends_other_sessions(staff_app, migrated_url) -> Non
 #: of each, checked here for sign-in and no-store; their signed-in answers are tested where they live.
 NOT_PAGES = {
     "staff.upload_report": "/staff/uploads/1",
+    "staff.submission_view": "/staff/submissions/1",
     "staff.record_export": "/staff/records/partners/export.csv",
     "staff.job_status": "/staff/builds/jobs/1",
 }

@@ -26,6 +26,7 @@ TABLES = {
     "published_builds",
     "publish_jobs",
     "publish_lock",
+    "submissions",
 }
 
 
@@ -33,7 +34,7 @@ def test_upgrade_creates_every_table_and_is_repeatable(database_url: str) -> Non
     assert db.current_revision(database_url) is None
     db.upgrade(database_url)
     db.upgrade(database_url)  # a second run is a no-op, as `make serve` runs it every time
-    assert db.current_revision(database_url) == "0001"
+    assert db.current_revision(database_url) == "0002"
     assert TABLES <= set(inspect(db.get_engine(database_url)).get_table_names())
 
 
@@ -66,7 +67,7 @@ def test_cli_db_and_user_commands(database_url: str, tmp_path: Path, monkeypatch
     assert refused.exit_code != 0 and "csmap db upgrade" in refused.output
     result = runner.invoke(cli, ["db", "upgrade", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.output
+    assert "revision 0002" in result.output
     added = runner.invoke(
         cli,
         [

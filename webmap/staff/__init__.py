@@ -58,6 +58,14 @@ def require_sign_in():
 
 def init_app(app) -> None:  # noqa: ANN001
     """Register the staff blueprint with its views."""
-    from webmap.staff import audit_log, builds, record_tables, schools, uploads, users  # noqa: F401  (routes)
+    from webmap.staff import (  # noqa: F401  (routes)
+        audit_log,
+        builds,
+        record_tables,
+        schools,
+        submissions,
+        uploads,
+        users,
+    )
 
     app.register_blueprint(bp)
