@@ -301,7 +301,7 @@ def school_map(
     if len(points) > 1:
         south, north = min(p[0] for p in points), max(p[0] for p in points)
         west, east = min(p[1] for p in points), max(p[1] for p in points)
-        # Padding keeps the edge dots whole; zoom 14 at most, so two close schools keep their streets' context.
+        # Padding keeps the edge dots whole; zoom 14 at most, so two close schools keep some context.
         m.fit_bounds([[south, west], [north, east]], padding=(28, 28), max_zoom=14)
         fit = [child for child in m._children.values() if isinstance(child, FitBounds)][-1]
         fit.options["animate"] = False

@@ -1,4 +1,4 @@
-"""One school in its setting: nearby schools, coalition, communities, partners, directions (geo.school_profile)."""
+"""One school in its setting: nearby schools, coalition, communities, partners, directions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A page for every school and its JSON (issue 15, point 3), and the links to it (popups, find, state list)."""
+"""A page for every school and its JSON (issue 15, point 3), and the links to it (popups, find, states)."""
 
 from __future__ import annotations
 
