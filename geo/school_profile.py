@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from geo.communities import community_school_links
-from geo.query import LatLonIndex, nearest_positions
+from geo.query import nearest_positions
+from geo.reach import LatLonIndex
 
 logger = logging.getLogger(__name__)
 

@@ -240,12 +240,13 @@ def _fields(school: dict[str, Any]) -> list[dict[str, Any]]:
 def safe_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """Return the contact with link-safe targets only: an http(s) website, an email, a dialable phone."""
     website, email, phone = contact.get("website"), contact.get("email"), contact.get("phone")
-    digits = "".join(ch for ch in str(phone or "") if ch.isdigit() or ch == "+")
+    number = str(phone or "").split(" x", 1)[0]  # geo.school_contact writes an extension as " x12"
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
     return {
         "phone": phone,
-        "tel": ("tel:" + digits) if phone and len(digits) >= 7 else None,
+        "tel": f"tel:{digits}" if phone and len(digits) >= 7 else None,
         "website": website,
         "website_href": website if is_http_url(website) else None,
         "email": email,
-        "mailto": ("mailto:" + email) if is_email(email) else None,
+        "mailto": f"mailto:{email}" if is_email(email) else None,
     }

@@ -191,6 +191,7 @@ def test_contact_links_only_for_safe_targets():
     good = safe_contact({"phone": "(312) 555-0100", "website": "https://a.example.org", "email": "a@b.org"})
     assert good["website_href"] == "https://a.example.org"
     assert good["mailto"] == "mailto:a@b.org" and good["tel"] == "tel:3125550100"
+    assert safe_contact({"phone": "(800) 555-0199 x4"})["tel"] == "tel:8005550199"
 
 
 def test_popups_find_results_and_state_list_link_to_school_pages(client, ohio):
@@ -233,3 +234,23 @@ def test_state_coalition_box_shows_a_contact_only_when_public(client):
             assert f'href="mailto:{row["contact_email"]}"' in box
         if row["join_url"]:
             assert f'href="{html.escape(row["join_url"])}"' in box
+
+
+def test_page_links_a_contact_only_to_safe_targets(app, client, ohio):
+    """A list's contact reaches the page as text; only a dialable phone, an email and http(s) are links."""
+    sid = ohio[0][0]["school_id"]
+    with app.app_context():
+        from webmap.data import get_data
+        from webmap.school_page import find_school, school_detail
+
+        data = get_data()  # this test's own app: its per-build cache is its own
+        detail = school_detail(data, find_school(data, sid))
+        detail["contact"] = {
+            "phone": "(312) 555-0100 x7",
+            "website": "javascript:alert(1)",
+            "email": "office@lincoln.example.org",
+        }
+    page = client.get(f"/schools/{sid}").get_data(as_text=True)
+    assert 'href="tel:3125550100"' in page and 'href="mailto:office@lincoln.example.org"' in page
+    assert "javascript:alert(1)" in page and 'href="javascript' not in page
+    assert "No contact on file" not in page
