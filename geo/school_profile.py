@@ -138,10 +138,9 @@ def school_partners(partners: pd.DataFrame, links: pd.DataFrame, school_id: str)
     links : DataFrame
         The partner–school links (``partner_id``, ``school_id``, ``role``).
     """
-    mine = links[links["school_id"].astype("str") == school_id][["partner_id", "role"]]
-    joined = mine.astype("str").merge(
-        partners.assign(partner_id=partners["partner_id"].astype("str")), on="partner_id"
-    )
+    mine = links[links["school_id"].astype("str") == school_id][["partner_id", "role"]].astype("str")
+    partners = partners[partners["partner_id"].astype("str").isin(mine["partner_id"])]
+    joined = mine.merge(partners.assign(partner_id=partners["partner_id"].astype("str")), on="partner_id")
     joined = joined.assign(_lead=joined["role"] != "lead")
     return joined.sort_values(["_lead", "name"], kind="stable").drop(columns="_lead").reset_index(drop=True)
 

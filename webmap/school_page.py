@@ -88,6 +88,30 @@ def _table(data: BuildData, name: str) -> pd.DataFrame:
     return record_data.table(data, name)
 
 
+def _partner_links(data: BuildData, school_id: str) -> pd.DataFrame:
+    """Return the partner–school links of one school (the links grouped once per build)."""
+
+    def build() -> tuple[pd.DataFrame, dict[str, Any]]:
+        links = _table(data, "partner_schools")
+        return links, links.groupby(links["school_id"].astype("str")).indices
+
+    links, groups = cached(data, "schools/partner_links", build)
+    return links.iloc[groups.get(school_id, [])]
+
+
+def _state_communities(data: BuildData, state: str | None) -> pd.DataFrame:
+    """Return the communities that may hold a school of ``state``: its own, and those listing schools."""
+
+    def build() -> pd.DataFrame:
+        table = _table(data, "communities")
+        if table.empty:
+            return table
+        by_hand = table["school_ids"].fillna("").astype("str") != ""
+        return table[(table["stusps"].astype("str") == str(state)) | by_hand]
+
+    return cached(data, f"schools/communities/{state}", build)
+
+
 def school_detail(data: BuildData, row: int) -> dict[str, Any]:
     """Return the school at ``row`` with its setting, as the page and the API show it (cached)."""
 
@@ -99,10 +123,11 @@ def school_detail(data: BuildData, row: int) -> dict[str, Any]:
         one = data.schools.iloc[[row]]
         needed = ["school_id", "stusps", "county_fips", "district"]
         communities = school_communities(
-            _table(data, "communities"), pd.DataFrame({c: one[c].astype("str") for c in needed if c in one})
+            _state_communities(data, record.get("stusps")),
+            pd.DataFrame({c: one[c].astype("str") for c in needed if c in one}),
         )
         partners = school_partners(
-            _table(data, "partners"), _table(data, "partner_schools"), record["school_id"]
+            _table(data, "partners"), _partner_links(data, record["school_id"]), record["school_id"]
         )
         positions, miles, within = nearby_positions(school_index(data), row, lat, lon)
         records = school_records(data)
