@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.reference import CANADA_PROVINCES, normalize_place
 from geo.school_columns import FIELDS, SOURCE_ROW
+from geo.school_contact import normalize_contact
 from geo.school_files import EXTRA_CELLS, extra_cells
 
 #: Cells treated as empty in every field (spreadsheet placeholders).
@@ -233,6 +234,10 @@ def normalize_fields(raw: pd.DataFrame, mapping: Mapping[str, str]) -> Normalize
     )
     frame["year_started"] = year.fillna("").astype("str")
     frame["nces_id"] = _normalize_nces_id(frame["nces_id"])
+    contact, contact_notes = normalize_contact(frame)
+    for name in contact.columns:
+        frame[name] = contact[name]
+    _add(notes, contact_notes != "", lambda rows: contact_notes[rows])
 
     frame["name_norm"] = normalize_place(frame["name"])
     no_name = (frame["name"] == "").to_numpy(dtype=bool)

@@ -82,6 +82,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webmap import heavy, records
 
     app.register_blueprint(records.bp)
+    from webmap import school_page
+
+    app.register_blueprint(school_page.bp)
     heavy.init_app(app)  # the planner's views: a time budget and a concurrency cap
     if app.config.get("WARM"):
         from webmap.warm import warm_up

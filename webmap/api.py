@@ -18,7 +18,7 @@ from geo.errors import NotFoundError
 from geo.metrics_tables import frame_records
 from geo.query import nearest_positions
 from geo.store import json_safe
-from webmap import exports, openapi, records
+from webmap import exports, openapi, records, school_page
 from webmap import plan as planner
 from webmap.data import get_data
 from webmap.http_cache import send_bytes
@@ -78,6 +78,7 @@ PARAMETERS: dict[str, Parameters] = {
     "/api/plan": planner.PARAMETERS,
     "/api": NO_PARAMETERS,
     **records.PARAMETERS,
+    **school_page.PARAMETERS,
 }
 
 

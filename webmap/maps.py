@@ -261,6 +261,54 @@ def find_map(
     return m, layers
 
 
+def school_map(
+    lat: float,
+    lon: float,
+    nearby: Sequence[Sequence[float]] = (),
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_native_zoom: int | None = None,
+) -> tuple[folium.Map, dict[str, str]]:
+    """Build a school page's small map: the school, and the nearby Community Schools as lighter dots.
+
+    The points are drawn here, with no text: the page lists the names, so no data string reaches
+    the map's script. ``nearby`` holds ``(lat, lon)`` pairs; the view fits the school and them.
+    """
+    m = _base_map((lat, lon), 13, tiles=tiles, attribution=attribution, max_native_zoom=max_native_zoom)
+    for near_lat, near_lon in nearby:
+        folium.CircleMarker(
+            location=[near_lat, near_lon],
+            radius=6,
+            color="#ffffff",
+            weight=1.5,
+            fill=True,
+            fill_color="#4b5563",
+            fill_opacity=0.85,
+            interactive=False,
+        ).add_to(m)
+    folium.CircleMarker(
+        location=[lat, lon],
+        radius=9,
+        color="#ffffff",
+        weight=2.5,
+        fill=True,
+        fill_color="#b2182b",
+        fill_opacity=1,
+        interactive=False,
+    ).add_to(m)
+    points = [(lat, lon), *((float(a), float(b)) for a, b in nearby)]
+    if len(points) > 1:
+        south, north = min(p[0] for p in points), max(p[0] for p in points)
+        west, east = min(p[1] for p in points), max(p[1] for p in points)
+        # Padding keeps the edge dots whole; zoom 14 at most, so two close schools keep some context.
+        m.fit_bounds([[south, west], [north, east]], padding=(28, 28), max_zoom=14)
+        fit = [child for child in m._children.values() if isinstance(child, FitBounds)][-1]
+        fit.options["animate"] = False
+    Fullscreen(position="topleft").add_to(m)
+    return m, {}
+
+
 def plan_map(
     bounds: Sequence[Sequence[float]],
     *,

@@ -114,6 +114,41 @@ def _schemas() -> dict[str, Any]:
             },
             ["within_radius", "count", "schools"],
         ),
+        "SchoolDetail": with_provenance(
+            {
+                "school": _ref("School"),
+                "contact": {
+                    "type": "object",
+                    "description": "phone, website and email (null when not on file; the sample has none)",
+                    "properties": {
+                        c: {"type": "string", "nullable": True} for c in ("phone", "website", "email")
+                    },
+                },
+                "directions": {
+                    "type": "object",
+                    "description": "osm: OpenStreetMap directions to the school; geo: a geo: URI (RFC 5870)",
+                    "properties": {"osm": _STR, "geo": _STR},
+                },
+                "coalition": {
+                    "type": "object",
+                    "nullable": True,
+                    "description": "the state coalition (contact only when public), with covers_school",
+                },
+                "communities": {"type": "array", "items": {"type": "object"}},
+                "partners": {"type": "array", "items": {"type": "object"}},
+                "nearby": {
+                    "type": "array",
+                    "description": "the nearest Community Schools, closest first, distance_mi great-circle",
+                    "items": {"type": "object"},
+                },
+                "nearby_within_radius": {
+                    "type": "boolean",
+                    "description": "false when none lies within 25 miles and the nearest beyond are listed",
+                },
+                "links": _LINKS,
+            },
+            ["school", "contact", "directions", "coalition", "communities", "partners", "nearby", "links"],
+        ),
         "StateList": with_provenance(
             {
                 "national": {"type": "object", "description": "the 50 states, DC and PR together"},
@@ -392,6 +427,19 @@ def document(codes: StateCodes | None = None) -> dict[str, Any]:
                 "The schools nearest a point",
                 _parameters("/api/schools/nearest"),
                 {"200": _json_response("NearestAnswer", "Schools, closest first, with distance_mi.")},
+            ),
+            "/api/schools/{school_id}": _get(
+                "One school: its fields, contact, directions, coalition, communities, partners, nearby",
+                _parameters("/api/schools/{school_id}"),
+                {
+                    "200": _json_response("SchoolDetail", "The school and its setting."),
+                    "404": {
+                        "description": "No school with this id in the build.",
+                        "content": {"application/json": {"schema": _ref("Error")}},
+                    },
+                },
+                description="The same document as the page /schools/{school_id}. A school_id stays the same "
+                "across builds of the same list (docs/SCHOOLS.md).",
             ),
             "/api/states": _get(
                 "Every state with its metrics",

@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from flask import url_for
 
 from geo import areas
 from geo.errors import NoBuildError, NotFoundError
@@ -172,6 +173,8 @@ def school_popup(data: BuildData, row: int) -> dict[str, Any]:
     record = data.schools.iloc[row]
     out = {name: record.get(name) for name in POPUP_FIELDS}
     out["low_precision"] = str(out.get("precision")) in LOW_PRECISIONS
+    # The school's own page (webmap.school_page): contact, directions, coalition, nearby schools.
+    out["page_url"] = url_for("schools.page", school_id=str(out["school_id"]))
     return json_safe(out)
 
 

@@ -82,7 +82,7 @@ def _state_table(data: BuildData, code: str) -> list[dict[str, Any]]:
         rows = []
         for position, record in zip(positions.tolist(), frame.to_dict("records"), strict=True):
             row: dict[str, Any] = {"row": position}
-            for column in (*LIST_COLUMNS, "precision"):
+            for column in (*LIST_COLUMNS, "precision", "school_id"):
                 value = record.get(column)
                 row[column] = (
                     "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)

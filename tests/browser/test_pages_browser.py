@@ -255,6 +255,16 @@ def test_find_by_zip_lists_schools_by_distance(
     assert popup.inner_text() in {first_name} | set(
         page.eval_on_selector_all("#results li .result-name", "els => els.map(e => e.textContent)")
     )
+
+    # The popup links to the school's page (issue 15, point 3), whose small map draws on the local tiles.
+    name = popup.inner_text()
+    page.click(".csmap-popup-link")
+    page.wait_for_url(f"{base}/schools/*")
+    assert page.inner_text("#school-name") == name
+    page.wait_for_selector(".school-map img.leaflet-tile-loaded", timeout=10_000)
+    assert page.locator(".school-map path.leaflet-interactive, .school-map path").count() >= 1
+    assert page.get_attribute("#correction-link", "href").startswith("/count?school_id=")
+    screenshot(page, "pages_school")
     assert console_errors == [] and page_log.failed_requests == [] and page_log.non_local_requests() == []
 
 

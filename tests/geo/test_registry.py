@@ -88,16 +88,16 @@ TRIAL = textwrap.dedent(
     sys.path.insert(0, "tests/geo")
     from geo import registry
 
-    phone = registry.Column(
-        "phone", "string", "school phone number, as given", label="Phone", origin="input",
-        synonyms=("phone", "telephone", "phone_number"),
+    fax = registry.Column(
+        "fax", "string", "school fax number, as given", label="Fax", origin="input",
+        synonyms=("fax", "fax_number", "facsimile"),
     )
     partners = registry.Column(
         "trial_member_organizations", "integer", "partner organisations of the state's coalition",
         label="Partner organisations", kind="count", nullable=False, header="members",
     )
     after = [c.name for c in registry.SCHOOLS].index("lead_partner") + 1
-    registry.SCHOOLS = (*registry.SCHOOLS[:after], phone, *registry.SCHOOLS[after:])
+    registry.SCHOOLS = (*registry.SCHOOLS[:after], fax, *registry.SCHOOLS[after:])
     registry.STATE_METRICS = (*registry.STATE_METRICS, partners)
 
     import schools_fixture
@@ -109,7 +109,7 @@ TRIAL = textwrap.dedent(
     from webmap.figures import metric
 
     raw = pd.DataFrame(
-        {"School Name": ["A", "B"], "ZIP": ["67001", "68001"], "Telephone": ["785-555-0100", ""]}
+        {"School Name": ["A", "B"], "ZIP": ["67001", "68001"], "Fax Number": ["785-555-0100", ""]}
     )
     schools = prepare_schools(raw, schools_fixture.reference()).schools
     schemas = openapi.document()["components"]["schemas"]
@@ -117,11 +117,11 @@ TRIAL = textwrap.dedent(
     print(json.dumps({
         "fields": list(FIELDS),
         "layer": list(SCHOOL_COLUMNS),
-        "loaded": [None if pd.isna(v) else v for v in schools["phone"]],
+        "loaded": [None if pd.isna(v) else v for v in schools["fax"]],
         "api": list(API_SCHOOL_FIELDS),
-        "school_schema": schemas["School"]["properties"].get("phone"),
+        "school_schema": schemas["School"]["properties"].get("fax"),
         "state_schema": schemas["StateMetrics"]["properties"].get("trial_member_organizations"),
-        "dictionary": [r for r in rows if r["column"] == "phone"],
+        "dictionary": [r for r in rows if r["column"] == "fax"],
         "state_description": describe("states", "trial_member_organizations"),
         "label": metric("trial_member_organizations").label,
         "header": HEADERS.get("trial_member_organizations"),
@@ -138,22 +138,22 @@ def test_adding_a_column_is_one_entry_in_the_registry():
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     # The loader reads it (header synonym), keeps it and writes it after lead_partner.
-    assert "phone" in seen["fields"]
-    assert seen["layer"][seen["layer"].index("lead_partner") + 1] == "phone"
+    assert "fax" in seen["fields"]
+    assert seen["layer"][seen["layer"].index("lead_partner") + 1] == "fax"
     assert seen["loaded"] == ["785-555-0100", None]
     # The JSON API serves it, and the OpenAPI document and the data dictionary describe it.
-    assert seen["api"][seen["api"].index("lead_partner") + 1] == "phone"
+    assert seen["api"][seen["api"].index("lead_partner") + 1] == "fax"
     assert seen["school_schema"] == {
         "type": "string",
         "nullable": True,
-        "description": "school phone number, as given",
+        "description": "school fax number, as given",
     }
     assert seen["dictionary"] == [
         {
             "dataset": "schools",
-            "column": "phone",
+            "column": "fax",
             "type": "text",
-            "description": "school phone number, as given",
+            "description": "school fax number, as given",
         }
     ]
     # A state metric: OpenAPI, data dictionary, figure label, CLI header, whole-number exports.

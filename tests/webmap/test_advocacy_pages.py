@@ -78,7 +78,10 @@ def test_state_page_has_get_involved_downloads_share_and_marked_coalition_places
     assert 'href="/states/OH.pdf"' in html
     assert "/downloads/schools.csv?state=OH" in html
     assert 'id="share-link"' in html and "/embed/states/OH" in html
-    assert 'data-pending="records"' in html  # the coalition records issue fills these
+    # The coalition box is filled from the records: stage, leads, join link (no placeholder left).
+    assert 'data-pending="records"' not in html and "not yet recorded on this site" not in html
+    box = html[html.index('id="state-records"') : html.index('id="get-involved"')]
+    assert "stage:" in box and 'class="coalition-leads"' in box and 'class="coalition-join"' in box
 
 
 def _list_names(html: str) -> list[str]:
@@ -86,7 +89,9 @@ def _list_names(html: str) -> list[str]:
         r'<table class="figures school-list" id="school-list">.*?<tbody>(.*?)</tbody>', html, re.S
     )
     return [
-        re.sub(r"<[^>]+>.*", "", n).strip() for n in re.findall(r'<th scope="row">(.*?)</th>', body.group(1))
+        # The name is the link to the school's page; an "(approximate location)" tag may follow it.
+        re.sub(r"<[^>]+>", "", re.sub(r"</a>.*", "", n)).strip()
+        for n in re.findall(r'<th scope="row">(.*?)</th>', body.group(1))
     ]
 
 

@@ -144,7 +144,9 @@ def test_bad_parameters_are_json_400_naming_the_parameter(tiny_client, url, para
     assert parameter in body["description"]
 
 
-@pytest.mark.parametrize("url", ["/api/states/ZZ", "/api/states/GU", "/api/nothing", "/api/schools/cs-1"])
+@pytest.mark.parametrize(
+    "url", ["/api/states/ZZ", "/api/states/GU", "/api/nothing", "/api/schools/cs-ffffffffffffffff"]
+)
 def test_unknown_things_are_json_404(tiny_client, url):
     body = get_json(tiny_client, url, status=404)
     assert body["status"] == 404
@@ -266,11 +268,12 @@ def test_openapi_paths_and_parameters_match_the_views(tiny_app):
     }
     assert documented == {path: set(table.names) for path, table in api.PARAMETERS.items()}
     routes = {
-        rule.rule.replace("<code>", "{state}").rstrip("/")
+        rule.rule.replace("<code>", "{state}").replace("<school_id>", "{school_id}").rstrip("/")
         for rule in tiny_app.url_map.iter_rules()
-        # The records' API (webmap.records) lives in its own blueprint, under /api too.
+        # The records' API (webmap.records) and the school answer (webmap.school_page) live in
+        # their own blueprints, under /api too.
         if rule.endpoint.startswith("api.")
-        or (rule.endpoint.startswith("records.") and rule.rule.startswith("/api"))
+        or (rule.endpoint.split(".")[0] in ("records", "schools") and rule.rule.startswith("/api"))
     }
     assert routes == set(documented)
 

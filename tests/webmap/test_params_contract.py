@@ -138,7 +138,7 @@ def test_every_route_under_the_api_is_documented(client):
     for rule in client.application.url_map.iter_rules():
         path = rule.rule.rstrip("/") or "/"
         if path.startswith("/api") or path in ("/plan.csv", "/plan.geojson"):
-            served.add(path.replace("<code>", "{state}"))
+            served.add(path.replace("<code>", "{state}").replace("<school_id>", "{school_id}"))
         elif path == "/downloads/<name>":
             served |= {f"/downloads/{name}" for name in [*DOWNLOADS, *DICTIONARY_FILES]}
     assert served == documented
@@ -148,5 +148,7 @@ def test_every_route_under_the_api_is_documented(client):
             "plan": "?state=TX&k=1",
             "nearest": "?lat=41.88&lon=-87.63",
         }
+        school_id = client.get("/api/schools?limit=1").get_json()["schools"][0]["school_id"]
+        path = path.replace("{school_id}", school_id)
         response = client.get(path + next((q for key, q in query.items() if key in path), ""))
         assert response.status_code == 200, path

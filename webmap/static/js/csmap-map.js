@@ -127,6 +127,11 @@
       }
       if (school.geocode_note) { box.appendChild(el("div", "csmap-flag-note", "Note: " + school.geocode_note)); }
       if (school.is_sample) { box.appendChild(el("div", "csmap-sample-note", "Sample data (generated)")); }
+      if (school.page_url) {  // the school's page: contact, directions, coalition, nearby schools
+        var link = el("a", "csmap-popup-link", "School page: contact, directions, nearby schools ›");
+        link.href = school.page_url;
+        box.appendChild(link);
+      }
       // The element replaces the loader function, so the popup is filled once and not fetched again.
       marker.setPopupContent(box);
     }).catch(function (error) {
