@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +41,8 @@ bp = Blueprint("i18n", __name__)
 #: The languages of the public pages, each named in itself (the switch shows these names).
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
+#: The catalogs' folder, inside the webmap package (``<lang>/LC_MESSAGES/messages.po``).
+TRANSLATIONS = "translations"
 #: The switch's cookie: a year, so a visitor's choice outlives the session.
 COOKIE_NAME = "csmap_lang"
 COOKIE_MAX_AGE = timedelta(days=365)
@@ -148,9 +153,33 @@ TERMS: tuple[str, ...] = (
     N_("street"),
     N_("zip"),
     N_("state"),
+    # Value types in the data dictionary (webmap.data_dictionary.column_type).
+    N_("boolean"),
+    N_("integer"),
+    N_("number"),
+    N_("text"),
+    N_("geometry"),
     # Legend class methods (webmap.figures.classify).
     N_("Fisher-Jenks natural breaks"),
     N_("unique values"),
+)
+
+
+#: The error page's titles (HTTP reason phrases, webmap.errors), translated by the ``status_title`` filter.
+STATUS_TITLES: tuple[str, ...] = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Gone"),
+    N_("Request Entity Too Large"),
+    N_("Content Too Large"),
+    N_("Unprocessable Content"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Service Unavailable"),
+    N_("Error"),
 )
 
 
@@ -207,6 +236,11 @@ def format_figure(value: Any, kind: str) -> str:
     if kind == "text" and value is not None:
         return translate_term(value)
     return format_value(value, kind, current_language())
+
+
+def translate_status_title(title: str) -> str:
+    """Translate an HTTP reason phrase the error page shows (English when it is not listed)."""
+    return gettext(title) if title in STATUS_TITLES else title
 
 
 def script_messages() -> dict[str, str]:
@@ -304,12 +338,45 @@ def template_globals() -> Mapping[str, Any]:
     }
 
 
+def compile_catalogs(directory: Path) -> list[Path]:
+    """Compile each ``*.po`` under ``directory`` to its ``.mo`` when the ``.mo`` is missing or older.
+
+    ``make`` does this at install time (``make translations``); doing it here too means a fresh
+    clone served or tested any other way still speaks Spanish. The ``.mo`` is written to a
+    temporary file and renamed, so processes starting together never read half a file. Returns
+    the catalogs compiled; a folder that cannot be written is logged, and the pages stay English.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with tempfile.NamedTemporaryFile(dir=mo.parent, suffix=".mo.tmp", delete=False) as target:
+                write_mo(target, catalog)
+            os.replace(target.name, mo)
+            compiled.append(mo)
+        except OSError as exc:
+            logger.warning("could not compile %s (%s); pages in that language fall back to English", po, exc)
+    if compiled:
+        logger.info("compiled %d translation catalog(s)", len(compiled))
+    return compiled
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel, the switch's route, the ``Vary`` headers and the template helpers."""
-    Babel(app, locale_selector=select_language, default_translation_directories="translations")
+    compile_catalogs(Path(app.root_path) / TRANSLATIONS)
+    Babel(app, locale_selector=select_language, default_translation_directories=TRANSLATIONS)
     app.register_blueprint(bp)
     app.before_request(_check_lang_parameter)
     app.after_request(_say_language)
     app.jinja_env.globals.update(template_globals())
     app.jinja_env.filters["term"] = translate_term
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["share"] = format_share
+    app.jinja_env.filters["status_title"] = translate_status_title

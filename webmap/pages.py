@@ -313,10 +313,11 @@ def find():
         "search": None,
     }
     if lat is not None and lon is not None:
+        point = {"lat": f"{lat:.4f}", "lon": f"{lon:.4f}"}
         context["location"] = {
             "lat": lat,
             "lon": lon,
-            "label": gettext("your location (%(lat)s, %(lon)s)", lat=f"{lat:.4f}", lon=f"{lon:.4f}"),
+            "label": gettext("your location (%(lat)s, %(lon)s)", **point),
             "precision": "point",
             "note": "",
         }
