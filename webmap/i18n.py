@@ -46,8 +46,8 @@ TRANSLATIONS = "translations"
 #: The switch's cookie: a year, so a visitor's choice outlives the session.
 COOKIE_NAME = "csmap_lang"
 COOKIE_MAX_AGE = timedelta(days=365)
-#: Blueprints whose pages stay English (the staff workspace).
-ENGLISH_ONLY_BLUEPRINTS = ("staff",)
+#: Where pages stay English: the staff workspace (its blueprints "staff" and "auth" live under /staff).
+ENGLISH_ONLY_PREFIX = "/staff"
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's conventional name for "mark, don't translate yet"
@@ -191,7 +191,7 @@ def current_language() -> str:
 def select_language() -> str:
     """Pick the request's language: ``?lang=``, the switch's cookie, Accept-Language, else English."""
     g.csmap_language_used = True
-    if request.blueprint and request.blueprint.split(".")[0] in ENGLISH_ONLY_BLUEPRINTS:
+    if request.path == ENGLISH_ONLY_PREFIX or request.path.startswith(ENGLISH_ONLY_PREFIX + "/"):
         return DEFAULT_LANGUAGE
     asked = request.args.get("lang")
     if asked in LANGUAGES:
