@@ -107,7 +107,7 @@ def render_pdf(html: str) -> bytes:
 
 def factsheet_pdf(data: BuildData, code: str, *, site: str) -> bytes:
     """Return the state's fact sheet PDF, made once per build, state and language."""
-    key = f"factsheet/pdf/{current_language()}/{code}/{site}"
+    key = f"factsheet/pdf/{code}/{current_language()}/{site}"
     return cached(data, key, lambda: render_pdf(factsheet_html(data, code, site=site)))
 
 

@@ -247,7 +247,8 @@ def script_messages() -> dict[str, str]:
     """Return the scripts' strings in the page's language (empty in English: the scripts' own text)."""
     if current_language() == DEFAULT_LANGUAGE:
         return {}
-    return {text: gettext(text) for text in SCRIPT_MESSAGES}
+    # The data words too: the tooltips show coalition stages and placements as stored.
+    return {text: gettext(text) for text in (*SCRIPT_MESSAGES, *TERMS)}
 
 
 def format_number(value: Any, decimals: int = 0, *, language: str | None = None) -> str:

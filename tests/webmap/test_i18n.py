@@ -393,7 +393,8 @@ def test_the_scripts_get_their_words_as_a_blob(site_app):
 
     assert blob("en") == {}
     spanish = blob("es")
-    assert set(spanish) == set(i18n.SCRIPT_MESSAGES)
+    assert set(spanish) == set(i18n.SCRIPT_MESSAGES) | set(i18n.TERMS)
+    assert spanish["developing"] == "en desarrollo"
     assert spanish["no data"] == "sin datos"
     assert spanish["Open the {name} page →"] == "Abrir la página de {name} →"
 
