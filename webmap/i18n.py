@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, Flask, Response, g, redirect, request
 from flask_babel import Babel, get_locale, gettext
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo.errors import InvalidParameterError, NotFoundError
 from webmap.figures import Legend, Metric, format_value, metric
@@ -271,6 +272,31 @@ def format_share(value: float, decimals: int = 1, *, language: str | None = None
     return format_percent(value, format=pattern, locale=language)
 
 
+def format_timestamp(value: Any, *, date_only: bool = False) -> str:
+    """Format a build's ISO timestamp for the page's language (kept as written in English).
+
+    Spanish reads ``30 de noviembre de 2026, 21:26`` (Babel's CLDR month names); a value that
+    is not an ISO timestamp is shown as it is.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    language = current_language()
+    if language == DEFAULT_LANGUAGE:
+        return text[:10] if date_only else text
+    from datetime import datetime
+
+    from babel.dates import format_date, format_datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if date_only:
+        return format_date(moment, "d 'de' MMMM 'de' y", locale=language)
+    return format_datetime(moment, "d 'de' MMMM 'de' y, HH:mm", tzinfo=moment.tzinfo, locale=language)
+
+
 def language_url(code: str) -> str:
     """Return the switch's link to ``code``: it sets the cookie and comes back to this page.
 
@@ -293,7 +319,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/language/<code>")
-def switch_language(code: str) -> Response:
+def switch_language(code: str) -> WerkzeugResponse:
     """Remember the visitor's language in a cookie and go back to the page they were on."""
     if code not in LANGUAGES:
         msg = f"no language {code!r}; this site speaks {', '.join(LANGUAGES)}"
@@ -380,4 +406,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["term"] = translate_term
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["share"] = format_share
+    app.jinja_env.filters["timestamp"] = format_timestamp
     app.jinja_env.filters["status_title"] = translate_status_title

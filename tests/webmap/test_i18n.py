@@ -434,3 +434,12 @@ def test_the_spanish_pdf_reads_back_in_spanish(site_app, page_urls):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "Cifras principales" in text and "Fuentes" in text
     assert "Headline figures" not in text
+
+
+def test_build_dates_are_written_out_in_spanish(site_app):
+    with site_app.test_request_context("/?lang=es"):
+        assert i18n.format_timestamp("2026-11-28T12:00:00+00:00") == "28 de noviembre de 2026, 12:00"
+        assert i18n.format_timestamp("2026-11-28T12:00:00+00:00", date_only=True) == "28 de noviembre de 2026"
+        assert i18n.format_timestamp("not a date") == "not a date"
+    with site_app.test_request_context("/"):
+        assert i18n.format_timestamp("2026-11-28T12:00:00+00:00") == "2026-11-28T12:00:00+00:00"
