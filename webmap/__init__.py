@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         defaults to ``$CSMAP_DATA_DIR`` or ``data/build``.
     """
     from geo import store
-    from webmap import data, edge, errors, health, http_cache
+    from webmap import data, edge, errors, health, http_cache, i18n
 
     app = Flask(__name__)
     app.config.from_mapping(
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     data.init_app(app)
     errors.init_app(app)
     http_cache.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(health.bp)
     from webmap import api, downloads, ogcapi
 

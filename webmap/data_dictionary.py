@@ -15,15 +15,17 @@ from collections.abc import Mapping
 import pandas as pd
 
 from geo import registry
+from webmap.i18n import N_
 
 logger = logging.getLogger(__name__)
 
 METRICS_DOC = "docs/METRICS.md"
 
+#: Marked for the Spanish catalog (webmap.i18n.N_); pages translate them, files keep the English.
 TITLES = {
-    "schools": "Community Schools (points)",
-    "states": "States with coverage and gap metrics (polygons)",
-    "counties": "Counties with coverage and gap metrics (polygons)",
+    "schools": N_("Community Schools (points)"),
+    "states": N_("States with coverage and gap metrics (polygons)"),
+    "counties": N_("Counties with coverage and gap metrics (polygons)"),
 }
 
 

@@ -29,6 +29,7 @@ from webmap import exports
 from webmap.data import BuildData, get_data
 from webmap.data_dictionary import TITLES, dictionary_rows
 from webmap.http_cache import body_etag, send_bytes
+from webmap.i18n import N_
 from webmap.params import SCHOOL_FILTERS, Parameters, SchoolFilters, known_state, school_filters
 
 logger = logging.getLogger(__name__)
@@ -273,10 +274,10 @@ def state_groups(codes: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]
 
     provinces = {code: name for name, code in CANADA_PROVINCES.items()}
     groups: dict[str, list[tuple[str, str]]] = {
-        "States, DC and Puerto Rico": [],
-        "Other US territories": [],
-        "Canadian provinces and territories": [],
-        "Other codes": [],
+        N_("States, DC and Puerto Rico"): [],
+        N_("Other US territories"): [],
+        N_("Canadian provinces and territories"): [],
+        N_("Other codes"): [],
     }
     for code in codes:
         place = us.states.lookup(code)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext
 
 from webmap import maps
 from webmap import page_data as pd_
 from webmap.data import get_data
-from webmap.figures import MAP_METRICS, metric
+from webmap.figures import MAP_METRICS
+from webmap.i18n import legend_dict, localized_metric
 from webmap.pages import map_page
 from webmap.security import allow_framing
 
@@ -43,13 +45,13 @@ def national():
     """Show the national map alone, frameable by any site."""
     allow_framing()
     data = get_data()
-    labels = [(key, metric(key).label) for key in MAP_METRICS]
+    labels = [(key, localized_metric(key).label) for key in MAP_METRICS]
     page = map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
     config = {
         "page": "national",
         "map": page.map_name,
         "layers": page.layers,
-        "legends": [legend.as_dict() for legend in pd_.national_legends(data)],
+        "legends": [legend_dict(legend) for legend in pd_.national_legends(data)],
         "states_url": url_for("pages.states_geojson"),
         "schools_url": url_for("pages.schools_array"),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
@@ -59,7 +61,7 @@ def national():
         "embed/map.html",
         map_page=page,
         config=config,
-        title="Community Schools across the US",
+        title=gettext("Community Schools across the US"),
         full_url=url_for("pages.index", _external=True),
     )
 
@@ -79,7 +81,7 @@ def state(code: str):
         "page": "state",
         "map": page.map_name,
         "layers": page.layers,
-        "legends": [pd_.county_legend(data, code).as_dict()],
+        "legends": [legend_dict(pd_.county_legend(data, code))],
         "counties_url": url_for("pages.counties_geojson", code=code),
         "schools_url": url_for("pages.schools_array", state=code),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
@@ -88,6 +90,6 @@ def state(code: str):
         "embed/map.html",
         map_page=page,
         config=config,
-        title=f"Community Schools in {row['name']}",
+        title=gettext("Community Schools in %(state)s", state=row["name"]),
         full_url=url_for("pages.state_page", code=code, _external=True),
     )

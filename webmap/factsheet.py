@@ -21,8 +21,8 @@ from geo.compare import state_comparison
 from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached
-from webmap.figures import format_value, metric
 from webmap.http_cache import send_bytes
+from webmap.i18n import current_language, format_figure, localized_metric
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ def comparison_rows(data: BuildData, code: str) -> list[dict[str, Any]]:
     states = document.get("states", {})
     rows = []
     for item in state_comparison(states, document.get("national", {}), code):
-        info = metric(item.key)
+        info = localized_metric(item.key)
         rows.append(
             {
                 "key": item.key,
                 "label": info.label,
                 "anchor": info.anchor,
-                "value": format_value(item.value, info.kind),
-                "national": format_value(item.national, info.kind),
+                "value": format_figure(item.value, info.kind),
+                "national": format_figure(item.national, info.kind),
                 "rank": item.rank,
                 "of": item.of,
             }
@@ -88,7 +88,7 @@ def factsheet_html(data: BuildData, code: str, *, site: str) -> str:
         code=code,
         comparison=comparison_rows(data, code),
         map_uri=state_map_uri(data, code),
-        legend=list(zip(legend.colors, legend.labels, strict=True)),
+        legend=list(zip(legend.colors, legend.range_labels(current_language()), strict=True)),
         coalitions=[c for c in pd_.state_coalitions(data, code) if c.get("status") not in (None, "none")],
         deserts=pd_.state_deserts(data, code)[:DESERTS_LISTED],
         desert_total=len(pd_.state_deserts(data, code)),
@@ -106,10 +106,9 @@ def render_pdf(html: str) -> bytes:
 
 
 def factsheet_pdf(data: BuildData, code: str, *, site: str) -> bytes:
-    """Return the state's fact sheet PDF, made once per build and state."""
-    return cached(
-        data, f"factsheet/pdf/{code}/{site}", lambda: render_pdf(factsheet_html(data, code, site=site))
-    )
+    """Return the state's fact sheet PDF, made once per build, state and language."""
+    key = f"factsheet/pdf/{code}/{current_language()}/{site}"
+    return cached(data, key, lambda: render_pdf(factsheet_html(data, code, site=site)))
 
 
 @bp.get("/states/<code>.pdf")

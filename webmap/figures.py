@@ -11,7 +11,7 @@ import logging
 import math
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -105,13 +105,24 @@ def metric(key: str) -> Metric:
     return METRICS.get(key) or Metric(key, key.replace("_", " ").capitalize(), "count")
 
 
-def format_value(value: Any, kind: str) -> str:
-    """Format a figure for people: thousands separators, % for shares, an em dash when missing."""
+def format_value(value: Any, kind: str, language: str = "en") -> str:
+    """Format a figure for people: thousands separators, % for shares, an em dash when missing.
+
+    ``language`` other than English formats with Babel's CLDR rules for it (``12.345``,
+    ``48,3 %`` in Spanish).
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if kind == "text":
         return str(value)
     number = float(value)
+    if language != "en":
+        from babel.numbers import format_decimal, format_percent
+
+        if kind == "share":
+            return format_percent(number, format="#,##0.0\u00a0%", locale=language)
+        pattern = "#,##0.00" if kind in ("rate", "ratio") else "#,##0"
+        return format_decimal(number, format=pattern, locale=language)
     if kind == "share":
         return f"{number:.1%}"
     if kind in ("rate", "ratio"):
@@ -144,6 +155,8 @@ class Legend:
     colors: list[str]
     labels: list[str]
     method: str
+    #: Lower bound of each class (the first is the smallest value), for relabelling in another language.
+    lows: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict for the page's map script."""
@@ -157,6 +170,16 @@ class Legend:
             "method": self.method,
             "no_data_color": NO_DATA_COLOR,
         }
+
+    def range_labels(self, language: str) -> list[str]:
+        """Return the classes' "low – high" labels with numbers formatted for ``language``."""
+        if language == "en" or len(self.lows) != len(self.bins):
+            return list(self.labels)
+        unique = self.method == "unique values"
+        return [
+            _range_label(low, high, self.kind, first=i == 0, unique=unique, language=language)
+            for i, (low, high) in enumerate(zip(self.lows, self.bins, strict=True))
+        ]
 
 
 def classify(key: str, values: Iterable[Any], *, k: int = LEGEND_CLASSES) -> Legend:
@@ -189,7 +212,7 @@ def classify(key: str, values: Iterable[Any], *, k: int = LEGEND_CLASSES) -> Leg
         _range_label(low, high, info.kind, first=i == 0, unique=method == "unique values")
         for i, (low, high) in enumerate(zip(lows, bins, strict=True))
     ]
-    return Legend(key, info.label, info.kind, bins, colors, labels, method)
+    return Legend(key, info.label, info.kind, bins, colors, labels, method, lows)
 
 
 def _spread(palette: Sequence[str], n: int) -> list[str]:
@@ -200,8 +223,10 @@ def _spread(palette: Sequence[str], n: int) -> list[str]:
     return [palette[i] for i in positions]
 
 
-def _range_label(low: float, high: float, kind: str, *, first: bool, unique: bool) -> str:
+def _range_label(
+    low: float, high: float, kind: str, *, first: bool, unique: bool, language: str = "en"
+) -> str:
     if unique or low == high:
-        return format_value(high, kind)
+        return format_value(high, kind, language)
     prefix = "" if first else "> "
-    return f"{prefix}{format_value(low, kind)} – {format_value(high, kind)}"
+    return f"{prefix}{format_value(low, kind, language)} – {format_value(high, kind, language)}"

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from geo.errors import BuildChangedError, InvalidParameterError, NotFoundError
 from geo.find import nearby_schools, search
@@ -23,9 +24,10 @@ from webmap import page_data as pd_
 from webmap.context import context_urls
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, school_index
-from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, format_value, metric
+from webmap.figures import LOCALE_TABLE, MAP_METRICS, STATE_TABLE, metric
 from webmap.health import public_manifest
 from webmap.http_cache import send_bytes
+from webmap.i18n import current_language, format_figure, format_number, legend_dict, localized_metric
 from webmap.params import STATE, Param, Parameters
 from webmap.security import get_nonce
 from webmap.tiles import tile_layer
@@ -75,7 +77,7 @@ POPUP_PARAMETERS = Parameters((Param("build", "The build the row number came fro
 @bp.app_template_filter("figure")
 def figure_filter(value: Any, key: str) -> str:
     """Format a metric value for people (``{{ row.reach_share | figure('reach_share') }}``)."""
-    return format_value(value, metric(key).kind)
+    return format_figure(value, metric(key).kind)
 
 
 @bp.app_template_filter("miles")
@@ -84,7 +86,7 @@ def miles_filter(value: Any) -> str:
     if value is None:
         return "—"
     number = float(value)
-    return f"{number:.1f}" if number < 10 else f"{number:,.0f}"
+    return format_number(number, 1 if number < 10 else 0)
 
 
 @bp.app_context_processor
@@ -99,7 +101,7 @@ def page_context() -> dict[str, Any]:
         }
     except Exception:  # the error page must render even with no build
         build = None
-    return {"build": build, "metric": metric}
+    return {"build": build, "metric": localized_metric}
 
 
 def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
@@ -120,7 +122,8 @@ def map_page(data: BuildData | None, kind: str, build) -> maps.MapPage:
 
     if data is None:
         return render()
-    return cached(data, f"pages/map/{kind}/{request.script_root}/{tiles}/{attribution}", render)
+    key = f"pages/map/{current_language()}/{kind}/{request.script_root}/{tiles}/{attribution}"
+    return cached(data, key, render)
 
 
 #: Stands in for the CSP nonce in a cached page; random per process, so no data can contain it.
@@ -132,19 +135,22 @@ def cached_html(data: BuildData, key: str, render: Callable[[], str]) -> str:
 
     Public pages read no cookie and vary only with the build and the app's settings,
     so the HTML is the same for every visitor except the nonce, which is rendered
-    as :data:`NONCE_SLOT` and replaced per request. ``key`` must come from a bounded
+    as :data:`NONCE_SLOT` and replaced per request, and the language (webmap.i18n),
+    which is part of the cache key. ``key`` must come from a bounded
     set (e.g. a state code the build knows), so the cache cannot grow without end.
     """
     nonce = get_nonce()
 
     def make() -> str:
         g.csp_nonce = NONCE_SLOT
+        g.csmap_shared_page = True
         try:
             return render()
         finally:
             g.csp_nonce = nonce
+            g.csmap_shared_page = False
 
-    html = cached(data, f"pages/html/{request.script_root}/{key}", make)
+    html = cached(data, f"pages/html/{current_language()}/{request.script_root}/{key}", make)
     return html.replace(NONCE_SLOT, nonce)
 
 
@@ -161,13 +167,13 @@ def index():
 
 def _national_page(data: BuildData) -> str:
     document = pd_.metrics_document(data)
-    labels = [(key, metric(key).label) for key in MAP_METRICS]
+    labels = [(key, localized_metric(key).label) for key in MAP_METRICS]
     page = map_page(data, "national", lambda **kw: maps.national_map(labels, **kw))
     config = {
         "page": "national",
         "map": page.map_name,
         "layers": page.layers,
-        "legends": [legend.as_dict() for legend in pd_.national_legends(data)],
+        "legends": [legend_dict(legend) for legend in pd_.national_legends(data)],
         "states_url": url_for("pages.states_geojson"),
         "schools_url": url_for("pages.schools_array"),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
@@ -223,7 +229,7 @@ def _state_page(data: BuildData, code: str, row: dict[str, Any], listing: tuple[
         "page": "state",
         "map": page.map_name,
         "layers": page.layers,
-        "legends": [pd_.county_legend(data, code).as_dict()],
+        "legends": [legend_dict(pd_.county_legend(data, code))],
         "counties_url": url_for("pages.counties_geojson", code=code),
         "schools_url": url_for("pages.schools_array", state=code),
         "school_url": url_for("pages.school_popup", row=0).rsplit("/", 1)[0] + "/",
@@ -263,13 +269,14 @@ def state_one_pager(
         "list_columns": LIST_COLUMNS,
         "share_link": url_for("pages.state_page", code=code, _external=True),
         "embed_code": embed_snippet(
-            url_for("embed.state", code=code, _external=True), f"Community Schools in {row.get('name', code)}"
+            url_for("embed.state", code=code, _external=True),
+            gettext("Community Schools in %(state)s", state=row.get("name", code)),
         ),
         "pdf_url": url_for("factsheet.state_pdf", code=code),
         "downloads": {
-            "Schools (CSV)": url_for("downloads.download", name="schools.csv", state=code),
-            "Schools (GeoJSON)": url_for("downloads.download", name="schools.geojson", state=code),
-            "Counties with their figures (GeoJSON)": url_for(
+            gettext("Schools (CSV)"): url_for("downloads.download", name="schools.csv", state=code),
+            gettext("Schools (GeoJSON)"): url_for("downloads.download", name="schools.geojson", state=code),
+            gettext("Counties with their figures (GeoJSON)"): url_for(
                 "downloads.download", name="counties.geojson", state=code
             ),
         },
@@ -306,10 +313,11 @@ def find():
         "search": None,
     }
     if lat is not None and lon is not None:
+        point = {"lat": f"{lat:.4f}", "lon": f"{lon:.4f}"}
         context["location"] = {
             "lat": lat,
             "lon": lon,
-            "label": f"your location ({lat:.4f}, {lon:.4f})",
+            "label": gettext("your location (%(lat)s, %(lon)s)", **point),
             "precision": "point",
             "note": "",
         }
@@ -404,10 +412,10 @@ def gaps():
 def _locale_chart(locales: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Bars (0-100 widths) for the urban/suburban/rural chart: reach, high-poverty reach, shares."""
     series = [
-        ("reach_share", "Children within reach"),
-        ("high_poverty_reach_share", "High-poverty children within reach"),
-        ("children_share", "Share of all children"),
-        ("school_share", "Share of Community Schools"),
+        ("reach_share", gettext("Children within reach")),
+        ("high_poverty_reach_share", gettext("High-poverty children within reach")),
+        ("children_share", gettext("Share of all children")),
+        ("school_share", gettext("Share of Community Schools")),
     ]
     chart = []
     for key, label in series:

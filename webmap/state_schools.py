@@ -19,11 +19,13 @@ from geo.errors import InvalidParameterError
 from webmap import page_data as pd_
 from webmap.data import BuildData
 from webmap.exports import cached
+from webmap.i18n import N_
 
 logger = logging.getLogger(__name__)
 
 #: Columns the list shows and can be sorted by, with their headers.
-LIST_COLUMNS = {"name": "School", "city": "City", "district": "District", "grades": "Grades"}
+#: The list's columns and their headers (marked for the Spanish catalog; the page translates them).
+LIST_COLUMNS = {"name": N_("School"), "city": N_("City"), "district": N_("District"), "grades": N_("Grades")}
 PAGE_SIZE = 25
 ORDERS = ("asc", "desc")
 

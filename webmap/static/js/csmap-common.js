@@ -17,6 +17,19 @@
     return function (role) { return window[config.layers[role]]; };
   }
 
+  /* The page's language and its words for the scripts (webmap/i18n.py script_messages: an empty
+   * object in English). t("Open the {name} page →", {name: "Ohio"}) fills the {name} slots. */
+  var LANG = document.documentElement.lang || "en";
+  var MESSAGES = (function () {
+    var node = document.getElementById("csmap-i18n");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (error) { return {}; }
+  }());
+  function t(text, values) {
+    var out = Object.prototype.hasOwnProperty.call(MESSAGES, text) ? MESSAGES[text] : text;
+    Object.keys(values || {}).forEach(function (key) { out = out.split("{" + key + "}").join(String(values[key])); });
+    return out;
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) { node.className = className; }
@@ -28,7 +41,12 @@
    * rates with two decimals; a missing or infinite value is a dash. */
   function fmt(value, kind) {
     if (value === null || value === undefined || (typeof value === "number" && !isFinite(value))) { return "—"; }
-    if (kind === "text") { return String(value); }
+    if (kind === "text") { return t(String(value)); }
+    if (LANG !== "en") {  // the page's language's separators (Intl), as the server's Babel formats them
+      var digits = kind === "share" || kind === "rate" || kind === "ratio" ? (kind === "share" ? 1 : 2) : 0;
+      return value.toLocaleString(LANG, {style: kind === "share" ? "percent" : "decimal",
+        minimumFractionDigits: digits, maximumFractionDigits: digits});
+    }
     if (kind === "share") { return (value * 100).toFixed(1) + "%"; }
     if (kind === "rate" || kind === "ratio") {
       return value.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
@@ -84,6 +102,8 @@
     layerGetter: layerGetter,
     el: el,
     fmt: fmt,
+    t: t,
+    lang: LANG,
     getJSON: getJSON,
     figureTable: figureTable
   };

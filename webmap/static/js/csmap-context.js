@@ -168,7 +168,7 @@
       loads.push(getJSON(config.places_major_url).then(function (data) { places = data; }));
       // GeoNames' licence (CC BY 4.0) asks for credit where its names are shown.
       if (map.attributionControl) {
-        map.attributionControl.addAttribution('Places: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)');
+        map.attributionControl.addAttribution(csmap.t("Places") + ': <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)');
       }
     }
     if (config.county_labels_url) {
@@ -207,7 +207,7 @@
       var box = el("div", "csmap-inset");
       box.setAttribute("role", "button");
       box.setAttribute("tabindex", "0");
-      box.setAttribute("aria-label", "Show " + inset.name + " on the main map");
+      box.setAttribute("aria-label", csmap.t("Show {name} on the main map", {name: inset.name}));
       box.title = inset.name + ": click to show it on the map";
       control.getContainer().appendChild(box);
       var mini = L.map(box, {zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false,

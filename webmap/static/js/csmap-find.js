@@ -14,14 +14,14 @@
 (function () {
   "use strict";
 
-  var el = csmap.el;
+  var el = csmap.el, t = csmap.t;
   var RESULT_CLUSTER_PX = 36;  // results closer than this on screen are clustered
   var RESULT_ALONE_ZOOM = 16;  // from this zoom every result stands alone
 
   function findPage(map, config, tools) {
     var origin = config.origin;
     var results = config.results;
-    var about = config.approximate ? "about " : "";
+    var distance = config.approximate ? "about {distance} mi" : "{distance} mi";
     var rows = document.querySelectorAll("#results li");
     var group = tools.layer("results");
 
@@ -60,7 +60,8 @@
       marker.csmapRow = school.row;
       marker.csmapBuild = config.build;
       marker.csmapResult = i;
-      marker.bindTooltip(el("span", null, (i + 1) + ". " + school.name + " — " + about + school.distance_mi.toFixed(1) + " mi"));
+      marker.bindTooltip(el("span", null, (i + 1) + ". " + school.name + " — " +
+        t(distance, {distance: school.distance_mi.toLocaleString(csmap.lang, {minimumFractionDigits: 1, maximumFractionDigits: 1})})));
       // Keep the popup clear of the zoom buttons at the top left (they sit above popups).
       marker.bindPopup(tools.schoolPopup, {maxWidth: 300, autoPanPaddingTopLeft: [56, 12]});
       marker.on("popupopen", function () { highlight(i, true); });
@@ -72,7 +73,7 @@
 
     function clusterMarker(cluster) {
       var marker = L.marker([cluster.lat, cluster.lon], {
-        icon: tools.clusterIcon(cluster.count), title: cluster.count + " schools: click to zoom in"
+        icon: tools.clusterIcon(cluster.count), title: t("{n} schools: click to zoom in", {n: cluster.count})
       });
       marker.csmapMembers = cluster.members;
       marker.on("click", function () {

@@ -16,7 +16,7 @@
   "use strict";
 
   var config = csmap.readConfig("csmap-config");
-  var el = csmap.el, fmt = csmap.fmt, getJSON = csmap.getJSON;
+  var el = csmap.el, fmt = csmap.fmt, getJSON = csmap.getJSON, t = csmap.t;
   var map = window[config.map];
   var root = document.documentElement;
   var PRECISION_WORDS = {
@@ -68,7 +68,7 @@
       var title = el("button", "csmap-legend-title", legend.label);
       title.type = "button";
       title.setAttribute("aria-expanded", String(!div.classList.contains("csmap-legend-folded")));
-      title.title = "Show or hide the legend";
+      title.title = t("Show or hide the legend");
       title.addEventListener("click", function () {
         var folded = div.classList.toggle("csmap-legend-folded");
         title.setAttribute("aria-expanded", String(!folded));
@@ -86,9 +86,9 @@
       var swatch = el("span", "csmap-swatch");
       swatch.style.backgroundColor = legend.no_data_color;
       none.appendChild(swatch);
-      none.appendChild(el("span", null, "no data"));
+      none.appendChild(el("span", null, t("no data")));
       div.appendChild(none);
-      div.appendChild(el("div", "csmap-legend-method", "Classes: " + legend.method));
+      div.appendChild(el("div", "csmap-legend-method", t("Classes: {method}", {method: legend.method})));
       (extras || []).forEach(function (extra) {
         var row = el("div", "csmap-legend-row csmap-legend-extra");
         row.appendChild(el("span", extra[0]));
@@ -99,43 +99,45 @@
     return control;
   }
 
-  var SCHOOL_KEY = [["csmap-key-school", "Community School"], ["csmap-key-approx", "approximate location"],
-                    ["csmap-key-cluster", "group of schools (count)"]];
+  var SCHOOL_KEY = [["csmap-key-school", t("Community School")], ["csmap-key-approx", t("approximate location")],
+                    ["csmap-key-cluster", t("group of schools (count)")]];
   /* On a phone the legend starts folded (its title still shows), so it does not hide the map. */
   var PHONE = window.matchMedia ? window.matchMedia("(max-width: 600px)").matches : false;
 
   /* ---------------------------------------------------------------- schools */
 
   function schoolPopup(marker) {
-    var box = el("div", "csmap-popup", "Loading…");
+    var box = el("div", "csmap-popup", t("Loading…"));
     var url = config.school_url + marker.csmapRow + "?build=" + encodeURIComponent(marker.csmapBuild);
     getJSON(url).then(function (school) {
       box.textContent = "";
-      box.appendChild(el("strong", "csmap-popup-name", school.name || "Unnamed school"));
+      box.appendChild(el("strong", "csmap-popup-name", school.name || t("Unnamed school")));
       var place = [school.address, school.city, [school.state, school.zip].filter(Boolean).join(" ")]
         .filter(Boolean).join(", ");
       if (place) { box.appendChild(el("div", "csmap-popup-address", place)); }
       var rows = [];
-      if (school.grades) { rows.push(["Grades", school.grades]); }
-      if (school.lead_partner) { rows.push(["Lead partner", school.lead_partner]); }
-      if (school.district) { rows.push(["District", school.district]); }
-      rows.push(["Located by", PRECISION_WORDS[school.precision] || school.precision || "unknown"]);
+      if (school.grades) { rows.push([t("Grades"), school.grades]); }
+      if (school.lead_partner) { rows.push([t("Lead partner"), school.lead_partner]); }
+      if (school.district) { rows.push([t("District"), school.district]); }
+      rows.push([t("Located by"), t(PRECISION_WORDS[school.precision] || school.precision || "unknown")]);
       figureRows(box, rows);
       if (school.low_precision) {
         box.appendChild(el("div", "csmap-approx-note",
-          "Approximate location: this school is placed at its " + school.precision + " centre, not its street address."));
+          t("Approximate location: this school is placed at its {precision} centre, not its street address.",
+            {precision: t(school.precision)})));
       }
-      if (school.geocode_note) { box.appendChild(el("div", "csmap-flag-note", "Note: " + school.geocode_note)); }
-      if (school.is_sample) { box.appendChild(el("div", "csmap-sample-note", "Sample data (generated)")); }
+      if (school.geocode_note) { box.appendChild(el("div", "csmap-flag-note", t("Note: {note}", {note: school.geocode_note}))); }
+      if (school.is_sample) { box.appendChild(el("div", "csmap-sample-note", t("Sample data (generated)"))); }
       if (school.page_url) {  // the school's page: contact, directions, coalition, nearby schools
-        var link = el("a", "csmap-popup-link", "School page: contact, directions, nearby schools ›");
+        var link = el("a", "csmap-popup-link", t("School page: contact, directions, nearby schools ›"));
         link.href = school.page_url;
         box.appendChild(link);
       }
       // The element replaces the loader function, so the popup is filled once and not fetched again.
       marker.setPopupContent(box);
     }).catch(function (error) {
-      box.textContent = "Could not load this school's details (" + error.message + "). Reload the page to try again.";
+      box.textContent = t("Could not load this school's details ({error}). Reload the page to try again.",
+        {error: error.message});
     });
     return box;
   }
@@ -307,12 +309,12 @@
 
   function stateFigures(box, props) {
     figureRows(box, [
-      ["Community Schools", fmt(props.community_schools, "count")],
-      ["Schools per 10k children", fmt(props.schools_per_10k_children, "rate")],
-      ["Children within reach", fmt(props.reach_share, "share")],
-      ["High-poverty reach", fmt(props.high_poverty_reach_share, "share")],
-      ["Unserved children", fmt(props.unserved_children, "count")],
-      ["Coalition", props.coalition_status || "not recorded"]  // null: no coalitions table (issue 11)
+      [t("Community Schools"), fmt(props.community_schools, "count")],
+      [t("Schools per 10k children"), fmt(props.schools_per_10k_children, "rate")],
+      [t("Children within reach"), fmt(props.reach_share, "share")],
+      [t("High-poverty reach"), fmt(props.high_poverty_reach_share, "share")],
+      [t("Unserved children"), fmt(props.unserved_children, "count")],
+      [t("Coalition"), t(props.coalition_status || "not recorded")]  // null: no coalitions table (issue 11)
     ]);
   }
 
@@ -320,7 +322,7 @@
     var box = el("div", "csmap-tooltip");
     box.appendChild(el("strong", null, props.name));
     stateFigures(box, props);
-    box.appendChild(el("div", "csmap-hint", "Click for the state page"));
+    box.appendChild(el("div", "csmap-hint", t("Click for the state page")));
     return box;
   }
 
@@ -328,7 +330,7 @@
     var box = el("div", "csmap-popup");
     box.appendChild(el("strong", "csmap-popup-name", props.name));
     stateFigures(box, props);
-    var link = el("a", "csmap-state-link", "Open the " + props.name + " page →");
+    var link = el("a", "csmap-state-link", t("Open the {name} page →", {name: props.name}));
     link.href = config.state_url + encodeURIComponent(props.stusps);
     box.appendChild(link);
     return box;
@@ -500,8 +502,8 @@
     var insets = csmap.insets ? csmap.insets(map, states.features, metricStyle(legends[0])) : null;
     var legendBox = legendControl();
     var coalitionKey = states.features.some(function (f) { return Boolean(f.properties.coalition_status); }) ?
-      [["csmap-key-existing", "coalition: existing"], ["csmap-key-developing", "coalition: developing"]] :
-      [["csmap-key-none", "coalitions: not recorded"]];
+      [["csmap-key-existing", t("coalition: existing")], ["csmap-key-developing", t("coalition: developing")]] :
+      [["csmap-key-none", t("coalitions: not recorded")]];
     legendBox.show(legends[0], coalitionKey.concat(SCHOOL_KEY));
     // The other choropleths are drawn when first picked in the layer control.
     map.on("baselayerchange", function (event) {
@@ -520,12 +522,12 @@
 
   function countyTooltip(props) {
     var box = el("div", "csmap-tooltip");
-    box.appendChild(el("strong", null, props.name + (props.is_desert ? " — desert county" : "")));
+    box.appendChild(el("strong", null, props.is_desert ? t("{name} — desert county", {name: props.name}) : props.name));
     figureRows(box, [
-      ["Unserved children", fmt(props.unserved_children, "count")],
-      ["Children", fmt(props.children, "count")],
-      ["Children within reach", fmt(props.reach_share, "share")],
-      ["Community Schools", fmt(props.community_schools, "count")]
+      [t("Unserved children"), fmt(props.unserved_children, "count")],
+      [t("Children"), fmt(props.children, "count")],
+      [t("Children within reach"), fmt(props.reach_share, "share")],
+      [t("Community Schools"), fmt(props.community_schools, "count")]
     ]);
     return box;
   }
@@ -543,7 +545,7 @@
       }
     });
     geo.addTo(layer("counties"));
-    legendControl().show(legend, [["csmap-key-desert", "desert county"]].concat(SCHOOL_KEY));
+    legendControl().show(legend, [["csmap-key-desert", t("desert county")]].concat(SCHOOL_KEY));
     root.setAttribute("data-counties-drawn", String(counties.features.length));
   }
 
@@ -555,7 +557,7 @@
   function drawAreasAndSchools(areasUrl, drawAreas, areasName) {
     function loaded(url, what) {
       return getJSON(url).catch(function (error) {
-        showError("The " + what + " could not be loaded (" + error.message + ").");
+        showError(t("The {what} could not be loaded ({error}).", {what: t(what), error: error.message}));
         return null;
       });
     }
@@ -564,7 +566,7 @@
       try {
         draw(data);
       } catch (error) {
-        showError("The " + what + " could not be drawn (" + error.message + ").");
+        showError(t("The {what} could not be drawn ({error}).", {what: t(what), error: error.message}));
       }
     }
     return Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {

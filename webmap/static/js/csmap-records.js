@@ -2,6 +2,16 @@
  * maps, and the partner page's map of its schools. Names from the data are set as text, never as HTML. */
 (function () {
   "use strict";
+  /* The page's words for scripts (webmap/i18n.py script_messages; csmap-common.js has the same t). */
+  var MESSAGES = (function () {
+    var node = document.getElementById("csmap-i18n");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (error) { return {}; }
+  }());
+  function t(text, values) {
+    var out = Object.prototype.hasOwnProperty.call(MESSAGES, text) ? MESSAGES[text] : text;
+    Object.keys(values || {}).forEach(function (key) { out = out.split("{" + key + "}").join(String(values[key])); });
+    return out;
+  }
 
   function fetchJson(url) {
     return fetch(url, {credentials: "same-origin"}).then(function (r) {
@@ -12,8 +22,8 @@
 
   function tooltipText(props) {
     var parts = [props.name];
-    if (props.lead_organization) { parts.push("led by " + props.lead_organization); }
-    parts.push(props.school_count + " school" + (props.school_count === 1 ? "" : "s"));
+    if (props.lead_organization) { parts.push(t("led by {name}", {name: props.lead_organization})); }
+    parts.push(t(props.school_count === 1 ? "{n} school" : "{n} schools", {n: props.school_count}));
     return parts.join(" — ");
   }
 
@@ -42,10 +52,10 @@
         if (box.checked) { layer.addTo(map); } else { map.removeLayer(layer); }
       });
       label.appendChild(box);
-      label.appendChild(document.createTextNode(" Show the Coalition Communities on the map (orange)"));
+      label.appendChild(document.createTextNode(" " + t("Show the Coalition Communities on the map (orange)")));
       holder.appendChild(label);
       holder.setAttribute("data-drawn", String(collection.features.length));
-    }).catch(function (error) { holder.textContent = "The communities layer could not be loaded."; console.error(error); });
+    }).catch(function (error) { holder.textContent = t("The communities layer could not be loaded."); console.error(error); });
   }
 
   /* The partner page: its schools as dots over the state outlines (works with no tiles). */

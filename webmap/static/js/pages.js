@@ -1,7 +1,24 @@
 /* Small page behaviours: client-side table sorting (the server sorts too, via ?sort=, when
  * scripts are off) and the "Use my location" button of /find. */
+
+/* The page's words for scripts (webmap/i18n.py script_messages), as csmap.t; csmap-common.js, when the
+ * page loads it later, brings the same function. */
 (function () {
   "use strict";
+  var node = document.getElementById("csmap-i18n");
+  var messages = {};
+  try { messages = node ? JSON.parse(node.textContent) : {}; } catch (error) { messages = {}; }
+  window.csmap = window.csmap || {};
+  window.csmap.t = window.csmap.t || function (text, values) {
+    var out = Object.prototype.hasOwnProperty.call(messages, text) ? messages[text] : text;
+    Object.keys(values || {}).forEach(function (key) { out = out.split("{" + key + "}").join(String(values[key])); });
+    return out;
+  };
+}());
+
+(function () {
+  "use strict";
+  var t = window.csmap.t;
 
   /* ------------------------------------------------------------ sortable tables */
 
@@ -68,7 +85,7 @@
   if (button && "geolocation" in navigator) {
     button.hidden = false;
     button.addEventListener("click", function () {
-      status.textContent = "Asking your browser for your location…";
+      status.textContent = t("Asking your browser for your location…");
       button.disabled = true;
       navigator.geolocation.getCurrentPosition(function (position) {
         var radius = document.getElementById("find-radius").value;
@@ -79,7 +96,8 @@
         window.location.assign(url.toString());
       }, function (error) {
         button.disabled = false;
-        status.textContent = "Your location is not available (" + error.message + "). Type a ZIP code or a city instead.";
+        status.textContent = t("Your location is not available ({error}). Type a ZIP code or a city instead.",
+          {error: error.message});
       }, {enableHighAccuracy: false, timeout: 15000, maximumAge: 600000});
     });
   }
@@ -90,6 +108,7 @@
  * Clipboard API is refused (an http origin, or a browser that asks first). */
 (function () {
   "use strict";
+  var t = window.csmap.t;
   Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
     button.addEventListener("click", function () {
       var field = document.getElementById(button.getAttribute("data-copy"));
@@ -102,10 +121,10 @@
         field.select();
         var done = false;
         try { done = document.execCommand("copy"); } catch (e) { done = false; }
-        said(done ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.");
+        said(done ? t("Copied.") : t("Selected: press Ctrl+C (⌘C) to copy."));
       }
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(field.value).then(function () { said("Copied."); }, fallback);
+        navigator.clipboard.writeText(field.value).then(function () { said(t("Copied.")); }, fallback);
       } else {
         fallback();
       }
