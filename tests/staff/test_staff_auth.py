@@ -17,6 +17,7 @@ PAGES = [
     "/staff/schools/1",
     "/staff/schools/new",
     "/staff/builds",
+    "/staff/manifest",
     "/staff/audit",
     "/staff/users",
     "/staff/password",

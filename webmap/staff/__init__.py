@@ -58,6 +58,6 @@ def require_sign_in():
 
 def init_app(app) -> None:  # noqa: ANN001
     """Register the staff blueprint with its views."""
-    from webmap.staff import audit_log, builds, schools, uploads, users  # noqa: F401  (routes)
+    from webmap.staff import audit_log, builds, manifest, schools, uploads, users  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
