@@ -1,0 +1,99 @@
+/* Keyboard access to the maps (issue 16, point 6). Defines csmap.a11y; csmap-map.js and csmap-records.js
+ * call it, so a page that does not (the planner) is left as it is.
+ *
+ * - keyboardMap(map, label): names the map's own focus stop (Leaflet makes the map box focusable so that
+ *   arrow keys pan it), and moves Leaflet's controls before the map's panes in the document, so that
+ *   Tab reaches the zoom, fullscreen and layer buttons and the legend before the states and markers.
+ *   The controls get the id "map-controls", the target of the page's skip link (base.html).
+ *   A popup opened from the keyboard takes the focus (its first link, else the popup itself); Escape
+ *   closes it and the focus goes back to the shape or marker that opened it.
+ * - focusable(layer, name): a shape or dot a keyboard can reach, named for screen readers. Enter opens
+ *   its popup (Leaflet's own keypress handler on layers with a popup); its tooltip shows on focus
+ *   (Leaflet 1.9). Chromium already makes an SVG shape with a tooltip focusable, but unnamed and only
+ *   where a tooltip was bound (not on touch screens): this makes every such stop explicit and named.
+ */
+(function () {
+  "use strict";
+
+  var KEY_WINDOW_MS = 1000;  // a popup opening this soon after Enter or Space was opened from the keyboard
+  var CONTROLS_ID = "map-controls";
+
+  function nameOf(name) { return typeof name === "function" ? name() : name; }
+
+  function focusable(layer, name, options) {
+    var reveal = options && options.reveal;
+    function mark() {
+      var node = layer.getElement ? layer.getElement() : null;
+      if (!node) { return; }
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", nameOf(name));
+      if (reveal && !node.csmapReveal) {
+        node.csmapReveal = true;
+        node.addEventListener("focus", function () { reveal(layer); });
+      }
+    }
+    layer.on("add", mark);
+    if (layer._map) { mark(); }
+    return layer;
+  }
+
+  /* Pan (never zoom) so a shape focused from the keyboard is on show: Alaska, Hawaii and Puerto Rico lie
+   * outside the national view. On show means its drawn box meets the map's box (Alaska's bounds, across
+   * the antimeridian, meet every view); the map pans to the centre of its first, largest ring. */
+  function revealer(map) {
+    return function (layer) {
+      var node = layer.getElement ? layer.getElement() : null;
+      if (!node || !layer.getCenter) { return; }
+      var box = node.getBoundingClientRect(), view = map.getContainer().getBoundingClientRect();
+      var seen = box.right > view.left && box.left < view.right && box.bottom > view.top && box.top < view.bottom;
+      if (!seen) { map.panTo(layer.getCenter(), {animate: false}); }
+    };
+  }
+
+  function keyboardMap(map, label) {
+    var container = map.getContainer();
+    container.setAttribute("role", "region");
+    container.setAttribute("aria-label", label + " (arrow keys move the map, plus and minus zoom)");
+    var controls = map._controlContainer;
+    if (controls && !document.getElementById(CONTROLS_ID)) {
+      container.insertBefore(controls, container.firstChild);
+      controls.id = CONTROLS_ID;
+      controls.setAttribute("tabindex", "-1");
+      controls.setAttribute("role", "group");
+      controls.setAttribute("aria-label", "Map controls");
+    }
+
+    var lastKey = 0;
+    container.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { lastKey = Date.now(); }
+      if (event.key === "Escape" && map._popup && map.hasLayer(map._popup)) {
+        map.closePopup();
+        event.stopPropagation();
+      }
+    }, true);
+
+    map.on("popupopen", function (event) {
+      if (Date.now() - lastKey > KEY_WINDOW_MS) { return; }
+      var popup = event.popup;
+      var from = document.activeElement;
+      var wrapper = popup._wrapper || popup.getElement();
+      wrapper.setAttribute("tabindex", "-1");
+      wrapper.setAttribute("role", "dialog");
+      var source = popup._source && popup._source.getElement ? popup._source.getElement() : null;
+      wrapper.setAttribute("aria-label", (source && source.getAttribute("aria-label")) || "Details");
+      var link = popup.getElement().querySelector(".leaflet-popup-content a[href]");
+      (link || wrapper).focus();
+      popup.once("remove", function () {
+        var active = document.activeElement;
+        var lost = !active || active === document.body || !document.contains(active) || popup.getElement().contains(active);
+        if (lost && from && document.contains(from)) { from.focus(); }
+      });
+    });
+    return {reveal: revealer(map)};
+  }
+
+  // The partner page loads this without the map bundle's csmap-common.js.
+  window.csmap = window.csmap || {};
+  window.csmap.a11y = {focusable: focusable, keyboardMap: keyboardMap};
+}());
