@@ -51,6 +51,25 @@
     };
   }
 
+  /* Leaflet's controls sit above its popups: pan the map so a popup opened from the keyboard, and the
+   * focus in it, is hidden by no control (the legend, mostly), taking the shortest way clear of each. */
+  function clearOfControls(map, popupNode) {
+    var controls = map.getContainer().querySelectorAll(".leaflet-control");
+    for (var pass = 0; pass < 2; pass++) {
+      var box = popupNode.getBoundingClientRect(), moved = false;
+      for (var i = 0; i < controls.length && !moved; i++) {
+        var c = controls[i].getBoundingClientRect();
+        if (!c.width || box.right <= c.left || box.left >= c.right || box.bottom <= c.top || box.top >= c.bottom) { continue; }
+        // Panning the view by +d moves the popup by -d: [shift x, shift y] options, the shortest taken.
+        var ways = [[box.right - c.left + 8, 0], [box.left - c.right - 8, 0], [0, box.bottom - c.top + 8], [0, box.top - c.bottom - 8]];
+        ways.sort(function (a, b) { return Math.abs(a[0] + a[1]) - Math.abs(b[0] + b[1]); });
+        map.panBy(ways[0], {animate: false});
+        moved = true;
+      }
+      if (!moved) { return; }
+    }
+  }
+
   function keyboardMap(map, label) {
     var container = map.getContainer();
     container.setAttribute("role", "region");
@@ -83,7 +102,13 @@
       var source = popup._source && popup._source.getElement ? popup._source.getElement() : null;
       wrapper.setAttribute("aria-label", (source && source.getAttribute("aria-label")) || "Details");
       var link = popup.getElement().querySelector(".leaflet-popup-content a[href]");
-      (link || wrapper).focus();
+      (link || wrapper).focus({preventScroll: true});
+      // Leaflet's own pan to fit the popup in the map may still be running: clear the controls after it.
+      if (map._panAnim && map._panAnim._inProgress) {
+        map.once("moveend", function () { clearOfControls(map, popup.getElement()); });
+      } else {
+        clearOfControls(map, popup.getElement());
+      }
       popup.once("remove", function () {
         var active = document.activeElement;
         var lost = !active || active === document.body || !document.contains(active) || popup.getElement().contains(active);
