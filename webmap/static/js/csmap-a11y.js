@@ -7,9 +7,10 @@
  *   The controls get the id "map-controls", the target of the page's skip link (base.html).
  *   A popup opened from the keyboard takes the focus (its first link, else the popup itself); Escape
  *   closes it and the focus goes back to the shape or marker that opened it.
- * - focusable(layer, name): a shape or dot a keyboard can reach, named for screen readers. Enter opens
- *   its popup (Leaflet's own keypress handler on layers with a popup); its tooltip shows on focus
- *   (Leaflet 1.9). Chromium already makes an SVG shape with a tooltip focusable, but unnamed and only
+ * - focusable(layer, name, {role, reveal}): a shape or dot a keyboard can reach, named for screen
+ *   readers. Enter opens its popup (Leaflet's own keypress handler on layers with a popup), so a layer
+ *   with one (or role "button") is a button; one with a tooltip only is an image whose tooltip shows
+ *   on focus (Leaflet 1.9). Chromium already makes an SVG shape with a tooltip focusable, but unnamed and only
  *   where a tooltip was bound (not on touch screens): this makes every such stop explicit and named.
  */
 (function () {
@@ -22,11 +23,12 @@
 
   function focusable(layer, name, options) {
     var reveal = options && options.reveal;
+    var role = (options && options.role) || (layer.getPopup && layer.getPopup() ? "button" : "img");
     function mark() {
       var node = layer.getElement ? layer.getElement() : null;
       if (!node) { return; }
       node.setAttribute("tabindex", "0");
-      node.setAttribute("role", "button");
+      node.setAttribute("role", role);
       node.setAttribute("aria-label", nameOf(name));
       if (reveal && !node.csmapReveal) {
         node.csmapReveal = true;

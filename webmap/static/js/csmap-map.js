@@ -394,7 +394,7 @@
     var path = L.polygon(shape.rings, options);
     path.feature = shape.feature;
     shape.paths.push(path);
-    return csmap.a11y.focusable(path, shape.feature.properties.name, {reveal: keys.reveal});
+    return csmap.a11y.focusable(path, shape.feature.properties.name, {reveal: keys.reveal, role: "button"});
   }
 
   function updateDetail() {
