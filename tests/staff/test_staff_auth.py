@@ -22,6 +22,7 @@ PAGES = [
     "/staff/records/partners/new",
     "/staff/submissions",
     "/staff/builds",
+    "/staff/manifest",
     "/staff/audit",
     "/staff/users",
     "/staff/password",

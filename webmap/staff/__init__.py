@@ -61,6 +61,7 @@ def init_app(app) -> None:  # noqa: ANN001
     from webmap.staff import (  # noqa: F401  (routes)
         audit_log,
         builds,
+        manifest,
         record_tables,
         schools,
         submissions,

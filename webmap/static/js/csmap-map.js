@@ -19,6 +19,9 @@
   var el = csmap.el, fmt = csmap.fmt, getJSON = csmap.getJSON, t = csmap.t;
   var map = window[config.map];
   var root = document.documentElement;
+  // Keyboard access (csmap-a11y.js): the controls first in the tab order, every shape named.
+  var wrap = map.getContainer().closest("[aria-label]");
+  var keys = csmap.a11y.keyboardMap(map, wrap ? wrap.getAttribute("aria-label") : "Map");
   var PRECISION_WORDS = {
     given: "coordinates given in the school list",
     street: "street address",
@@ -256,7 +259,7 @@
       marker.csmapBuild = data.build;
       marker.csmapMembers = [i];
       marker.bindPopup(schoolPopup, {maxWidth: 300});
-      return marker;
+      return csmap.a11y.focusable(marker, approximate ? "Community School (approximate location)" : "Community School");
     }
 
     function clusterMarker(cluster) {
@@ -266,7 +269,9 @@
       marker.csmapMembers = cluster.members;  // positions in the data arrays, as lone schools' are
       // As Leaflet.markercluster does: zoom to the cluster's schools (it splits on the way in), at
       // most to the zoom where every school stands alone (schools at one place stay stacked).
-      marker.on("click", function () {
+      marker.on("click", function (event) {
+        // From the keyboard, the focus stays on the map as this marker gives way to the split ones.
+        if (event.originalEvent && event.originalEvent.type === "keypress") { map.getContainer().focus(); }
         map.fitBounds([[cluster.south, cluster.west], [cluster.north, cluster.east]],
                       {padding: [40, 40], maxZoom: offZoom});
       });
@@ -396,7 +401,7 @@
     var path = L.polygon(shape.rings, options);
     path.feature = shape.feature;
     shape.paths.push(path);
-    return path;
+    return csmap.a11y.focusable(path, shape.feature.properties.name, {reveal: keys.reveal, role: "button"});
   }
 
   function updateDetail() {
@@ -542,6 +547,7 @@
       },
       onEachFeature: function (feature, path) {
         path.bindTooltip(function () { return countyTooltip(feature.properties); }, {sticky: true});
+        csmap.a11y.focusable(path, feature.properties.name);
       }
     });
     geo.addTo(layer("counties"));

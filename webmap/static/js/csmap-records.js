@@ -41,6 +41,7 @@
         style: {color: "#b35806", weight: 2, dashArray: "2 4", fillColor: "#fdb863", fillOpacity: 0.25},
         onEachFeature: function (feature, shape) {
           shape.bindTooltip(document.createTextNode(tooltipText(feature.properties)), {sticky: true});
+          if (window.csmap && csmap.a11y) { csmap.a11y.focusable(shape, tooltipText(feature.properties)); }
         }
       }).addTo(map);
       var label = document.createElement("label");
@@ -65,6 +66,7 @@
     if (!node || !data || typeof L === "undefined") { return; }
     var schools = JSON.parse(data.textContent);
     var map = L.map(node, {maxZoom: 18, minZoom: 2, zoomSnap: 0.5}).setView([39.5, -98.35], 4);
+    if (window.csmap && csmap.a11y) { csmap.a11y.keyboardMap(map, node.getAttribute("aria-label") || "Map of the partner's schools"); }
     fetchJson(node.getAttribute("data-states")).then(function (states) {
       L.geoJSON(states, {interactive: false, style: {color: "#888", weight: 1, fillColor: "#f4f4f0", fillOpacity: 1}})
         .addTo(map).bringToBack();
@@ -76,6 +78,7 @@
         radius: lead ? 7 : 5, color: "#fff", weight: 1.5, fillColor: lead ? "#1b5e20" : "#4a148c", fillOpacity: 0.9
       }).addTo(map);
       dot.bindTooltip(document.createTextNode(s.name + " (" + s.role + ")"));
+      if (window.csmap && csmap.a11y) { csmap.a11y.focusable(dot, s.name + " (" + s.role + ")"); }
       points.push([s.lat, s.lon]);
     });
     if (points.length) { map.fitBounds(L.latLngBounds(points).pad(0.3), {maxZoom: 11, animate: false}); }
