@@ -318,7 +318,6 @@ def _csv_upload(text: str, name: str = "sites.csv") -> dict:
 @pytest.mark.parametrize(
     ("kwargs", "parameter", "needle"),
     [
-        ({"json": {"state": "TX", "k": 3, "candidates": [{"lat": 30, "lon": -98}]}}, "k", "exceeds the 1"),
         ({"json": {"state": "TX", "k": 0, "candidates": [{"lat": 30, "lon": -98}]}}, "k", "k must be"),
         ({"json": {"state": "ZZ", "candidates": [{"lat": 30, "lon": -98}]}}, "state", "ZZ"),
         (

@@ -1,0 +1,265 @@
+"""The planner's requests: parameters declared once, and the parsing of a GET query or a POST body.
+
+Split from :mod:`webmap.plan` (which re-exports every name here) so that both stay
+a readable size. A :class:`PlanRequest` is what the planner's routes plan; the
+parameter tables feed validation and the OpenAPI document (webmap.openapi).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import request
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from geo.candidates import read_candidates
+from geo.errors import InvalidParameterError, SchoolDataError
+from geo.planner import OBJECTIVES
+from webmap.params import LAT_PATTERN, LON_PATTERN, Param, Parameters
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_K = 10
+#: Largest k served. Greedy is fast (nation, k = 100: about 0.2 s), but no
+#: coalition plans 100 new schools at once, and the page's map and table stay
+#: readable; ``csmap plan`` has no cap.
+MAX_K = 100
+#: Most ``site=`` parameters in one GET: about 25 characters each keeps the
+#: URL far below the 8 KB that common servers and proxies accept.
+MAX_SITES = 50
+#: Largest POST body: 100,000 candidate rows (geo.planner.MAX_CANDIDATES) of
+#: name,lat,lon CSV are about 4 MB.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Decimal places of a clicked site (about 0.1 m).
+SITE_DECIMALS = 6
+
+#: Media types of a POST whose body is the candidates file itself, and the file's extension.
+RAW_FILE_TYPES = {"text/csv": ".csv", "application/geo+json": ".geojson"}
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A validated planner request; hashable, so it keys the plan cache.
+
+    ``k`` is None in a what-if, where every site is added in order.
+    """
+
+    state: str | None
+    objective: str
+    k: int | None = DEFAULT_K
+    sites: tuple[tuple[float, float], ...] = ()
+    what_if: bool = False
+
+    @property
+    def mode(self) -> str:
+        """``plan`` or ``what_if``."""
+        return "what_if" if self.what_if else "plan"
+
+    def query(self) -> dict[str, Any]:
+        """Return the request as query parameters (for links; ``site`` as a list)."""
+        out: dict[str, Any] = {"state": self.state or "", "objective": self.objective}
+        if self.k is not None:
+            out["k"] = self.k
+        if self.sites:
+            out["site"] = [format_site(lat, lon) for lat, lon in self.sites]
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the request as the answer's ``query`` member."""
+        return {
+            "state": self.state,
+            "objective": self.objective,
+            "k": self.k,
+            "sites": [[lat, lon] for lat, lon in self.sites],
+        }
+
+
+def format_site(lat: float, lon: float) -> str:
+    """Return a ``site`` value, ``lat,lon``, without trailing zeros."""
+    return ",".join(f"{value:.{SITE_DECIMALS}f}".rstrip("0").rstrip(".") for value in (lat, lon))
+
+
+# --------------------------------------------------------------------------
+# Parsing
+
+
+def parse_site(text: str) -> tuple[float, float]:
+    """Parse one ``site=lat,lon`` value (WGS84 degrees), rounded to :data:`SITE_DECIMALS`."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
+    except ValueError:
+        lat = lon = math.nan
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN and inf
+        msg = f"site must be 'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'; got {text!r}"
+        raise InvalidParameterError("site", msg)
+    return round(lat, SITE_DECIMALS), round(lon, SITE_DECIMALS)
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in _TRUE
+
+
+# The parameters, declared once (webmap.params): the parsers below and webmap.openapi read them.
+STATE = Param(
+    "state",
+    "Two-letter USPS code of the scope; omitted or empty: the nation (50 states, DC and PR).",
+    pattern="[A-Za-z]{2}",
+    pattern_hint="a two-letter USPS code such as 'TX', or empty for the nation",
+    fold="upper",
+    # Empty is the nation: the /plan form's "whole nation" choice sends state=.
+    allow_empty=True,
+)
+K = Param(
+    "k",
+    f"Number of new sites, from 1 to {MAX_K}; not with site.",
+    type="integer",
+    minimum=1,
+    maximum=MAX_K,
+    default=DEFAULT_K,
+)
+OBJECTIVE = Param(
+    "objective",
+    "unserved: all children beyond reach; poverty: those in ZCTAs with 20%+ below poverty.",
+    enum=tuple(OBJECTIVES),
+    fold="lower",
+    default="unserved",
+)
+SITE = Param(
+    "site",
+    "A what-if site as lat,lon (WGS84 degrees); repeat it, in order, for several. With site, "
+    "k must be omitted: every site is added and its marginal gain reported.",
+    type="array",
+    max_items=MAX_SITES,
+    # Plain decimals in range, as documented; parse_site reads them.
+    pattern=f"{LAT_PATTERN},{LON_PATTERN}",
+    pattern_hint="'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'",
+    convert=parse_site,
+    schema={"items": {"type": "string", "example": "30.27,-97.74"}},
+    extra={"style": "form", "explode": True},
+)
+WHAT_IF = Param(
+    "what_if",
+    "true: add every candidate in order (a what-if) instead of choosing k of them.",
+    enum=_TRUE + _FALSE[:-1],
+    fold="lower",
+    convert=_flag,
+    default=False,
+)
+CANDIDATES = Param("candidates", "The candidate sites: a CSV or GeoJSON file (or its text).")
+#: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
+PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE))
+#: Members of a POST body (JSON object, or form fields and a ``candidates`` file). A form
+#: field left empty means "not given", as it does in the browser.
+BODY_PARAMETERS = Parameters(
+    tuple(replace(p, allow_empty=True) for p in (STATE, K, OBJECTIVE, WHAT_IF, CANDIDATES))
+)
+#: The /plan page: the same parameters, but stray ones (utm_source...) are ignored.
+PAGE_PARAMETERS = PARAMETERS.as_page()
+
+
+def _plan_or_what_if(values: dict[str, Any], raw_k: str | None) -> PlanRequest:
+    state, objective = values["state"], values["objective"]
+    if values.get("site") or values.get("what_if"):
+        if raw_k:
+            what = "every site= is added, in order" if values.get("site") else "every candidate is added"
+            msg = f"k={raw_k!r} does not apply to a what-if: {what}; drop k"
+            raise InvalidParameterError("k", msg)
+        return PlanRequest(state, objective, None, tuple(values.get("site") or ()), what_if=True)
+    return PlanRequest(state, objective, values["k"])
+
+
+def parse_request(args: MultiDict) -> PlanRequest:
+    """Parse GET parameters: a plan (``state``, ``k``, ``objective``) or a what-if (``site``)."""
+    return _plan_or_what_if(PARAMETERS.parse(args), args.get("k"))
+
+
+def _body_values(body: dict[str, Any]) -> MultiDict:
+    """Turn a JSON body's scalar members into strings for the query parsers."""
+    values: MultiDict[str, str] = MultiDict()
+    for name, value in body.items():
+        if name == "candidates" or value is None:
+            continue
+        values.add(name, ("true" if value else "false") if isinstance(value, bool) else str(value))
+    return values
+
+
+def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
+    """Parse a POST: parameters from a JSON object or form fields, and the candidate sites."""
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+        msg = f"the body is {request.content_length:,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted"
+        raise RequestEntityTooLarge(msg)
+    request.max_content_length = MAX_UPLOAD_BYTES  # and werkzeug stops a longer chunked body with a 413
+    if request.mimetype in RAW_FILE_TYPES:
+        # The file itself as the body: `curl --data-binary @sites.csv -H 'Content-Type: text/csv' ...`.
+        raw = MultiDict(list(request.args.items(multi=True)))
+        values = BODY_PARAMETERS.only("state", "k", "objective", "what_if").parse(raw)
+        name = "candidates" + RAW_FILE_TYPES[request.mimetype]
+        candidates = _read_candidates_bytes(request.get_data(), name)
+    elif request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            msg = 'the JSON body must be an object such as {"state": "TX", "k": 5, "candidates": [...]}'
+            raise InvalidParameterError("candidates", msg)
+        unknown = [name for name in body if name not in BODY_PARAMETERS.names]
+        if unknown:
+            msg = f"unknown member {unknown[0]!r}; expected some of: {', '.join(BODY_PARAMETERS.names)}"
+            raise InvalidParameterError(unknown[0], msg)
+        raw = _body_values(body)
+        values, candidates = BODY_PARAMETERS.parse(raw), json_candidates(body.get("candidates"))
+    else:
+        # Form fields and the query string together, so `curl -F candidates=@f.csv '/api/plan?k=5'` works.
+        raw = MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
+        values = BODY_PARAMETERS.parse(raw)
+        upload = request.files.get("candidates")
+        if upload is None and values["candidates"]:  # the file's text sent as a plain field
+            upload = FileStorage(io.BytesIO(values["candidates"].encode("utf-8")), filename="candidates")
+        candidates = file_candidates(upload)
+    return _plan_or_what_if(values, raw.get("k")), candidates
+
+
+_NO_CANDIDATES = (
+    "POST needs candidate sites: a JSON list of {name, lat, lon} objects or a GeoJSON FeatureCollection "
+    "of points as 'candidates', or a CSV/GeoJSON file in the form field 'candidates' "
+    "(use GET to plan over the ZCTA points)"
+)
+
+
+def json_candidates(value: Any) -> pd.DataFrame:
+    """Return the candidates of a JSON body: a list of objects, or a GeoJSON FeatureCollection."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return pd.DataFrame(value)
+    if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+        return _read_candidates_bytes(json.dumps(value).encode("utf-8"), "candidates.geojson")
+    if value is None:
+        raise InvalidParameterError("candidates", _NO_CANDIDATES)
+    msg = f"candidates must be a non-empty list of objects or a FeatureCollection; got {str(value)[:60]!r}"
+    raise InvalidParameterError("candidates", msg)
+
+
+def file_candidates(upload: FileStorage | None) -> pd.DataFrame:
+    """Read an uploaded CSV or GeoJSON candidates file (by extension, else by its first byte)."""
+    if upload is None:
+        raise InvalidParameterError("candidates", _NO_CANDIDATES)
+    content = upload.read()
+    name = secure_filename(upload.filename or "") or "candidates"
+    if Path(name).suffix.lower() not in (".csv", ".txt", ".geojson", ".json"):
+        name += ".geojson" if content.lstrip().startswith(b"{") else ".csv"
+    return _read_candidates_bytes(content, name)
+
+
+def _read_candidates_bytes(content: bytes, name: str) -> pd.DataFrame:
+    try:
+        return read_candidates(content, name=name)  # read in memory: no temporary file
+    except SchoolDataError as exc:  # a malformed upload is the caller's bad parameter
+        raise InvalidParameterError("candidates", str(exc)) from exc
