@@ -148,6 +148,8 @@ def _plan_schemas() -> dict[str, Any]:
                         "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
                         "description": "the site= values as [lat, lon]",
                     },
+                    "keep": {"type": "array", "items": _STR, "description": "the keep= ids, in order"},
+                    "exclude": {"type": "array", "items": _STR, "description": "the exclude= ids"},
                 }
             ),
             "picks": {"type": "array", "items": _ref("PlanSite"), "maxItems": 100_000},

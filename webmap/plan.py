@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,7 @@ from geo.plan_files import plan_csv as picks_csv
 from geo.plan_files import plan_geojson as picks_geojson
 from geo.planner import Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
+from geo.planner_target import MAX_TARGET_CHILDREN, TargetAnswer, plan_to_target
 from geo.store import json_safe
 from webmap import maps
 from webmap import page_data as pd_
@@ -162,7 +164,15 @@ def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | N
     if req.what_if:
         plan = what_if(zctas, data.schools, candidates, **common)
     else:
-        plan = plan_sites(zctas, data.schools, k=req.k or DEFAULT_K, candidates=candidates, **common)
+        plan = plan_sites(
+            zctas,
+            data.schools,
+            k=req.k or DEFAULT_K,
+            candidates=candidates,
+            keep=req.keep,
+            exclude=req.exclude,
+            **common,
+        )
     add_build_facts(plan, data.manifest, data.build_id)
     if cache:
         cache.put(req, plan)
@@ -283,24 +293,110 @@ def csv():
     )
 
 
-def _page_request(args: MultiDict, states: dict[str, Any]) -> tuple[PlanRequest, PlanRequest | None]:
-    """Parse /plan's query: the plan, and the what-if of the visitor's ``site`` values if any."""
+@dataclass(frozen=True)
+class PageRequest:
+    """What /plan was asked: the mode, the plan (or target) and the visitor's what-if sites."""
+
+    mode: str
+    plan: PlanRequest
+    target: int | None
+    whatif: PlanRequest | None
+    place_note: str = ""
+    place_error: bool = False
+
+
+def _page_request(data: BuildData, args: MultiDict, states: dict[str, Any]) -> PageRequest:
+    """Parse /plan's query: the mode, the plan or target, and the what-if of ``site`` and ``place``."""
     values = PAGE_PARAMETERS.parse(args)
-    state, objective, k, sites = values["state"], values["objective"], values["k"], tuple(values["site"])
+    state, objective, sites = values["state"], values["objective"], list(values["site"])
     if state is not None and state not in states:
         msg = f"unknown state {args.get('state')!r}; the planner page covers the 50 states, DC and PR"
         raise InvalidParameterError("state", msg)
-    whatif = PlanRequest(state, objective, None, sites, what_if=True) if sites else None
-    return PlanRequest(state, objective, k), whatif
+    # A link with only target_children (the landing page's, or /plan/target's) is the target mode.
+    mode = "target" if "mode" not in args and values["target_children"] else values["mode"]
+    target = values["target_children"] if mode == "target" else None
+    note, failed = "", False
+    if values["place"]:
+        site, note = resolve_place(data, values["place"], states)
+        failed = site is None or len(sites) >= MAX_SITES
+        if len(sites) >= MAX_SITES:
+            note = f"At most {MAX_SITES} sites; remove one first."
+        elif site is not None:
+            sites.append(site)
+            note = f"Added {note} as your site {len(sites)}."
+    whatif = PlanRequest(state, objective, None, tuple(sites), what_if=True) if sites else None
+    if mode == "target":
+        return PageRequest(mode, PlanRequest(state, objective, None), target, whatif, note, failed)
+    keep, exclude = tuple(values["keep"]), tuple(values["exclude"])
+    req = PlanRequest(state, objective, values["k"], keep=keep, exclude=exclude)
+    return PageRequest(mode, req, None, whatif, note, failed)
+
+
+def resolve_place(
+    data: BuildData, text: str, states: dict[str, Any]
+) -> tuple[tuple[float, float] | None, str]:
+    """Place a typed place name or ZIP (geo.find.search, offline): its point and its label, or why not."""
+    from geo.find import search
+
+    zips, gazetteer = pd_.find_tables(data)
+    found = search(text, zips, gazetteer, us_states=frozenset(states))
+    shown = " ".join(text.split())[:80]
+    if found.location is not None:
+        where = found.location
+        return (
+            round(where.lat, SITE_DECIMALS),
+            round(where.lon, SITE_DECIMALS),
+        ), f"\u201c{where.label}\u201d"
+    if found.choices:
+        options = "; ".join(f"{c.city}, {c.state}" for c in found.choices[:5])
+        first = found.choices[0]
+        example = f"\u201c{first.city}, {first.state}\u201d"
+        return None, f"\u201c{shown}\u201d is in several states ({options}): add the state, e.g. {example}."
+    if found.state is not None:
+        return None, f"\u201c{shown}\u201d is a state: type a city, town or ZIP in it."
+    if found.message:
+        return None, found.message
+    return None, f"No place or ZIP called \u201c{shown}\u201d was found; try a city with its state, or a ZIP."
+
+
+def compute_target(data: BuildData, state: str | None, objective: str, target: int) -> TargetAnswer:
+    """Run the target mode on the build with its own options (cached per build and query)."""
+
+    def build() -> TargetAnswer:
+        answer = plan_to_target(
+            plan_zctas(data),
+            data.schools,
+            target_children=target,
+            state=state,
+            objective=objective,
+            **build_planner_options(data.manifest),
+        )
+        if answer.plan is not None:
+            add_build_facts(answer.plan, data.manifest, data.build_id)
+        return answer
+
+    return cached(data, f"plan/target/{target}/{state}/{objective}", build)
 
 
 def _locale_rows(plan: Plan, level: str) -> list[dict[str, Any]]:
     return [row for row in frame_records(plan.by_locale) if row["level"] == level]
 
 
+def _page_query(ask: PageRequest) -> dict[str, Any]:
+    """Return the page's own query without the sites (the script adds the visitor's sites)."""
+    req = ask.plan
+    out: dict[str, Any] = {"mode": ask.mode, "state": req.state or "", "objective": req.objective}
+    if ask.mode == "target":
+        out["target_children"] = ask.target
+    else:
+        out["k"] = req.k
+        out |= {key: value for key, value in req.query().items() if key in ("keep", "exclude")}
+    return out
+
+
 @bp.get("/plan")
 def page():
-    """Choose a scope, k and objective; see the proposed sites, their gains, and try your own."""
+    """Choose a scope, k (or a target) and objective; see the sites, their gains, and try your own."""
     data = get_data()
     states = pd_.state_rows(data)
     context: dict[str, Any] = {
@@ -308,25 +404,46 @@ def page():
         "objectives": OBJECTIVE_LABELS,
         "max_k": MAX_K,
         "max_sites": MAX_SITES,
-        "form": {"state": "", "k": DEFAULT_K, "objective": "unserved"},
+        "max_target": MAX_TARGET_CHILDREN,
+        "form": {"state": "", "k": DEFAULT_K, "objective": "unserved", "mode": "plan", "target": 1_000_000},
         "plan": None,
+        "answer": None,
     }
-    if not any(name in request.args for name in PARAMETERS.names):
+    if not any(name in request.args for name in PAGE_PARAMETERS.names):
         return render_template("plan.html", **context)
-    req, whatif_req = _page_request(request.args, states)
-    plan = compute_plan(data, req)
-    whatif_document = (
-        plan_document(data, compute_plan(data, whatif_req), whatif_req) if whatif_req is not None else None
-    )
+    ask = _page_request(data, request.args, states)
+    req = ask.plan
+    context["form"] = {
+        "state": req.state or "",
+        "k": req.k or DEFAULT_K,
+        "objective": req.objective,
+        "mode": ask.mode,
+        "target": ask.target or 1_000_000,
+    }
+    if ask.mode == "target" and ask.target is None:  # "/plan?mode=target": the form, set to a target
+        return render_template("plan.html", **context)
+    answer = compute_target(data, req.state, req.objective, ask.target) if ask.target else None
+    if answer is not None:
+        context["answer"] = answer
+        if answer.plan is None:  # the plain "cannot reach it": no sites to map
+            return render_template("plan.html", **context)
+        plan = answer.plan
+        req = replace(req, k=answer.k)
+    else:
+        plan = compute_plan(data, req)
+    whatif = ask.whatif
+    whatif_document = plan_document(data, compute_plan(data, whatif), whatif) if whatif is not None else None
     scope = req.state or "US"
     bounds = pd_.state_bounds(data, req.state) if req.state else maps.CONUS_BOUNDS
     # Once per build, scope and tile setting.
     map_page = render_map_page(data, f"plan/{scope}", lambda **kw: maps.plan_map(bounds, **kw))
     picks = frame_records(plan.picks)
+    page_query = _page_query(ask)
     config = {
         "map": map_page.map_name,
         "layers": map_page.layers,
         "query": req.as_json(),
+        "page_query": page_query,
         "objective_label": OBJECTIVE_LABELS[req.objective],
         "api_url": url_for("api.plan"),
         "page_url": url_for("plan.page"),
@@ -338,10 +455,16 @@ def page():
         "whatif": whatif_document,
         "max_sites": MAX_SITES,
     }
+    downloadable = req.k is not None and req.k <= MAX_K  # a target's k can be above what /plan.* serve
     context.update(
-        form={"state": req.state or "", "k": req.k, "objective": req.objective},
         plan=plan,
         picks=picks,
+        kept=set(req.keep),
+        excluded=list(req.exclude),
+        page_query=page_query,
+        sites=[format_site(lat, lon) for lat, lon in (whatif.sites if whatif else ())],
+        place_note=ask.place_note,
+        place_error=ask.place_error,
         scope_name=states[req.state]["name"] if req.state else "the nation (50 states, DC and PR)",
         objective_label=OBJECTIVE_LABELS[req.objective],
         objective_gain=float(plan.picks["gain"].sum()),
@@ -349,9 +472,16 @@ def page():
         locale4=_locale_rows(plan, "locale4"),
         assumptions=plan.assumptions,
         downloads={
-            "geojson": url_for("plan.geojson", **req.query()),
-            "csv": url_for("plan.csv", **req.query()),
-            "json": url_for("api.plan", **req.query()),
+            "geojson": url_for("plan.geojson", **req.query()) if downloadable else None,
+            "csv": url_for("plan.csv", **req.query()) if downloadable else None,
+            "json": url_for("api.plan", **req.query())
+            if ask.mode == "plan"
+            else url_for(
+                "records.api_target",
+                target_children=ask.target,
+                state=req.state or "",
+                objective=req.objective,
+            ),
         },
         map_page=map_page,
         config=json_safe(config),

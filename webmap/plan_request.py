@@ -25,6 +25,7 @@ from geo.candidates import read_candidates
 from geo.errors import InvalidParameterError, SchoolDataError
 from geo.planner import OBJECTIVES
 from webmap.params import LAT_PATTERN, LON_PATTERN, Param, Parameters
+from webmap.records import TARGET_CHILDREN
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ MAX_SITES = 50
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Decimal places of a clicked site (about 0.1 m).
 SITE_DECIMALS = 6
+#: Most ``exclude=`` ids in one GET (each 14 characters with its name: 1.4 KB of URL).
+MAX_EXCLUDE = 100
 
 #: Media types of a POST whose body is the candidates file itself, and the file's extension.
 RAW_FILE_TYPES = {"text/csv": ".csv", "application/geo+json": ".geojson"}
@@ -59,6 +62,8 @@ class PlanRequest:
     k: int | None = DEFAULT_K
     sites: tuple[tuple[float, float], ...] = ()
     what_if: bool = False
+    keep: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -72,6 +77,10 @@ class PlanRequest:
             out["k"] = self.k
         if self.sites:
             out["site"] = [format_site(lat, lon) for lat, lon in self.sites]
+        if self.keep:
+            out["keep"] = list(self.keep)
+        if self.exclude:
+            out["exclude"] = list(self.exclude)
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -81,6 +90,8 @@ class PlanRequest:
             "objective": self.objective,
             "k": self.k,
             "sites": [[lat, lon] for lat, lon in self.sites],
+            "keep": list(self.keep),
+            "exclude": list(self.exclude),
         }
 
 
@@ -148,6 +159,25 @@ SITE = Param(
     schema={"items": {"type": "string", "example": "30.27,-97.74"}},
     extra={"style": "form", "explode": True},
 )
+KEEP = Param(
+    "keep",
+    "A proposed site to keep: its candidate id (the ZCTA code), picked first whatever its gain; "
+    "repeat it for several, in order (at most k). Ids that are not candidates in the scope are "
+    "refused (400, naming them). Not with site.",
+    type="array",
+    max_items=MAX_K,
+    pattern="[0-9]{5}",
+    pattern_hint="a candidate id: a five-digit ZCTA code such as '78701'",
+    schema={"items": {"type": "string", "example": "78701"}},
+    extra={"style": "form", "explode": True},
+)
+EXCLUDE = replace(
+    KEEP,
+    name="exclude",
+    description="A candidate id (the ZCTA code) never to pick; repeat it for several. Ids that are "
+    "not candidates in the scope are refused (400, naming them). Not with site.",
+    max_items=MAX_EXCLUDE,
+)
 WHAT_IF = Param(
     "what_if",
     "true: add every candidate in order (a what-if) instead of choosing k of them.",
@@ -158,14 +188,22 @@ WHAT_IF = Param(
 )
 CANDIDATES = Param("candidates", "The candidate sites: a CSV or GeoJSON file (or its text).")
 #: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
-PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE))
+PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE, KEEP, EXCLUDE))
 #: Members of a POST body (JSON object, or form fields and a ``candidates`` file). A form
 #: field left empty means "not given", as it does in the browser.
 BODY_PARAMETERS = Parameters(
     tuple(replace(p, allow_empty=True) for p in (STATE, K, OBJECTIVE, WHAT_IF, CANDIDATES))
 )
-#: The /plan page: the same parameters, but stray ones (utm_source...) are ignored.
-PAGE_PARAMETERS = PARAMETERS.as_page()
+MODE = Param(
+    "mode",
+    "plan: the best k new sites; target: the fewest new sites that reach target_children more children.",
+    enum=("plan", "target"),
+    fold="lower",
+    default="plan",
+)
+PLACE = Param("place", "A place name or ZIP to add as a what-if site (the offline gazetteer, geo.find).")
+#: The /plan page: the same parameters and its own (mode, target, a typed place), stray ones ignored.
+PAGE_PARAMETERS = (PARAMETERS + (MODE, replace(TARGET_CHILDREN, required=False), PLACE)).as_page()
 
 
 def _plan_or_what_if(values: dict[str, Any], raw_k: str | None) -> PlanRequest:
@@ -175,8 +213,13 @@ def _plan_or_what_if(values: dict[str, Any], raw_k: str | None) -> PlanRequest:
             what = "every site= is added, in order" if values.get("site") else "every candidate is added"
             msg = f"k={raw_k!r} does not apply to a what-if: {what}; drop k"
             raise InvalidParameterError("k", msg)
+        chosen = "keep" if values.get("keep") else "exclude" if values.get("exclude") else None
+        if chosen:
+            msg = f"{chosen}={values[chosen][0]!r} does not apply to a what-if (every site is added)"
+            raise InvalidParameterError(chosen, msg)
         return PlanRequest(state, objective, None, tuple(values.get("site") or ()), what_if=True)
-    return PlanRequest(state, objective, values["k"])
+    keep, exclude = tuple(values.get("keep") or ()), tuple(values.get("exclude") or ())
+    return PlanRequest(state, objective, values["k"], keep=keep, exclude=exclude)
 
 
 def parse_request(args: MultiDict) -> PlanRequest:
