@@ -120,11 +120,6 @@ def test_server_conforms_to_its_openapi_document(served_port, document, tmp_path
         "--no-color",
         "--output-truncate",
         "false",
-        # Not yet: POST /api/plan and /plan.* take CSV, GeoJSON and multipart files whose
-        # schemas cannot say which files the planner reads, and refuse k above the number
-        # of candidates (a 400 no schema can predict). See the module docstring.
-        "--exclude-method",
-        "POST",
     ]
     env = dict(
         os.environ,
