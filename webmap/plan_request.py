@@ -8,7 +8,6 @@ parameter tables feed validation and the OpenAPI document (webmap.openapi).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import math
 from dataclasses import dataclass, replace
@@ -189,10 +188,25 @@ WHAT_IF = Param(
 CANDIDATES = Param("candidates", "The candidate sites: a CSV or GeoJSON file (or its text).")
 #: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
 PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE, KEEP, EXCLUDE))
-#: Members of a POST body (JSON object, or form fields and a ``candidates`` file). A form
-#: field left empty means "not given", as it does in the browser.
+#: A candidates file in a form field or as a text/csv body, as the OpenAPI document states it
+#: (webmap.openapi): a header ``lat,lon`` or ``name,lat,lon`` and one row per site, coordinates
+#: as plain decimals in range. Every text of this form is a list the planner reads; the server
+#: also reads more (any column order and the synonyms of docs/PLANNER.md, quoted fields, a BOM).
+_NAME_FIELD = r"[A-Za-z0-9 .'&()/-]*"
+CSV_PATTERN = (
+    f"(?:lat,lon(?:\\r?\\n{LAT_PATTERN},{LON_PATTERN})+"
+    f"|name,lat,lon(?:\\r?\\n{_NAME_FIELD},{LAT_PATTERN},{LON_PATTERN})+)(?:\\r?\\n)?"
+)
+#: Members of a POST body: a JSON object, or form fields (and a ``candidates`` file). Only
+#: ``state`` may be empty (the nation), as in the query; ``what_if`` is JSON's true or false.
 BODY_PARAMETERS = Parameters(
-    tuple(replace(p, allow_empty=True) for p in (STATE, K, OBJECTIVE, WHAT_IF, CANDIDATES))
+    (
+        STATE,
+        K,
+        OBJECTIVE,
+        replace(WHAT_IF, enum=("true", "false"), fold=None),
+        replace(CANDIDATES, allow_empty=True),
+    )
 )
 MODE = Param(
     "mode",
@@ -227,6 +241,42 @@ def parse_request(args: MultiDict) -> PlanRequest:
     return _plan_or_what_if(PARAMETERS.parse(args), args.get("k"))
 
 
+#: The JSON types of a body's members, as the PlanRequest schema states them (webmap.openapi_schema).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "state": (str, type(None)),
+    "k": (int,),
+    "objective": (str,),
+    "what_if": (bool,),
+    "candidates": (list,),
+}
+#: A candidate object's members and their JSON types (lat and lon required).
+_SITE_TYPES: dict[str, tuple[type, ...]] = {
+    "lat": (int, float),
+    "lon": (int, float),
+    "name": (str,),
+    "id": (str,),
+    "state": (str,),
+}
+
+
+def _json_type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    # JSON true/false are Python bools, which are ints too: a bool is a number only where bool is asked.
+    return isinstance(value, types) and (bool in types or not isinstance(value, bool))
+
+
+def _check_json_members(body: dict[str, Any]) -> None:
+    """Refuse members the PlanRequest schema does not have, or of another JSON type."""
+    for name, value in body.items():
+        if name not in _JSON_TYPES:
+            msg = f"unknown member {name!r}; expected some of: {', '.join(_JSON_TYPES)}"
+            raise InvalidParameterError(name, msg)
+        if not _json_type_ok(value, _JSON_TYPES[name]):
+            words = {str: "string", int: "integer", bool: "boolean", list: "list", type(None): "null"}
+            wanted = " or ".join(words[t] for t in _JSON_TYPES[name])
+            msg = f"{name} must be a JSON {wanted}, got {value!r}"
+            raise InvalidParameterError(name, msg[:300])
+
+
 def _body_values(body: dict[str, Any]) -> MultiDict:
     """Turn a JSON body's scalar members into strings for the query parsers."""
     values: MultiDict[str, str] = MultiDict()
@@ -246,7 +296,7 @@ def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
     if request.mimetype in RAW_FILE_TYPES:
         # The file itself as the body: `curl --data-binary @sites.csv -H 'Content-Type: text/csv' ...`.
         raw = MultiDict(list(request.args.items(multi=True)))
-        values = BODY_PARAMETERS.only("state", "k", "objective", "what_if").parse(raw)
+        values = Parameters((STATE, K, OBJECTIVE, WHAT_IF)).parse(raw)
         name = "candidates" + RAW_FILE_TYPES[request.mimetype]
         candidates = _read_candidates_bytes(request.get_data(), name)
     elif request.is_json:
@@ -254,10 +304,7 @@ def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
         if not isinstance(body, dict):
             msg = 'the JSON body must be an object such as {"state": "TX", "k": 5, "candidates": [...]}'
             raise InvalidParameterError("candidates", msg)
-        unknown = [name for name in body if name not in BODY_PARAMETERS.names]
-        if unknown:
-            msg = f"unknown member {unknown[0]!r}; expected some of: {', '.join(BODY_PARAMETERS.names)}"
-            raise InvalidParameterError(unknown[0], msg)
+        _check_json_members(body)
         raw = _body_values(body)
         values, candidates = BODY_PARAMETERS.parse(raw), json_candidates(body.get("candidates"))
     else:
@@ -272,22 +319,47 @@ def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
 
 
 _NO_CANDIDATES = (
-    "POST needs candidate sites: a JSON list of {name, lat, lon} objects or a GeoJSON FeatureCollection "
-    "of points as 'candidates', or a CSV/GeoJSON file in the form field 'candidates' "
-    "(use GET to plan over the ZCTA points)"
+    "POST needs candidate sites: a JSON list of {name, lat, lon} objects as 'candidates', a CSV or "
+    "GeoJSON file in the form field 'candidates', or the file itself as a text/csv or "
+    "application/geo+json body (use GET to plan over the ZCTA points)"
 )
 
 
 def json_candidates(value: Any) -> pd.DataFrame:
-    """Return the candidates of a JSON body: a list of objects, or a GeoJSON FeatureCollection."""
-    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        return pd.DataFrame(value)
-    if isinstance(value, dict) and value.get("type") == "FeatureCollection":
-        return _read_candidates_bytes(json.dumps(value).encode("utf-8"), "candidates.geojson")
+    """Return the candidates of a JSON body: a non-empty list of ``{lat, lon, name, id, state}`` objects.
+
+    Exactly what the PlanRequest schema allows: lat and lon JSON numbers in range, the other
+    members strings. A GeoJSON FeatureCollection is sent as an application/geo+json body instead.
+    """
     if value is None:
         raise InvalidParameterError("candidates", _NO_CANDIDATES)
-    msg = f"candidates must be a non-empty list of objects or a FeatureCollection; got {str(value)[:60]!r}"
-    raise InvalidParameterError("candidates", msg)
+    if not isinstance(value, list) or not value:
+        msg = f"candidates must be a non-empty list of {{lat, lon}} objects; got {str(value)[:60]!r}"
+        if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+            msg += " (send GeoJSON as an application/geo+json body)"
+        raise InvalidParameterError("candidates", msg)
+    for number, site in enumerate(value, start=1):
+        problem = _site_problem(site)
+        if problem:
+            raise InvalidParameterError("candidates", f"candidates: site {number}: {problem}"[:300])
+    return pd.DataFrame(value)
+
+
+def _site_problem(site: Any) -> str:
+    if not isinstance(site, dict):
+        return f'must be an object such as {{"lat": 30.27, "lon": -97.74}}, got {site!r}'
+    missing = [name for name in ("lat", "lon") if name not in site]
+    if missing:
+        return f"lacks {' and '.join(missing)} (it has {sorted(site)})"
+    for name, member in site.items():
+        if name not in _SITE_TYPES:
+            return f"unknown member {name!r}; a site has lat, lon and optionally name, id, state"
+        if not _json_type_ok(member, _SITE_TYPES[name]):
+            kind = "a number" if name in ("lat", "lon") else "a string"
+            return f"{name} must be {kind}, got {member!r}"
+    if not (-90 <= site["lat"] <= 90 and -180 <= site["lon"] <= 180):
+        return f"lat/lon {site['lat']!r}, {site['lon']!r} out of range"
+    return ""
 
 
 def file_candidates(upload: FileStorage | None) -> pd.DataFrame:
