@@ -273,8 +273,10 @@ def _check_json_members(body: dict[str, Any]) -> None:
         if not _json_type_ok(value, _JSON_TYPES[name]):
             words = {str: "string", int: "integer", bool: "boolean", list: "list", type(None): "null"}
             wanted = " or ".join(words[t] for t in _JSON_TYPES[name])
-            msg = f"{name} must be a JSON {wanted}, got {value!r}"
-            raise InvalidParameterError(name, msg[:300])
+            msg = f"{name} must be a JSON {wanted}, got {value!r}"[:300]
+            if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+                msg += " (send GeoJSON as an application/geo+json body)"
+            raise InvalidParameterError(name, msg)
 
 
 def _body_values(body: dict[str, Any]) -> MultiDict:

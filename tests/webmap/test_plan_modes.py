@@ -159,3 +159,48 @@ def test_page_forms_carry_the_mode_and_sites(client):
     parts = page_parts(html)
     assert parts.pick_rows == 3
     assert html.count('name="site" value="41.5,-71.3"') == 2  # the place form and the re-run form
+
+
+# --------------------------------------------------------------------------
+# POST bodies: what the OpenAPI document allows is accepted, what it does not is refused
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter", "needle"),
+    [
+        ({"candidates": [{"lat": "30", "lon": -98}]}, "candidates", "lat must be a number"),
+        ({"candidates": [{"lat": True, "lon": -98}]}, "candidates", "lat must be a number"),
+        ({"candidates": [{"lat": 30, "lon": -98, "latitude": 30}]}, "candidates", "'latitude'"),
+        ({"candidates": [{"lat": 30, "lon": -98, "name": 7}]}, "candidates", "name must be a string"),
+        ({"candidates": [30, -98]}, "candidates", "must be an object"),
+        ({"k": "5", "candidates": [{"lat": 30, "lon": -98}]}, "k", "JSON integer"),
+        ({"what_if": 1, "candidates": [{"lat": 30, "lon": -98}]}, "what_if", "JSON boolean"),
+        ({"candidates": {"type": "FeatureCollection", "features": []}}, "candidates", "application/geo+json"),
+    ],
+)
+def test_post_json_outside_the_schema_is_400(client, body, parameter, needle):
+    response = client.post("/api/plan", json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["parameter"] == parameter and needle in response.get_json()["description"]
+
+
+def test_post_k_above_the_candidates_is_capped(client):
+    body = {"state": "RI", "k": 5, "candidates": [{"lat": 41.8, "lon": -71.4}, {"lat": 41.5, "lon": -71.3}]}
+    answer = client.post("/api/plan", json=body).get_json()
+    assert len(answer["picks"]) == answer["assumptions"]["k"] == 2
+    assert any("k=5 was asked" in note for note in answer["assumptions"]["notes"])
+
+
+def test_every_csv_the_document_describes_is_accepted(client):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from webmap.plan_request import CSV_PATTERN
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.from_regex(f"^(?:{CSV_PATTERN})$", fullmatch=True))
+    def accepted(text):
+        response = client.post("/api/plan?state=RI&k=1", data=text.encode(), content_type="text/csv")
+        assert response.status_code == 200, (text, response.get_data(as_text=True))
+
+    accepted()
