@@ -9,11 +9,17 @@ are planned afresh. See docs/PLANNER.md and docs/API.md.
 
 Two modes share one answer shape:
 
-* **plan**: ``state``, ``k``, ``objective``: the greedy (CELF) choice of k
-  sites among the scope's ZCTA points, or among an uploaded candidate list;
+* **plan**: ``state``, ``k``, ``objective`` (and ``keep`` / ``exclude`` ids): the
+  greedy (CELF) choice of k sites among the scope's ZCTA points, or among an
+  uploaded candidate list;
 * **what-if**: ``site=lat,lon`` (repeated) or an uploaded list with
   ``what_if``: each site added in the order given, with its marginal gain
   over the existing schools, and the new totals.
+
+The page adds the target mode (``mode=target&target_children=N``: the fewest
+greedy sites that reach N more children, :mod:`geo.planner_target`) and a typed
+``place`` that becomes a what-if site (:func:`geo.find.search`). Request parsing
+lives in :mod:`webmap.plan_request`.
 """
 
 from __future__ import annotations
