@@ -79,6 +79,47 @@ def candidate_sites(candidates: pd.DataFrame | str | Path, zctas: pd.DataFrame) 
     return frame.assign(stusps=given)
 
 
+def candidate_rows(candidates: pd.DataFrame, ids: Sequence[str], parameter: str, source: str) -> list[int]:
+    """Return the rows of the candidates whose ``candidate_id`` is in ``ids``; raise naming unknown ones.
+
+    Parameters
+    ----------
+    candidates : DataFrame
+        Checked candidate sites (``candidate_id`` column), as the planner holds them.
+    ids : sequence of str
+        Candidate ids (a planner's ``keep`` or ``exclude``); a repeated id counts once,
+        and an id shared by several rows means its first row.
+    parameter, source : str
+        The parameter's name and the candidates' origin, for the message.
+
+    Returns
+    -------
+    list of int
+        Positional rows, in the order of ``ids``.
+
+    Raises
+    ------
+    InvalidParameterError
+        When some ids are not candidates; every such id is quoted (the first ten).
+    """
+    wanted = list(dict.fromkeys(str(i).strip() for i in ([ids] if isinstance(ids, str) else ids)))
+    if not wanted:
+        return []
+    known = candidates["candidate_id"].astype(str).to_numpy()
+    first = {cid: row for row, cid in reversed(list(enumerate(known)))}
+    unknown = [cid for cid in wanted if cid not in first]
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:10]) + (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )
+        msg = (
+            f"{parameter}: unknown candidate id(s) {shown}; the candidates are {source} "
+            "(ids: ZCTA codes for ZCTA points)"
+        )
+        raise InvalidParameterError(parameter, msg)
+    return [first[cid] for cid in wanted]
+
+
 def _candidates_parameter_error(message: str) -> Exception:
     return InvalidParameterError("candidates", message)
 

@@ -47,7 +47,13 @@ def incidence_matrix(coverage: Sequence[np.ndarray], n_columns: int) -> sparse.c
 
 
 def greedy_max_coverage(
-    incidence: sparse.csr_array, weights: np.ndarray, k: int, *, method: str = "celf"
+    incidence: sparse.csr_array,
+    weights: np.ndarray,
+    k: int,
+    *,
+    method: str = "celf",
+    forced: Sequence[int] = (),
+    excluded: Sequence[int] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pick k rows of ``incidence`` greedily to maximize the weight of covered columns.
 
@@ -63,9 +69,14 @@ def greedy_max_coverage(
     weights : int array, shape (columns,)
         Non-negative weight per column; integers keep sums exact.
     k : int
-        Number of picks, 1 ≤ k ≤ number of rows.
+        Number of picks, ``len(forced)`` ≤ k ≤ number of rows not excluded.
     method : {"celf", "greedy"}
         Lazy greedy with a max-heap, or plain greedy recomputing all gains.
+    forced : sequence of int, optional
+        Rows picked first, in the order given, whatever their gain (a planner's
+        "keep this site"); the greedy then continues from what they cover.
+    excluded : sequence of int, optional
+        Rows never picked ("exclude this site"); disjoint from ``forced``.
 
     Returns
     -------
@@ -76,18 +87,46 @@ def greedy_max_coverage(
         msg = f"unknown method {method!r}; expected one of {METHODS}"
         raise InvalidParameterError("method", msg)
     n_rows = incidence.shape[0]
-    if not 1 <= k <= n_rows:
-        msg = f"k must be between 1 and the number of candidates ({n_rows}), got {k!r}"
+    forced_rows = np.asarray(forced, dtype=np.int64).reshape(-1)
+    excluded_rows = np.asarray(excluded, dtype=np.int64).reshape(-1)
+    blocked = np.zeros(n_rows, dtype=bool)
+    for rows, what in ((forced_rows, "forced"), (excluded_rows, "excluded")):
+        if len(rows) and (rows.min() < 0 or rows.max() >= n_rows):
+            raise InvalidParameterError("k", f"{what} rows must be in 0..{n_rows - 1}, got {rows.tolist()!r}")
+    if len(np.unique(forced_rows)) != len(forced_rows) or blocked[forced_rows].any():
+        raise InvalidParameterError("k", f"forced rows must be distinct, got {forced_rows.tolist()!r}")
+    blocked[forced_rows] = True
+    if blocked[excluded_rows].any():
+        raise InvalidParameterError("k", "a row cannot be both forced and excluded")
+    blocked[excluded_rows] = True
+    available = n_rows - int(blocked.sum())
+    if not max(1, len(forced_rows)) <= k <= len(forced_rows) + available:
+        msg = (
+            f"k must be between {max(1, len(forced_rows))} and the number of candidates not excluded "
+            f"({len(forced_rows) + available}), got {k!r}"
+        )
         raise InvalidParameterError("k", msg)
     csr = incidence if isinstance(incidence, sparse.csr_array) else sparse.csr_array(incidence)
     remaining = np.array(weights, dtype=np.int64, copy=True)
+    forced_gains = np.empty(len(forced_rows), dtype=np.int64)
+    for step, row in enumerate(forced_rows):  # in the order given, each gaining what is left
+        span = csr.indices[csr.indptr[row] : csr.indptr[row + 1]]
+        forced_gains[step] = remaining[span].sum()
+        remaining[span] = 0
+    rest = k - len(forced_rows)
+    if rest == 0:
+        return forced_rows, forced_gains
     if method == "greedy":
-        return _plain_greedy(csr, remaining, k)
-    return _celf(csr, remaining, k)
+        picks, gains = _plain_greedy(csr, remaining, rest, blocked)
+    else:
+        picks, gains = _celf(csr, remaining, rest, blocked=blocked)
+    return np.concatenate([forced_rows, picks]), np.concatenate([forced_gains, gains])
 
 
-def _plain_greedy(csr: sparse.csr_array, remaining: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    picked = np.zeros(csr.shape[0], dtype=bool)
+def _plain_greedy(
+    csr: sparse.csr_array, remaining: np.ndarray, k: int, blocked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    picked = blocked.copy()  # forced and excluded rows are never (re-)picked
     picks, gains = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
     for step in range(k):
         gain = csr @ remaining
@@ -123,10 +162,17 @@ def greedy_until(
 
 
 def _celf(
-    csr: sparse.csr_array, remaining: np.ndarray, k: int, *, stop_at: int | None = None
+    csr: sparse.csr_array,
+    remaining: np.ndarray,
+    k: int,
+    *,
+    stop_at: int | None = None,
+    blocked: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     indptr, indices = csr.indptr, csr.indices
     initial = csr @ remaining
+    if blocked is not None:
+        initial[blocked] = 0  # never in the heap, so never picked for a gain
     # Entries are (-gain, row, step the gain was computed at). Submodularity makes
     # every stored gain an upper bound of the current one, so the smallest entry,
     # if computed in this step, is the true maximum (and, by the (gain, row)
@@ -138,7 +184,7 @@ def _celf(
     ranked_gain = initial[ranked]
     heap: list[tuple[int, int, int]] = []
     picks, gains = np.empty(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
-    picked = np.zeros(len(initial), dtype=bool)
+    picked = np.zeros(len(initial), dtype=bool) if blocked is None else blocked.copy()
     step, next_ranked, evaluations, total = 0, 0, 0, 0
     while step < k:
         if next_ranked < len(ranked):

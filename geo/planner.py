@@ -29,11 +29,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from geo.candidates import MAX_CANDIDATES, candidate_sites, read_candidates
+from geo.candidates import MAX_CANDIDATES, candidate_rows, candidate_sites, read_candidates
 from geo.crs import WGS84
 from geo.errors import InvalidParameterError, SchoolDataError
 from geo.max_coverage import METHODS, greedy_max_coverage, incidence_matrix
 from geo.metrics import zcta_reach
+from geo.plan_totals import LOCALE_ORDER, LOCALE_ROLLUP
+from geo.plan_totals import by_locale as _by_locale
+from geo.plan_totals import totals as _totals
 from geo.reach import coverage_lists, reach_table
 from geo.store import json_safe
 
@@ -58,11 +61,6 @@ OBJECTIVES = ("unserved", "poverty")
 #: poverty line (Bishaw, "Changes in Areas With Concentrated Poverty: 2000 to
 #: 2010", ACS-27, 2014), applied here to ZCTAs rather than tracts.
 DEFAULT_POVERTY_THRESHOLD = 0.20
-
-#: NCES-style four classes rolled up to three (city → urban, suburb →
-#: suburban, town and rural → rural), as in docs/LOCALE.md.
-LOCALE_ROLLUP = {"city": "urban", "suburb": "suburban", "town": "rural", "rural": "rural"}
-LOCALE_ORDER = {"locale": ("urban", "suburban", "rural"), "locale4": ("city", "suburb", "town", "rural")}
 
 #: The national scope is the 52 areas the metrics cover: 50 states, DC and PR
 #: (docs/SCHEMA.md, ``states.in_scope``); GU, VI, AS, MP are kept out.
@@ -342,51 +340,6 @@ def _prepare(
     )
 
 
-def _totals(children: np.ndarray, high_poverty: np.ndarray, covered: np.ndarray) -> dict[str, Any]:
-    total, reached = float(children.sum()), float(children[covered].sum())
-    hp_total, hp_reached = float(children[high_poverty].sum()), float(children[high_poverty & covered].sum())
-    return {
-        "children": total,
-        "children_within_reach": reached,
-        "share_within_reach": reached / total if total else None,
-        "unserved_children": total - reached,
-        "high_poverty_children": hp_total,
-        "high_poverty_children_within_reach": hp_reached,
-        "high_poverty_share_within_reach": hp_reached / hp_total if hp_total else None,
-        "zctas_with_children": int((children > 0).sum()),
-        "zctas_with_children_within_reach": int(((children > 0) & covered).sum()),
-    }
-
-
-def _by_locale(
-    scope: pd.DataFrame, high_poverty: np.ndarray, before: np.ndarray, after: np.ndarray
-) -> pd.DataFrame:
-    children = scope["children"].to_numpy(float)
-    rows = []
-    for level, order in LOCALE_ORDER.items():
-        classes = scope[level].astype("string").fillna("unknown").to_numpy(object)
-        for name in (*order, *sorted(set(classes) - set(order))):
-            mask = classes == name
-            was = _totals(children[mask], high_poverty[mask], before[mask])
-            now = _totals(children[mask], high_poverty[mask], after[mask])
-            rows.append(
-                {
-                    "level": level,
-                    "locale_class": name,
-                    "children": was["children"],
-                    "within_reach_before": was["children_within_reach"],
-                    "within_reach_after": now["children_within_reach"],
-                    "gain": now["children_within_reach"] - was["children_within_reach"],
-                    "share_before": was["share_within_reach"],
-                    "share_after": now["share_within_reach"],
-                    "high_poverty_children": was["high_poverty_children"],
-                    "high_poverty_within_reach_before": was["high_poverty_children_within_reach"],
-                    "high_poverty_within_reach_after": now["high_poverty_children_within_reach"],
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def _assumptions(problem: _Instance, *, method: str, k: int) -> dict[str, Any]:
     schools = problem.schools
     # The build's rule (geo/build.py): the data is the sample when every school is.
@@ -431,8 +384,11 @@ def _assumptions(problem: _Instance, *, method: str, k: int) -> dict[str, Any]:
     }
 
 
-def _finish(problem: _Instance, picks: np.ndarray, *, method: str) -> Plan:
-    """Walk the picks in order: each one's gains, the ZCTAs it newly reaches, the totals."""
+def _finish(problem: _Instance, picks: np.ndarray, *, method: str, kept: int = 0) -> Plan:
+    """Walk the picks in order: each one's gains, the ZCTAs it newly reaches, the totals.
+
+    The first ``kept`` picks were forced in (``keep``): a zero gain among them is no greedy stall.
+    """
     started = time.perf_counter()
     incidence, universe = problem.incidence, problem.universe
     first_reached_by = np.zeros(len(universe), dtype=np.int64)  # 0 = no new site reaches it
@@ -466,7 +422,7 @@ def _finish(problem: _Instance, picks: np.ndarray, *, method: str) -> Plan:
     reached = reached.assign(high_poverty=problem.high_poverty[universe[hit]], order=first_reached_by[hit])
     k = len(picks)
     assumptions = _assumptions(problem, method=method, k=k)
-    idle = np.flatnonzero(picks_frame["gain"].to_numpy() <= 0)
+    idle = np.flatnonzero(picks_frame["gain"].to_numpy()[kept:] <= 0) + kept
     if method != "what-if" and len(idle):
         first = int(idle[0]) + 1
         which = f"Picks {first}–{k} add" if first < k else f"Pick {k} adds"
@@ -495,6 +451,8 @@ def plan_sites(
     reach_miles: Mapping[str, float] | float | None = None,
     poverty_threshold: float = DEFAULT_POVERTY_THRESHOLD,
     method: str = "celf",
+    keep: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> Plan:
     """Choose k new sites that reach the most unserved children (greedy maximal coverage).
 
@@ -506,7 +464,8 @@ def plan_sites(
     schools : DataFrame
         Existing schools (lat, lon; ``is_sample`` if known), anywhere.
     k : int
-        Number of new sites, 1 ≤ k ≤ number of candidates.
+        Number of new sites, at least 1 (and at least ``len(keep)``). A k above
+        the number of candidates not excluded is capped to it, and a note says so.
     state : str, optional
         USPS code of the scope; None plans for the nation (50 states, DC, PR).
     objective : {"unserved", "poverty"}
@@ -522,6 +481,12 @@ def plan_sites(
         Share below poverty marking a high-poverty ZCTA (default 0.20).
     method : {"celf", "greedy"}
         Lazy greedy (fast) or plain greedy (for comparison); same picks.
+    keep : sequence of str, optional
+        Candidate ids (``candidate_id``: ZCTA codes for the default candidates)
+        picked first, in the order given, whatever their gain; the greedy
+        chooses the rest of the k sites around them.
+    exclude : sequence of str, optional
+        Candidate ids never picked.
 
     Returns
     -------
@@ -530,8 +495,9 @@ def plan_sites(
     Raises
     ------
     InvalidParameterError
-        For a bad k, state, objective, threshold, reach or candidate list;
-        ``.parameter`` names it.
+        For a bad k, state, objective, threshold, reach or candidate list, or
+        ids in ``keep`` / ``exclude`` that are not candidates (all of them
+        quoted); ``.parameter`` names it.
     SchoolDataError
         For an unreadable candidates file or schools without lat/lon.
     """
@@ -550,13 +516,39 @@ def plan_sites(
         reach_miles=reach_miles,
         poverty_threshold=poverty_threshold,
     )
-    if k > len(problem.candidates):
-        msg = f"k={k} exceeds the {len(problem.candidates)} candidate sites in scope {problem.label!r}"
-        raise InvalidParameterError("k", msg)
+    forced, excluded = (
+        candidate_rows(problem.candidates, keep, "keep", problem.source),
+        candidate_rows(problem.candidates, exclude, "exclude", problem.source),
+    )
+    both = sorted(set(forced) & set(excluded))
+    if both:
+        ids = [str(problem.candidates["candidate_id"].iloc[i]) for i in both]
+        raise InvalidParameterError("exclude", f"candidate id(s) {ids!r} are both kept and excluded")
+    if len(forced) > k:
+        msg = f"keep names {len(forced)} sites but k is {k}; raise k or keep fewer"
+        raise InvalidParameterError("keep", msg)
+    available = len(problem.candidates) - len(excluded)
+    if available < 1:
+        msg = f"no candidate sites are left in scope {problem.label!r} ({len(excluded)} excluded)"
+        raise InvalidParameterError("exclude" if excluded else "k", msg)
+    asked, k = int(k), min(int(k), available)
     started = time.perf_counter()
-    picks, _ = greedy_max_coverage(problem.incidence, problem.objective_w, int(k), method=method)
+    picks, _ = greedy_max_coverage(
+        problem.incidence, problem.objective_w, k, method=method, forced=forced, excluded=excluded
+    )
     problem.timings["selection"] = time.perf_counter() - started
-    return _finish(problem, picks, method=method)
+    plan = _finish(problem, picks, method=method, kept=len(forced))
+    notes = plan.assumptions["notes"]
+    if k < asked:
+        left = f" once {len(excluded)} are excluded" if excluded else ""
+        notes.insert(
+            0, f"k={asked} was asked, but {problem.label} has {available} candidate sites{left}: k={k}."
+        )
+    if forced:
+        notes.insert(0, f"Kept by request (picked first, whatever their gain): {len(forced)} site(s).")
+    if excluded:
+        notes.insert(0, f"Excluded by request (never picked): {len(excluded)} site(s).")
+    return plan
 
 
 def what_if(

@@ -14,7 +14,16 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from geo import registry
-from webmap.openapi_schema import _LINKS, _PROVENANCE, _STR, _plan_schemas, _ref
+from webmap.openapi_schema import (
+    _LINKS,
+    _PROVENANCE,
+    _STR,
+    NO_K_IN_A_WHAT_IF,
+    _plan_schemas,
+    _ref,
+    plan_request_schema,
+    plan_state_schema,
+)
 from webmap.records_openapi import record_paths, record_schemas
 
 logger = logging.getLogger(__name__)
@@ -231,6 +240,7 @@ def _parameters(path: str, codes: StateCodes | None = None) -> list[dict[str, An
 
 def _plan_path(codes: StateCodes | None) -> dict[str, Any]:
     from webmap.plan import MAX_UPLOAD_BYTES, OBJECTIVE, K
+    from webmap.plan_request import CSV_PATTERN
 
     answer = _json_response(
         "PlanAnswer", "The plan: picks in order with marginal gains, totals, assumptions."
@@ -247,32 +257,45 @@ def _plan_path(codes: StateCodes | None) -> dict[str, Any]:
         "distances; or, with site=, the marginal gain of each given site in order. See docs/PLANNER.md.",
         extra=_parameters("/api/plan", codes),
     )
+    state = plan_state_schema(codes.get("plan") if codes else None)
+    csv_file = {
+        "type": "string",
+        "pattern": f"^(?:{CSV_PATTERN})$",
+        "maxLength": MAX_UPLOAD_BYTES,
+        "description": "a CSV list: the header lat,lon or name,lat,lon, then one row per site; "
+        "the server also reads the other forms of docs/PLANNER.md (column synonyms and order, quotes)",
+        "example": "name,lat,lon\nNorth site,30.31,-97.74\nSouth site,30.2,-97.75",
+    }
     post = {
-        "summary": "Plan over, or what-if, your own candidate list (CSV or GeoJSON)",
+        "summary": "Plan over, or what-if, your own candidate list",
         "tags": ["api"],
-        "description": "A JSON body (PlanRequest); a multipart form with the file in field `candidates` and "
-        "state, k, objective, what_if as fields or query parameters; or the file itself as a text/csv or "
-        "application/geo+json body with the parameters in the query. POST answers are not cached and "
-        "have no links.",
+        "description": "A JSON body (PlanRequest), or a multipart form with the candidates' CSV in the "
+        "field `candidates` and state, k, objective, what_if as fields, or the CSV itself as a "
+        "text/csv body with the parameters in the query. A CSV or GeoJSON *file* may be uploaded in "
+        "the form field too, and a GeoJSON FeatureCollection of points may be sent as an "
+        "application/geo+json body (docs/API.md): OpenAPI 3.0 cannot state a [lon, lat] position's "
+        "two ranges, so those forms are described in words only. A k above the candidates left is "
+        "capped (a note says so). POST answers are not cached and have no links.",
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": _ref("PlanRequest")},
+                "application/json": {"schema": plan_request_schema(codes.get("plan") if codes else None)},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
+                        "additionalProperties": False,
                         "properties": {
-                            "candidates": {"type": "string", "format": "binary"},
-                            "state": _STR,
+                            "candidates": csv_file,
+                            "state": state,
                             "k": K.openapi_schema(),
                             "objective": OBJECTIVE.openapi_schema(),
                             "what_if": {"type": "boolean"},
                         },
                         "required": ["candidates"],
+                        **NO_K_IN_A_WHAT_IF,
                     }
                 },
-                "text/csv": {"schema": {"type": "string", "description": "name,lat,lon rows"}},
-                "application/geo+json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": csv_file},
             },
         },
         "responses": {

@@ -50,7 +50,7 @@ def _closed(properties: dict[str, Any], required: list[str] | None = None, **ext
 
 
 def _plan_schemas() -> dict[str, Any]:
-    from webmap.plan import MAX_SITES, OBJECTIVE, K
+    from webmap.plan import MAX_SITES
 
     totals = _closed(
         {
@@ -148,6 +148,8 @@ def _plan_schemas() -> dict[str, Any]:
                         "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
                         "description": "the site= values as [lat, lon]",
                     },
+                    "keep": {"type": "array", "items": _STR, "description": "the keep= ids, in order"},
+                    "exclude": {"type": "array", "items": _STR, "description": "the exclude= ids"},
                 }
             ),
             "picks": {"type": "array", "items": _ref("PlanSite"), "maxItems": 100_000},
@@ -177,29 +179,6 @@ def _plan_schemas() -> dict[str, Any]:
             "reached",
         ],
     )
-    body = _closed(
-        {
-            "state": {"type": "string", "nullable": True, "description": "USPS code; omit for the nation"},
-            # The same declarations as the query parameters (webmap.plan, webmap.params).
-            "k": K.openapi_schema(),
-            "objective": OBJECTIVE.openapi_schema(),
-            "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
-            "candidates": {
-                "oneOf": [
-                    {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "description": "lat and lon (or latitude/longitude); optional name, id, state",
-                        },
-                    },
-                    {"type": "object", "description": "a GeoJSON FeatureCollection of points"},
-                ]
-            },
-        },
-        ["candidates"],
-    )
     return {
         "PlanTotals": totals,
         "PlanSite": pick,
@@ -207,5 +186,59 @@ def _plan_schemas() -> dict[str, Any]:
         "PlanAssumptions": assumptions,
         "PlanReachedZcta": reached,
         "PlanAnswer": answer,
-        "PlanRequest": body,
+        "PlanRequest": plan_request_schema(),
     }
+
+
+def plan_state_schema(codes: Any = None, *, nullable: bool = False) -> dict[str, Any]:
+    """Return a POST body's ``state``: one of ``codes`` (any letter case), or empty for the nation.
+
+    Exactly what the server accepts (webmap.plan_request): without ``codes`` (no build), any
+    two letters, of which the server refuses those its build lacks.
+    """
+    from webmap.params import caseless_pattern
+
+    codes = sorted(codes) if codes else None
+    pattern = f"^(?:{caseless_pattern(codes)})?$" if codes else "^(?:[A-Za-z]{2})?$"
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": pattern,
+        "description": "USPS code of the scope; empty (or null in JSON, or omitted) for the nation",
+        "example": "TX" if not codes or "TX" in codes else codes[0],
+    }
+    if nullable:
+        schema["nullable"] = True
+    return schema
+
+
+#: A what-if adds every candidate: k must be left out (webmap.plan_request._plan_or_what_if).
+NO_K_IN_A_WHAT_IF = {"not": {"required": ["what_if", "k"], "properties": {"what_if": {"enum": [True]}}}}
+
+
+def plan_request_schema(codes: Any = None) -> dict[str, Any]:
+    """Return the JSON body of POST /api/plan: exactly what webmap.plan_request.parse_body accepts."""
+    from webmap.plan import OBJECTIVE, K
+
+    site = _closed(
+        {
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "name": _STR,
+            "id": _STR,
+            "state": _STR,
+        },
+        ["lat", "lon"],
+        description="a candidate site: WGS84 degrees, and optionally a name, an id and a state",
+    )
+    return _closed(
+        {
+            "state": plan_state_schema(codes, nullable=True),
+            # The same declarations as the query parameters (webmap.plan_request, webmap.params).
+            "k": K.openapi_schema(),
+            "objective": OBJECTIVE.openapi_schema(),
+            "what_if": {"type": "boolean", "default": False, "description": "add every candidate in order"},
+            "candidates": {"type": "array", "minItems": 1, "maxItems": 100_000, "items": site},
+        },
+        ["candidates"],
+        **NO_K_IN_A_WHAT_IF,
+    )

@@ -9,39 +9,40 @@ are planned afresh. See docs/PLANNER.md and docs/API.md.
 
 Two modes share one answer shape:
 
-* **plan**: ``state``, ``k``, ``objective``: the greedy (CELF) choice of k
-  sites among the scope's ZCTA points, or among an uploaded candidate list;
+* **plan**: ``state``, ``k``, ``objective`` (and ``keep`` / ``exclude`` ids): the
+  greedy (CELF) choice of k sites among the scope's ZCTA points, or among an
+  uploaded candidate list;
 * **what-if**: ``site=lat,lon`` (repeated) or an uploaded list with
   ``what_if``: each site added in the order given, with its marginal gain
   over the existing schools, and the new totals.
+
+The page adds the target mode (``mode=target&target_children=N``: the fewest
+greedy sites that reach N more children, :mod:`geo.planner_target`) and a typed
+``place`` that becomes a what-if site (:func:`geo.find.search`). Request parsing
+lives in :mod:`webmap.plan_request`.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from flask import Blueprint, Response, render_template, request, url_for
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
+from werkzeug.datastructures import MultiDict
 
 from geo import store
-from geo.candidates import read_candidates
-from geo.errors import InvalidParameterError, NoBuildError, SchoolDataError
+from geo.errors import InvalidParameterError, NoBuildError
 from geo.metrics_tables import frame_records
 from geo.plan_files import plan_csv as picks_csv
 from geo.plan_files import plan_geojson as picks_geojson
-from geo.planner import OBJECTIVES, Plan, plan_sites, what_if
+from geo.planner import Plan, plan_sites, what_if
 from geo.planner_build import add_build_facts, build_planner_options
+from geo.planner_target import MAX_TARGET_CHILDREN, TargetAnswer, plan_to_target
 from geo.store import json_safe
 from webmap import maps
 from webmap import page_data as pd_
@@ -49,27 +50,40 @@ from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
 from webmap.pages import map_page as render_map_page
-from webmap.params import LAT_PATTERN, LON_PATTERN, Param, Parameters
+
+# The requests' parameters and parsers live in webmap.plan_request; importable from here as before.
+from webmap.plan_request import (  # noqa: F401
+    BODY_PARAMETERS,
+    CANDIDATES,
+    DEFAULT_K,
+    MAX_K,
+    MAX_SITES,
+    MAX_UPLOAD_BYTES,
+    OBJECTIVE,
+    PAGE_PARAMETERS,
+    PARAMETERS,
+    RAW_FILE_TYPES,
+    SITE,
+    SITE_DECIMALS,
+    STATE,
+    WHAT_IF,
+    K,
+    PlanRequest,
+    file_candidates,
+    format_site,
+    json_candidates,
+    parse_body,
+    parse_request,
+    parse_site,
+)
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("plan", __name__)
 
-DEFAULT_K = 10
-#: Largest k served. Greedy is fast (nation, k = 100: about 0.2 s), but no
-#: coalition plans 100 new schools at once, and the page's map and table stay
-#: readable; ``csmap plan`` has no cap.
-MAX_K = 100
-#: Most ``site=`` parameters in one GET: about 25 characters each keeps the
-#: URL far below the 8 KB that common servers and proxies accept.
-MAX_SITES = 50
-#: Largest POST body: 100,000 candidate rows (geo.planner.MAX_CANDIDATES) of
-#: name,lat,lon CSV are about 4 MB.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Plans kept per build (each a few KB to a few hundred KB).
 PLAN_CACHE_SIZE = 64
-#: Decimal places of a clicked site (about 0.1 m) and of reached ZCTA points (about 11 m).
-SITE_DECIMALS = 6
+#: Decimal places of reached ZCTA points (about 11 m).
 POINT_DECIMALS = 4
 API_MAX_AGE = 60
 
@@ -77,227 +91,6 @@ OBJECTIVE_LABELS = {
     "unserved": "unserved children",
     "poverty": "unserved children in high-poverty ZCTAs",
 }
-#: Media types of a POST whose body is the candidates file itself, and the file's extension.
-RAW_FILE_TYPES = {"text/csv": ".csv", "application/geo+json": ".geojson"}
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """A validated planner request; hashable, so it keys the plan cache.
-
-    ``k`` is None in a what-if, where every site is added in order.
-    """
-
-    state: str | None
-    objective: str
-    k: int | None = DEFAULT_K
-    sites: tuple[tuple[float, float], ...] = ()
-    what_if: bool = False
-
-    @property
-    def mode(self) -> str:
-        """``plan`` or ``what_if``."""
-        return "what_if" if self.what_if else "plan"
-
-    def query(self) -> dict[str, Any]:
-        """Return the request as query parameters (for links; ``site`` as a list)."""
-        out: dict[str, Any] = {"state": self.state or "", "objective": self.objective}
-        if self.k is not None:
-            out["k"] = self.k
-        if self.sites:
-            out["site"] = [format_site(lat, lon) for lat, lon in self.sites]
-        return out
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the request as the answer's ``query`` member."""
-        return {
-            "state": self.state,
-            "objective": self.objective,
-            "k": self.k,
-            "sites": [[lat, lon] for lat, lon in self.sites],
-        }
-
-
-def format_site(lat: float, lon: float) -> str:
-    """Return a ``site`` value, ``lat,lon``, without trailing zeros."""
-    return ",".join(f"{value:.{SITE_DECIMALS}f}".rstrip("0").rstrip(".") for value in (lat, lon))
-
-
-# --------------------------------------------------------------------------
-# Parsing
-
-
-def parse_site(text: str) -> tuple[float, float]:
-    """Parse one ``site=lat,lon`` value (WGS84 degrees), rounded to :data:`SITE_DECIMALS`."""
-    parts = text.split(",")
-    try:
-        lat, lon = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
-    except ValueError:
-        lat = lon = math.nan
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN and inf
-        msg = f"site must be 'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'; got {text!r}"
-        raise InvalidParameterError("site", msg)
-    return round(lat, SITE_DECIMALS), round(lon, SITE_DECIMALS)
-
-
-def _flag(text: str) -> bool:
-    return text.strip().lower() in _TRUE
-
-
-# The parameters, declared once (webmap.params): the parsers below and webmap.openapi read them.
-STATE = Param(
-    "state",
-    "Two-letter USPS code of the scope; omitted or empty: the nation (50 states, DC and PR).",
-    pattern="[A-Za-z]{2}",
-    pattern_hint="a two-letter USPS code such as 'TX', or empty for the nation",
-    fold="upper",
-    # Empty is the nation: the /plan form's "whole nation" choice sends state=.
-    allow_empty=True,
-)
-K = Param(
-    "k",
-    f"Number of new sites, from 1 to {MAX_K}; not with site.",
-    type="integer",
-    minimum=1,
-    maximum=MAX_K,
-    default=DEFAULT_K,
-)
-OBJECTIVE = Param(
-    "objective",
-    "unserved: all children beyond reach; poverty: those in ZCTAs with 20%+ below poverty.",
-    enum=tuple(OBJECTIVES),
-    fold="lower",
-    default="unserved",
-)
-SITE = Param(
-    "site",
-    "A what-if site as lat,lon (WGS84 degrees); repeat it, in order, for several. With site, "
-    "k must be omitted: every site is added and its marginal gain reported.",
-    type="array",
-    max_items=MAX_SITES,
-    # Plain decimals in range, as documented; parse_site reads them.
-    pattern=f"{LAT_PATTERN},{LON_PATTERN}",
-    pattern_hint="'lat,lon' in WGS84 degrees, e.g. '30.27,-97.74'",
-    convert=parse_site,
-    schema={"items": {"type": "string", "example": "30.27,-97.74"}},
-    extra={"style": "form", "explode": True},
-)
-WHAT_IF = Param(
-    "what_if",
-    "true: add every candidate in order (a what-if) instead of choosing k of them.",
-    enum=_TRUE + _FALSE[:-1],
-    fold="lower",
-    convert=_flag,
-    default=False,
-)
-CANDIDATES = Param("candidates", "The candidate sites: a CSV or GeoJSON file (or its text).")
-#: Query parameters of GET /api/plan, /plan.geojson and /plan.csv (``site`` may repeat).
-PARAMETERS = Parameters((STATE, K, OBJECTIVE, SITE))
-#: Members of a POST body (JSON object, or form fields and a ``candidates`` file). A form
-#: field left empty means "not given", as it does in the browser.
-BODY_PARAMETERS = Parameters(
-    tuple(replace(p, allow_empty=True) for p in (STATE, K, OBJECTIVE, WHAT_IF, CANDIDATES))
-)
-#: The /plan page: the same parameters, but stray ones (utm_source...) are ignored.
-PAGE_PARAMETERS = PARAMETERS.as_page()
-
-
-def _plan_or_what_if(values: dict[str, Any], raw_k: str | None) -> PlanRequest:
-    state, objective = values["state"], values["objective"]
-    if values.get("site") or values.get("what_if"):
-        if raw_k:
-            what = "every site= is added, in order" if values.get("site") else "every candidate is added"
-            msg = f"k={raw_k!r} does not apply to a what-if: {what}; drop k"
-            raise InvalidParameterError("k", msg)
-        return PlanRequest(state, objective, None, tuple(values.get("site") or ()), what_if=True)
-    return PlanRequest(state, objective, values["k"])
-
-
-def parse_request(args: MultiDict) -> PlanRequest:
-    """Parse GET parameters: a plan (``state``, ``k``, ``objective``) or a what-if (``site``)."""
-    return _plan_or_what_if(PARAMETERS.parse(args), args.get("k"))
-
-
-def _body_values(body: dict[str, Any]) -> MultiDict:
-    """Turn a JSON body's scalar members into strings for the query parsers."""
-    values: MultiDict[str, str] = MultiDict()
-    for name, value in body.items():
-        if name == "candidates" or value is None:
-            continue
-        values.add(name, ("true" if value else "false") if isinstance(value, bool) else str(value))
-    return values
-
-
-def parse_body() -> tuple[PlanRequest, pd.DataFrame]:
-    """Parse a POST: parameters from a JSON object or form fields, and the candidate sites."""
-    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
-        msg = f"the body is {request.content_length:,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted"
-        raise RequestEntityTooLarge(msg)
-    request.max_content_length = MAX_UPLOAD_BYTES  # and werkzeug stops a longer chunked body with a 413
-    if request.mimetype in RAW_FILE_TYPES:
-        # The file itself as the body: `curl --data-binary @sites.csv -H 'Content-Type: text/csv' ...`.
-        raw = MultiDict(list(request.args.items(multi=True)))
-        values = BODY_PARAMETERS.only("state", "k", "objective", "what_if").parse(raw)
-        name = "candidates" + RAW_FILE_TYPES[request.mimetype]
-        candidates = _read_candidates_bytes(request.get_data(), name)
-    elif request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            msg = 'the JSON body must be an object such as {"state": "TX", "k": 5, "candidates": [...]}'
-            raise InvalidParameterError("candidates", msg)
-        unknown = [name for name in body if name not in BODY_PARAMETERS.names]
-        if unknown:
-            msg = f"unknown member {unknown[0]!r}; expected some of: {', '.join(BODY_PARAMETERS.names)}"
-            raise InvalidParameterError(unknown[0], msg)
-        raw = _body_values(body)
-        values, candidates = BODY_PARAMETERS.parse(raw), json_candidates(body.get("candidates"))
-    else:
-        # Form fields and the query string together, so `curl -F candidates=@f.csv '/api/plan?k=5'` works.
-        raw = MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
-        values = BODY_PARAMETERS.parse(raw)
-        upload = request.files.get("candidates")
-        if upload is None and values["candidates"]:  # the file's text sent as a plain field
-            upload = FileStorage(io.BytesIO(values["candidates"].encode("utf-8")), filename="candidates")
-        candidates = file_candidates(upload)
-    return _plan_or_what_if(values, raw.get("k")), candidates
-
-
-_NO_CANDIDATES = (
-    "POST needs candidate sites: a JSON list of {name, lat, lon} objects or a GeoJSON FeatureCollection "
-    "of points as 'candidates', or a CSV/GeoJSON file in the form field 'candidates' "
-    "(use GET to plan over the ZCTA points)"
-)
-
-
-def json_candidates(value: Any) -> pd.DataFrame:
-    """Return the candidates of a JSON body: a list of objects, or a GeoJSON FeatureCollection."""
-    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        return pd.DataFrame(value)
-    if isinstance(value, dict) and value.get("type") == "FeatureCollection":
-        return _read_candidates_bytes(json.dumps(value).encode("utf-8"), "candidates.geojson")
-    if value is None:
-        raise InvalidParameterError("candidates", _NO_CANDIDATES)
-    msg = f"candidates must be a non-empty list of objects or a FeatureCollection; got {str(value)[:60]!r}"
-    raise InvalidParameterError("candidates", msg)
-
-
-def file_candidates(upload: FileStorage | None) -> pd.DataFrame:
-    """Read an uploaded CSV or GeoJSON candidates file (by extension, else by its first byte)."""
-    if upload is None:
-        raise InvalidParameterError("candidates", _NO_CANDIDATES)
-    content = upload.read()
-    name = secure_filename(upload.filename or "") or "candidates"
-    if Path(name).suffix.lower() not in (".csv", ".txt", ".geojson", ".json"):
-        name += ".geojson" if content.lstrip().startswith(b"{") else ".csv"
-    return _read_candidates_bytes(content, name)
-
-
-def _read_candidates_bytes(content: bytes, name: str) -> pd.DataFrame:
-    try:
-        return read_candidates(content, name=name)  # read in memory: no temporary file
-    except SchoolDataError as exc:  # a malformed upload is the caller's bad parameter
-        raise InvalidParameterError("candidates", str(exc)) from exc
 
 
 # --------------------------------------------------------------------------
@@ -377,7 +170,15 @@ def compute_plan(data: BuildData, req: PlanRequest, candidates: pd.DataFrame | N
     if req.what_if:
         plan = what_if(zctas, data.schools, candidates, **common)
     else:
-        plan = plan_sites(zctas, data.schools, k=req.k or DEFAULT_K, candidates=candidates, **common)
+        plan = plan_sites(
+            zctas,
+            data.schools,
+            k=req.k or DEFAULT_K,
+            candidates=candidates,
+            keep=req.keep,
+            exclude=req.exclude,
+            **common,
+        )
     add_build_facts(plan, data.manifest, data.build_id)
     if cache:
         cache.put(req, plan)
@@ -498,24 +299,110 @@ def csv():
     )
 
 
-def _page_request(args: MultiDict, states: dict[str, Any]) -> tuple[PlanRequest, PlanRequest | None]:
-    """Parse /plan's query: the plan, and the what-if of the visitor's ``site`` values if any."""
+@dataclass(frozen=True)
+class PageRequest:
+    """What /plan was asked: the mode, the plan (or target) and the visitor's what-if sites."""
+
+    mode: str
+    plan: PlanRequest
+    target: int | None
+    whatif: PlanRequest | None
+    place_note: str = ""
+    place_error: bool = False
+
+
+def _page_request(data: BuildData, args: MultiDict, states: dict[str, Any]) -> PageRequest:
+    """Parse /plan's query: the mode, the plan or target, and the what-if of ``site`` and ``place``."""
     values = PAGE_PARAMETERS.parse(args)
-    state, objective, k, sites = values["state"], values["objective"], values["k"], tuple(values["site"])
+    state, objective, sites = values["state"], values["objective"], list(values["site"])
     if state is not None and state not in states:
         msg = f"unknown state {args.get('state')!r}; the planner page covers the 50 states, DC and PR"
         raise InvalidParameterError("state", msg)
-    whatif = PlanRequest(state, objective, None, sites, what_if=True) if sites else None
-    return PlanRequest(state, objective, k), whatif
+    # A link with only target_children (the landing page's, or /plan/target's) is the target mode.
+    mode = "target" if "mode" not in args and values["target_children"] else values["mode"]
+    target = values["target_children"] if mode == "target" else None
+    note, failed = "", False
+    if values["place"]:
+        site, note = resolve_place(data, values["place"], states)
+        failed = site is None or len(sites) >= MAX_SITES
+        if len(sites) >= MAX_SITES:
+            note = f"At most {MAX_SITES} sites; remove one first."
+        elif site is not None:
+            sites.append(site)
+            note = f"Added {note} as your site {len(sites)}."
+    whatif = PlanRequest(state, objective, None, tuple(sites), what_if=True) if sites else None
+    if mode == "target":
+        return PageRequest(mode, PlanRequest(state, objective, None), target, whatif, note, failed)
+    keep, exclude = tuple(values["keep"]), tuple(values["exclude"])
+    req = PlanRequest(state, objective, values["k"], keep=keep, exclude=exclude)
+    return PageRequest(mode, req, None, whatif, note, failed)
+
+
+def resolve_place(
+    data: BuildData, text: str, states: dict[str, Any]
+) -> tuple[tuple[float, float] | None, str]:
+    """Place a typed place name or ZIP (geo.find.search, offline): its point and its label, or why not."""
+    from geo.find import search
+
+    zips, gazetteer = pd_.find_tables(data)
+    found = search(text, zips, gazetteer, us_states=frozenset(states))
+    shown = " ".join(text.split())[:80]
+    if found.location is not None:
+        where = found.location
+        return (
+            round(where.lat, SITE_DECIMALS),
+            round(where.lon, SITE_DECIMALS),
+        ), f"\u201c{where.label}\u201d"
+    if found.choices:
+        options = "; ".join(f"{c.city}, {c.state}" for c in found.choices[:5])
+        first = found.choices[0]
+        example = f"\u201c{first.city}, {first.state}\u201d"
+        return None, f"\u201c{shown}\u201d is in several states ({options}): add the state, e.g. {example}."
+    if found.state is not None:
+        return None, f"\u201c{shown}\u201d is a state: type a city, town or ZIP in it."
+    if found.message:
+        return None, found.message
+    return None, f"No place or ZIP called \u201c{shown}\u201d was found; try a city with its state, or a ZIP."
+
+
+def compute_target(data: BuildData, state: str | None, objective: str, target: int) -> TargetAnswer:
+    """Run the target mode on the build with its own options (cached per build and query)."""
+
+    def build() -> TargetAnswer:
+        answer = plan_to_target(
+            plan_zctas(data),
+            data.schools,
+            target_children=target,
+            state=state,
+            objective=objective,
+            **build_planner_options(data.manifest),
+        )
+        if answer.plan is not None:
+            add_build_facts(answer.plan, data.manifest, data.build_id)
+        return answer
+
+    return cached(data, f"plan/target/{target}/{state}/{objective}", build)
 
 
 def _locale_rows(plan: Plan, level: str) -> list[dict[str, Any]]:
     return [row for row in frame_records(plan.by_locale) if row["level"] == level]
 
 
+def _page_query(ask: PageRequest) -> dict[str, Any]:
+    """Return the page's own query without the sites (the script adds the visitor's sites)."""
+    req = ask.plan
+    out: dict[str, Any] = {"mode": ask.mode, "state": req.state or "", "objective": req.objective}
+    if ask.mode == "target":
+        out["target_children"] = ask.target
+    else:
+        out["k"] = req.k
+        out |= {key: value for key, value in req.query().items() if key in ("keep", "exclude")}
+    return out
+
+
 @bp.get("/plan")
 def page():
-    """Choose a scope, k and objective; see the proposed sites, their gains, and try your own."""
+    """Choose a scope, k (or a target) and objective; see the sites, their gains, and try your own."""
     data = get_data()
     states = pd_.state_rows(data)
     context: dict[str, Any] = {
@@ -523,25 +410,46 @@ def page():
         "objectives": OBJECTIVE_LABELS,
         "max_k": MAX_K,
         "max_sites": MAX_SITES,
-        "form": {"state": "", "k": DEFAULT_K, "objective": "unserved"},
+        "max_target": MAX_TARGET_CHILDREN,
+        "form": {"state": "", "k": DEFAULT_K, "objective": "unserved", "mode": "plan", "target": 1_000_000},
         "plan": None,
+        "answer": None,
     }
-    if not any(name in request.args for name in PARAMETERS.names):
+    if not any(name in request.args for name in PAGE_PARAMETERS.names):
         return render_template("plan.html", **context)
-    req, whatif_req = _page_request(request.args, states)
-    plan = compute_plan(data, req)
-    whatif_document = (
-        plan_document(data, compute_plan(data, whatif_req), whatif_req) if whatif_req is not None else None
-    )
+    ask = _page_request(data, request.args, states)
+    req = ask.plan
+    context["form"] = {
+        "state": req.state or "",
+        "k": req.k or DEFAULT_K,
+        "objective": req.objective,
+        "mode": ask.mode,
+        "target": ask.target or 1_000_000,
+    }
+    if ask.mode == "target" and ask.target is None:  # "/plan?mode=target": the form, set to a target
+        return render_template("plan.html", **context)
+    answer = compute_target(data, req.state, req.objective, ask.target) if ask.target else None
+    if answer is not None:
+        context["answer"] = answer
+        if answer.plan is None:  # the plain "cannot reach it": no sites to map
+            return render_template("plan.html", **context)
+        plan = answer.plan
+        req = replace(req, k=answer.k)
+    else:
+        plan = compute_plan(data, req)
+    whatif = ask.whatif
+    whatif_document = plan_document(data, compute_plan(data, whatif), whatif) if whatif is not None else None
     scope = req.state or "US"
     bounds = pd_.state_bounds(data, req.state) if req.state else maps.CONUS_BOUNDS
     # Once per build, scope and tile setting.
     map_page = render_map_page(data, f"plan/{scope}", lambda **kw: maps.plan_map(bounds, **kw))
     picks = frame_records(plan.picks)
+    page_query = _page_query(ask)
     config = {
         "map": map_page.map_name,
         "layers": map_page.layers,
         "query": req.as_json(),
+        "page_query": page_query,
         "objective_label": OBJECTIVE_LABELS[req.objective],
         "api_url": url_for("api.plan"),
         "page_url": url_for("plan.page"),
@@ -553,10 +461,16 @@ def page():
         "whatif": whatif_document,
         "max_sites": MAX_SITES,
     }
+    downloadable = req.k is not None and req.k <= MAX_K  # a target's k can be above what /plan.* serve
     context.update(
-        form={"state": req.state or "", "k": req.k, "objective": req.objective},
         plan=plan,
         picks=picks,
+        kept=set(req.keep),
+        excluded=list(req.exclude),
+        page_query=page_query,
+        sites=[format_site(lat, lon) for lat, lon in (whatif.sites if whatif else ())],
+        place_note=ask.place_note,
+        place_error=ask.place_error,
         scope_name=states[req.state]["name"] if req.state else "the nation (50 states, DC and PR)",
         objective_label=OBJECTIVE_LABELS[req.objective],
         objective_gain=float(plan.picks["gain"].sum()),
@@ -564,9 +478,16 @@ def page():
         locale4=_locale_rows(plan, "locale4"),
         assumptions=plan.assumptions,
         downloads={
-            "geojson": url_for("plan.geojson", **req.query()),
-            "csv": url_for("plan.csv", **req.query()),
-            "json": url_for("api.plan", **req.query()),
+            "geojson": url_for("plan.geojson", **req.query()) if downloadable else None,
+            "csv": url_for("plan.csv", **req.query()) if downloadable else None,
+            "json": url_for("api.plan", **req.query())
+            if ask.mode == "plan"
+            else url_for(
+                "records.api_target",
+                target_children=ask.target,
+                state=req.state or "",
+                objective=req.objective,
+            ),
         },
         map_page=map_page,
         config=json_safe(config),

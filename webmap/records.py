@@ -2,7 +2,8 @@
 
 * ``/api/coalitions``, ``/api/communities``, ``/api/partners``: each table as
   JSON, or as a CSV download with ``?f=csv``; every answer carries ``is_sample``.
-* ``/api/plan/target``: the planner's target mode (:mod:`geo.planner_target`).
+* ``/api/plan/target``: the planner's target mode (:mod:`geo.planner_target`); ``/plan/target``
+  redirects to the planner page's target mode (``/plan?mode=target``).
 * ``/partners`` (directory with search) and ``/partners/<id>`` (a partner's schools on a map).
 * ``/map/communities.geojson``: the Coalition Communities map layer.
 * Template helpers for the landing page's goal and the state page's communities.
@@ -20,18 +21,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from geo.errors import NotFoundError
 from geo.goal import goal_progress, goal_targets
 from geo.partners import search_partners
-from geo.planner_build import add_build_facts, build_planner_options
-from geo.planner_target import MAX_TARGET_CHILDREN, plan_to_target
+from geo.planner_target import MAX_TARGET_CHILDREN
 from geo.registry.records import PARTNER_TYPES
 from geo.store import csv_safe, json_safe
 from webmap import record_data
 from webmap.data import get_data
-from webmap.exports import cached, provenance
+from webmap.exports import provenance
 from webmap.http_cache import send_bytes
 from webmap.params import STATE, Param, Parameters, known_state
 
@@ -147,28 +147,13 @@ def api_partners():
 
 
 def target_answer(values: dict[str, Any]) -> dict[str, Any]:
-    """Run the target mode on the current build (cached per query) and return its JSON document."""
+    """Run the target mode on the current build (the /plan page's own answer) and return its JSON."""
+    from webmap.plan import compute_target
+
     data = get_data()
     state = known_state(values.get("state"), _states(data))
-    key = f"records/target/{values['target_children']}/{state}/{values['objective']}"
-
-    def build() -> dict[str, Any]:
-        from webmap.plan import plan_zctas
-
-        options = build_planner_options(data.manifest)
-        answer = plan_to_target(
-            plan_zctas(data),
-            data.schools,
-            target_children=values["target_children"],
-            state=state,
-            objective=values["objective"],
-            **options,
-        )
-        if answer.plan is not None:
-            add_build_facts(answer.plan, data.manifest, data.build_id)
-        return json_safe({**provenance(data), "query": {**values, "state": state}, **answer.to_json()})
-
-    return cached(data, key, build)
+    answer = compute_target(data, state, values["objective"], values["target_children"])
+    return json_safe({**provenance(data), "query": {**values, "state": state}, **answer.to_json()})
 
 
 @bp.get("/api/plan/target")
@@ -181,10 +166,9 @@ def api_target():
 
 @bp.get("/plan/target")
 def target_page():
-    """Show the planner's target mode: a form, then the answer and the sites."""
-    values = TARGET_PAGE.parse(request.args) if request.args.get("target_children") else None
-    answer = target_answer(values) if values else None
-    return render_template("records/target.html", values=values or {}, answer=answer)
+    """Send the former target page to the planner page's target mode (same query)."""
+    query = {key: value for key, value in request.args.items() if key in TARGET_PAGE.names}
+    return redirect(url_for("plan.page", mode="target", **query), code=301)
 
 
 # --------------------------------------------------------------------------

@@ -34,6 +34,8 @@ PAGES = [
     "/gaps",
     "/plan",
     "/plan?state=RI&k=3",
+    "/plan?state=RI&k=3&keep=02903&site=41.8,-71.5",
+    "/plan?mode=target&target_children=20000&state=RI",
     "/about",
     "/docs/METRICS",
     "/downloads/",

@@ -100,3 +100,46 @@ def test_plan_page_draws_sites_and_runs_a_what_if(
     assert console_errors == []
     assert page_log.failed_requests == []
     assert page_log.non_local_requests() == []
+
+
+def test_plan_page_keeps_excludes_and_adds_a_typed_place(
+    live_server, csmap_app, page, page_log, console_errors, screenshot
+):
+    """Issue 16: keep/exclude toggles re-run the plan; a typed place becomes a what-if site (no mouse)."""
+    base = live_server(csmap_app)
+    page.goto(f"{base}/plan?state=RI&k=3", wait_until="load")
+    page.wait_for_selector("html[data-plan-drawn='3'][data-land-drawn]", timeout=20_000)
+    picks = page.eval_on_selector_all("#picks-table tbody tr", "rows => rows.map(r => r.dataset.id)")
+    assert len(picks) == 3
+
+    # A clicked site, then a typed place: the form sends the clicked site along, the place is added after it.
+    page.mouse.move(0, 0)
+    x, y = container_point(page, 41.45, -71.75)
+    page.mouse.click(x, y)
+    page.wait_for_selector("html[data-whatif-state='done'][data-whatif-sites='1']", timeout=15_000)
+    page.fill("#place-input", "Providence, RI")
+    page.press("#place-input", "Enter")
+    page.wait_for_selector("html[data-whatif-state='done'][data-whatif-sites='2']", timeout=20_000)
+    assert "Added “Providence, RI” as your site 2." in page.inner_text("#whatif-status")
+    names = page.eval_on_selector_all(
+        "#whatif-table tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)"
+    )
+    assert names[1].startswith("Your site 2, near Providence, RI")
+    query = parse_qs(urlsplit(page.url).query)
+    assert "place" not in query and len(query["site"]) == 2  # a reload does not add the place again
+
+    # Keep the third pick, exclude the first (ticking one unticks the other), and re-run.
+    page.check("#exclude-3")
+    page.check("#keep-3")
+    assert not page.is_checked("#exclude-3")
+    page.check("#exclude-1")
+    page.click("#rerun-button")
+    page.wait_for_selector("html[data-plan-drawn='3'][data-whatif-sites='2']", timeout=20_000)
+    rerun = page.eval_on_selector_all("#picks-table tbody tr", "rows => rows.map(r => r.dataset.id)")
+    assert rerun[0] == picks[2] and picks[0] not in rerun and len(rerun) == 3
+    assert page.is_checked("#keep-1") and page.is_checked(f"#excluded-list input[value='{picks[0]}']")
+    screenshot(page, "plan-keep-exclude")
+
+    assert console_errors == []
+    assert page_log.failed_requests == []
+    assert page_log.non_local_requests() == []

@@ -141,11 +141,18 @@ def test_reach_option_is_applied(runner, data_dir, tmp_path):
     assert document["before"]["children_within_reach"] == 1000  # one school now reaches every ZCTA
 
 
+def test_k_above_the_candidates_is_capped_and_said(runner, data_dir, tmp_path):
+    result = _invoke(runner, data_dir, tmp_path, "--state", "KS", "--k", "9", "--json", "--no-files")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert len(document["picks"]) == document["assumptions"]["k"] == 4  # KS has 4 candidate ZCTAs here
+    assert any("k=9 was asked" in note for note in document["assumptions"]["notes"])
+
+
 @pytest.mark.parametrize(
     ("args", "exit_code", "needle"),
     [
         (["--state", "KS", "--k", "0"], 2, "k must be at least 1"),
-        (["--state", "KS", "--k", "9"], 2, "exceeds the 4 candidate sites"),
         (["--state", "ZZ"], 2, "unknown state 'ZZ'"),
         (["--state", "KS", "--k", "x"], 2, "is not a valid integer"),
         (["--state", "KS", "--objective", "richest"], 2, "richest"),

@@ -98,7 +98,11 @@ def test_target_mode_api_and_page(client):
     )
     too_many = client.get("/api/plan/target?target_children=90000000&state=RI").get_json()
     assert not too_many["reachable"] and "cannot reach" in too_many["message"]
-    page = client.get("/plan/target?target_children=50000&state=IL").get_data(as_text=True)
+    # The former target page sends its query to /plan's target mode, which shows the same answer.
+    moved = client.get("/plan/target?target_children=50000&state=IL")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/plan?mode=target&target_children=50000&state=IL"
+    page = client.get(moved.headers["Location"]).get_data(as_text=True)
     assert f"{answer['k']} new site" in page
 
 

@@ -24,6 +24,9 @@
                       interactive: false};
 
   var layer = csmap.layerGetter(config);
+  /* Leaflet makes the map itself a Tab stop (arrow keys pan it): give that stop a name. */
+  map.getContainer().setAttribute("role", "group");
+  map.getContainer().setAttribute("aria-label", "Map of the sites: arrow keys move it, plus and minus zoom");
 
   function count(value) { return csmap.fmt(value, "count"); }
 
@@ -63,9 +66,24 @@
     return box;
   }
 
+  /* A reached ZCTA's dot shows its figures on hover. Its tooltip's focus listeners would make the SVG
+   * path a nameless Tab stop (Chromium focuses SVG elements that listen for focus): taken out of the Tab
+   * order and hidden from assistive technology, since the totals and the sites' table carry the figures
+   * (issue 16). */
+  function quietPath(layer) {
+    layer.on("add", function () {
+      var path = layer.getElement();
+      if (path) {
+        path.setAttribute("tabindex", "-1");
+        path.setAttribute("aria-hidden", "true");
+      }
+    });
+    return layer;
+  }
+
   function drawReached(group, reached, style, kind) {
     reached.forEach(function (zcta) {
-      var dot = L.circleMarker([zcta.lat, zcta.lon], style);
+      var dot = quietPath(L.circleMarker([zcta.lat, zcta.lon], style));
       dot.bindTooltip(function () { return reachedTooltip(zcta, kind); });
       dot.addTo(group);
     });
@@ -144,13 +162,36 @@
     return site.map(function (value) { return String(Number(value.toFixed(SITE_DECIMALS))); }).join(",");
   }
 
-  function params(withK) {
+  /* The API's what-if query: scope, objective and the visitor's sites. */
+  function params() {
     var out = new URLSearchParams();
     if (query.state) { out.append("state", query.state); }
-    if (withK) { out.append("k", String(query.k)); }
     out.append("objective", query.objective);
     sites.forEach(function (site) { out.append("site", siteText(site)); });
     return out;
+  }
+
+  /* The page's own address: its mode, plan or target, keep/exclude, and the visitor's sites. */
+  function pageParams() {
+    var out = new URLSearchParams();
+    Object.keys(config.page_query).forEach(function (name) {
+      [].concat(config.page_query[name]).forEach(function (value) { out.append(name, String(value)); });
+    });
+    sites.forEach(function (site) { out.append("site", siteText(site)); });
+    return out;
+  }
+
+  /* The page's forms (re-run, typed place) send the visitor's current sites along. */
+  function syncSiteFields(form) {
+    [].slice.call(form.querySelectorAll("input.site-field")).forEach(function (input) { input.remove(); });
+    sites.forEach(function (site) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "site";
+      input.className = "site-field";
+      input.value = siteText(site);
+      form.appendChild(input);
+    });
   }
 
   function drawSites(answer) {
@@ -236,7 +277,7 @@
   }
 
   function refresh() {
-    var url = config.page_url + "?" + params(true).toString();
+    var url = config.page_url + "?" + pageParams().toString();
     window.history.replaceState(null, "", url);
     drawSites(null);
     if (!sites.length) {
@@ -248,7 +289,7 @@
     var ticket = ++latest;
     status("Computing what your " + (sites.length === 1 ? "site adds" : sites.length + " sites add") + "…", false);
     root.setAttribute("data-whatif-state", "loading");
-    fetch(config.api_url + "?" + params(false).toString(), {credentials: "same-origin"}).then(function (response) {
+    fetch(config.api_url + "?" + params().toString(), {credentials: "same-origin"}).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) { throw new Error(body.description || ("HTTP " + response.status)); }
         return body;
@@ -277,6 +318,24 @@
   });
   undoButton.addEventListener("click", function () { sites.pop(); refresh(); });
   clearButton.addEventListener("click", function () { sites = []; refresh(); });
+
+  ["place-form", "rerun-form"].forEach(function (id) {
+    var form = document.getElementById(id);
+    if (form) { form.addEventListener("submit", function () { syncSiteFields(form); }); }
+  });
+  /* Keep and exclude are exclusive for one site: ticking one unticks the other. */
+  [].slice.call(document.querySelectorAll("#picks-table input[type=checkbox]")).forEach(function (box) {
+    box.addEventListener("change", function () {
+      if (!box.checked) { return; }
+      var other = box.name === "keep" ? "exclude" : "keep";
+      var twin = box.closest("tr").querySelector("input[name=" + other + "]");
+      if (twin) { twin.checked = false; }
+    });
+  });
+  /* A typed place was added on the server: the address keeps the site, not the typed text. */
+  if (new URLSearchParams(window.location.search).has("place")) {
+    window.history.replaceState(null, "", config.page_url + "?" + pageParams().toString());
+  }
 
   drawLand();
   drawPlan();
