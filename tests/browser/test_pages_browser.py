@@ -259,7 +259,9 @@ def test_find_by_zip_lists_schools_by_distance(
     # The popup links to the school's page (issue 15, point 3), whose small map draws on the local tiles.
     name = popup.inner_text()
     page.click(".csmap-popup-link")
-    page.wait_for_url(f"{base}/schools/*")
+    # "commit", not "load": the page's tiles may take a while on a busy machine; the name comes first.
+    page.wait_for_url(f"{base}/schools/*", wait_until="commit")
+    page.wait_for_selector("#school-name", timeout=30_000)
     assert page.inner_text("#school-name") == name
     page.wait_for_selector(".school-map img.leaflet-tile-loaded", timeout=10_000)
     assert page.locator(".school-map path.leaflet-interactive, .school-map path").count() >= 1
