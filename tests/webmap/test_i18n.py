@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "webmap" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 
 #: Every public page the Spanish catalog covers, one line each: (name, URL). ``{state}`` is a
-#: state of the build with schools and desert counties, ``{partner}`` a partner's id. Add the
-#: school page and the census form here when they exist.
+#: state of the build with schools and desert counties, ``{partner}`` a partner's id, ``{school}``
+#: the first school of the build.
 PAGES: list[tuple[str, str]] = [
     ("home", "/"),
     ("states", "/states/"),
@@ -45,6 +45,15 @@ PAGES: list[tuple[str, str]] = [
     ("embedded map", "/embed/map"),
     ("embedded state", "/embed/states/{state}"),
     ("fact sheet (the PDF's HTML)", "factsheet:{state}"),
+    ("school", "/schools/{school}"),
+    ("school, unknown id", "/schools/ZZ-no-such-school"),
+    ("census form", "/count"),
+    ("census form, a correction", "/count?school_id={school}"),
+    ("planner", "/plan"),
+    ("planner, target mode form", "/plan?mode=target"),
+    ("planner, target mode", "/plan?mode=target&target_children=50000&state={state}"),
+    ("planner, what-if by place", "/plan?state={state}&place=Springfield%2C+{state}"),
+    ("planner, target page (redirects)", "/plan/target?target_children=20000"),
 ]
 
 #: Words that are the same in English and Spanish, or names that are not translated.
@@ -209,7 +218,8 @@ def page_urls(site_app) -> dict[str, str]:
             if pd_.state_deserts(data, code)
         )
         partner = str(table(data, "partners")["partner_id"].iloc[0])
-    return {name: url.format(state=state, partner=partner) for name, url in PAGES}
+        school = str(data.schools["school_id"].iloc[0])
+    return {name: url.format(state=state, partner=partner, school=school) for name, url in PAGES}
 
 
 def _render(site_app, url: str, language: str) -> str:
@@ -220,7 +230,9 @@ def _render(site_app, url: str, language: str) -> str:
 
         with site_app.test_request_context(f"/?lang={language}"):
             return factsheet_html(get_data(), url.split(":", 1)[1], site="http://127.0.0.1")
-    response = client.get(url, headers={"Accept-Language": language, "Accept": "text/html"})
+    response = client.get(
+        url, headers={"Accept-Language": language, "Accept": "text/html"}, follow_redirects=True
+    )
     assert response.status_code in (200, 400, 404), (url, response.status_code)
     assert response.mimetype == "text/html"
     return response.get_data(as_text=True)
