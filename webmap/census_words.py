@@ -86,6 +86,7 @@ MESSAGES: tuple[str, ...] = (
     N_("one per line, at most %(limit)s"),
 )
 
+
 def _word(text: str) -> str:
     return gettext(text) if text in WORDS else text
 
