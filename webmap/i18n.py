@@ -116,6 +116,7 @@ SCRIPT_MESSAGES: tuple[str, ...] = (
     N_("states"),
     N_("counties"),
     N_("schools"),
+    N_("School page: contact, directions, nearby schools ›"),
     # The census form's place check (csmap-count.js) and the planner (plan.js).
     N_(
         "Is this your school? We placed it at {lat}, {lon} "
@@ -200,6 +201,8 @@ TERMS: tuple[str, ...] = (
     N_("street"),
     N_("zip"),
     N_("state"),
+    # Where a school's locale class came from (geo.registry.schools locale_source).
+    N_("derived"),
     # Value types in the data dictionary (webmap.data_dictionary.column_type).
     N_("boolean"),
     N_("integer"),

@@ -73,6 +73,7 @@ SAME_IN_BOTH = {
     "UTC",
     "ZIP",
     "SAMPLE",  # the tag's class names; the visible tag is translated (checked by the catalog)
+    "no",
 }
 
 #: Elements whose text is not prose to translate: code, scripts, styles, and the data the map reads.
@@ -85,8 +86,9 @@ VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "li
 class VisibleText(HTMLParser):
     """Collect the visible text nodes and spoken attributes of a page, whitespace-normalized.
 
-    Text inside :data:`SKIPPED_ELEMENTS`, and inside any element marked ``lang="en"`` (English on
-    purpose, such as the server's own error detail), is left out.
+    Text inside :data:`SKIPPED_ELEMENTS`, inside any element marked ``lang="en"`` (English on
+    purpose, such as the server's own error detail), and inside any marked ``translate="no"`` (a
+    name from the data, such as a planner site's place), is left out.
     """
 
     def __init__(self) -> None:
@@ -99,7 +101,11 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        hides = tag in SKIPPED_ELEMENTS or (values.get("lang") == "en" and tag != "html")
+        hides = (
+            tag in SKIPPED_ELEMENTS
+            or (values.get("lang") == "en" and tag != "html")
+            or values.get("translate") == "no"
+        )
         if not self._hidden() and not hides:
             for name in SPOKEN_ATTRIBUTES:
                 if values.get(name):
@@ -137,8 +143,8 @@ PARTS = re.compile(r"[,;·—–()\[\]/:|“”\"'<>.#→↗›▲▼⇅…]+|\s
 
 def is_data(node: str, data_words: set[str]) -> bool:
     """Whether ``node`` holds only data: numbers, names and codes of the build, or shared words."""
-    if node in data_words or node in SAME_IN_BOTH:
-        return True
+    if node in data_words or node in SAME_IN_BOTH or node.strip(" :,;·—–|") in data_words:
+        return True  # the last: a name after a separator, e.g. the find list's hidden ": {name}"
     for part in PARTS.split(node):
         part = part.strip()
         if not part or not re.search(r"[^\W\d_]", part):
@@ -173,14 +179,21 @@ def data_words(site_app) -> set[str]:
         for code, row in pd_.state_rows(data).items():
             words.update({code, str(row.get("name"))})
         schools = data.schools
-        for column in ("name", "city", "district", "address", "state", "zip", "grades", "geocode_note"):
+        for column in ("school_id", "name", "city", "district", "address", "state", "zip", "grades", "geocode_note"):
             if column in schools:
                 words.update(str(v) for v in schools[column].dropna().unique())
         counties = data.layer("county_metrics")
         words.update(str(v) for v in counties["name"].dropna().unique())
         for name in TABLES:
             frame = table(data, name)
-            for column in ("name", "coalition_name", "lead_organization", "lead_organizations", "district"):
+            for column in (
+                "name",
+                "coalition_name",
+                "lead_organization",
+                "lead_organizations",
+                "district",
+                "contact_email",
+            ):
                 if column in frame:
                     words.update(str(v) for v in frame[column].dropna().unique())
             if "website" in frame:
