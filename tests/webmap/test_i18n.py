@@ -74,6 +74,7 @@ SAME_IN_BOTH = {
     "ZIP",
     "SAMPLE",  # the tag's class names; the visible tag is translated (checked by the catalog)
     "no",
+    "ZCTA",
 }
 
 #: Elements whose text is not prose to translate: code, scripts, styles, and the data the map reads.
@@ -179,7 +180,17 @@ def data_words(site_app) -> set[str]:
         for code, row in pd_.state_rows(data).items():
             words.update({code, str(row.get("name"))})
         schools = data.schools
-        for column in ("school_id", "name", "city", "district", "address", "state", "zip", "grades", "geocode_note"):
+        for column in (
+            "school_id",
+            "name",
+            "city",
+            "district",
+            "address",
+            "state",
+            "zip",
+            "grades",
+            "geocode_note",
+        ):
             if column in schools:
                 words.update(str(v) for v in schools[column].dropna().unique())
         counties = data.layer("county_metrics")
