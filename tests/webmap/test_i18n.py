@@ -75,6 +75,7 @@ SAME_IN_BOTH = {
     "SAMPLE",  # the tag's class names; the visible tag is translated (checked by the catalog)
     "no",
     "ZCTA",
+    "Total",
 }
 
 #: Elements whose text is not prose to translate: code, scripts, styles, and the data the map reads.
