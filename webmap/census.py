@@ -325,5 +325,8 @@ def locate_json():
 
 
 def init_app(app) -> None:  # noqa: ANN001
-    """Register the census blueprint."""
+    """Register the census blueprint (and the filter that shows its words in the page's language)."""
+    from webmap.census_words import translate_census_text
+
+    app.jinja_env.filters["census_text"] = translate_census_text
     app.register_blueprint(bp)

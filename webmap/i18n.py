@@ -116,6 +116,53 @@ SCRIPT_MESSAGES: tuple[str, ...] = (
     N_("states"),
     N_("counties"),
     N_("schools"),
+    N_("School page: contact, directions, nearby schools ›"),
+    # The census form's place check (csmap-count.js) and the planner (plan.js).
+    N_(
+        "Is this your school? We placed it at {lat}, {lon} "
+        "({precision} precision{note}). If it is far off, correct the address."
+    ),
+    N_("Placing the school…"),
+    N_("The address could not be placed."),
+    N_("The place could not be checked just now; you can still send the form."),
+    N_("All unserved children newly reached"),
+    N_("At most {max} sites; remove one first."),
+    N_("Computing what your site adds…"),
+    N_("Computing what your {n} sites add…"),
+    N_("Could not compute the what-if: {error}"),
+    N_("Download your sites ({format})"),
+    N_(
+        "Gain 0: every ZIP area within reach of this site is already "
+        "within reach of a school (or of one of your earlier sites)."
+    ),
+    N_("Gain 0: the ZIP areas it newly reaches have no {objective}."),
+    N_("Gain"),
+    N_("Gain: {objective}"),
+    N_("High-poverty area"),
+    N_("Location"),
+    N_("Map of the sites: arrow keys move it, plus and minus zoom"),
+    N_("Newly reached by"),
+    N_("Proposed site {order}: {name}"),
+    N_("Running total"),
+    N_("The existing schools could not be drawn ({error})."),
+    N_("The state outlines could not be drawn ({error})."),
+    N_(
+        "Together your sites would bring {gain} more {objective} within "
+        "reach: reach goes from {before} to {after} of children."
+    ),
+    N_(
+        "Together your sites would bring {gain} more {objective} within "
+        "reach: reach goes from {before} to {after} of high-poverty children."
+    ),
+    N_("Your site (nearest place)"),
+    N_("Your site {n} (computing…)"),
+    N_("Your site {n}"),
+    N_("Your site {n}: +{gain}"),
+    N_("ZCTAs newly reached"),
+    N_("no"),
+    N_("site"),
+    N_("yes"),
+    N_("your site"),
 )
 
 #: Data words the pages show as they are stored (locale classes, coalition stages, partner
@@ -154,6 +201,8 @@ TERMS: tuple[str, ...] = (
     N_("street"),
     N_("zip"),
     N_("state"),
+    # Where a school's locale class came from (geo.registry.schools locale_source).
+    N_("derived"),
     # Value types in the data dictionary (webmap.data_dictionary.column_type).
     N_("boolean"),
     N_("integer"),

@@ -38,3 +38,29 @@ def extract_metric_labels(
         quoted = f'"{label}"'
         lineno = next((i for i, line in enumerate(lines, start=1) if quoted in line), 0)
         yield lineno, None, label, ["metric label (geo.registry)"]
+
+
+def school_field_words() -> list[str]:
+    """Return the titles and descriptions of the school fields the school page shows, each once."""
+    from webmap.school_page import shown_columns
+
+    words = [word for column in shown_columns() for word in (column.title, column.description)]
+    return list(dict.fromkeys(word for word in words if word))
+
+
+def extract_school_fields(
+    fileobj: IO[bytes],
+    keywords: Mapping[str, Any],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Yield ``(line, None, text, comments)`` for each school field's title and description.
+
+    The school page (webmap.school_page) shows them in its "Details" table; like the metric
+    labels, they are written once, in English, in :mod:`geo.registry`.
+    """
+    lines = fileobj.read().decode("utf-8").splitlines()
+    for text in school_field_words():
+        quoted = f'"{text}"'
+        lineno = next((i for i, line in enumerate(lines, start=1) if quoted in line), 0)
+        yield lineno, None, text, ["school field (geo.registry)"]

@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from geo import store
@@ -49,6 +50,7 @@ from webmap import page_data as pd_
 from webmap.data import BuildData, get_data
 from webmap.exports import built_on, cached, provenance
 from webmap.http_cache import content_disposition, send_bytes
+from webmap.i18n import N_
 from webmap.pages import map_page as render_map_page
 
 # The requests' parameters and parsers live in webmap.plan_request; importable from here as before.
@@ -76,10 +78,12 @@ from webmap.plan_request import (  # noqa: F401
     parse_request,
     parse_site,
 )
+from webmap.plan_words import translate_plan_text
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("plan", __name__)
+bp.add_app_template_filter(translate_plan_text, "plan_text")  # the planner's English sentences, translated
 
 #: Plans kept per build (each a few KB to a few hundred KB).
 PLAN_CACHE_SIZE = 64
@@ -88,8 +92,8 @@ POINT_DECIMALS = 4
 API_MAX_AGE = 60
 
 OBJECTIVE_LABELS = {
-    "unserved": "unserved children",
-    "poverty": "unserved children in high-poverty ZCTAs",
+    "unserved": N_("unserved children"),
+    "poverty": N_("unserved children in high-poverty ZCTAs"),
 }
 
 
@@ -450,7 +454,7 @@ def page():
         "layers": map_page.layers,
         "query": req.as_json(),
         "page_query": page_query,
-        "objective_label": OBJECTIVE_LABELS[req.objective],
+        "objective_label": gettext(OBJECTIVE_LABELS[req.objective]),
         "api_url": url_for("api.plan"),
         "page_url": url_for("plan.page"),
         "schools_url": url_for("pages.schools_array", **({"state": req.state} if req.state else {})),
@@ -471,7 +475,7 @@ def page():
         sites=[format_site(lat, lon) for lat, lon in (whatif.sites if whatif else ())],
         place_note=ask.place_note,
         place_error=ask.place_error,
-        scope_name=states[req.state]["name"] if req.state else "the nation (50 states, DC and PR)",
+        scope_name=states[req.state]["name"] if req.state else gettext("the nation (50 states, DC and PR)"),
         objective_label=OBJECTIVE_LABELS[req.objective],
         objective_gain=float(plan.picks["gain"].sum()),
         locale3=_locale_rows(plan, "locale"),

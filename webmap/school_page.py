@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from flask import Blueprint, render_template, url_for
+from flask_babel import gettext
 
 from geo import registry
 from geo.errors import NotFoundError
@@ -34,6 +35,7 @@ from webmap.context import context_urls
 from webmap.data import BuildData, get_data
 from webmap.exports import cached, coalitions_table, provenance, school_index, school_records
 from webmap.http_cache import send_bytes
+from webmap.i18n import TERMS, translate_term
 from webmap.page_data import LOW_PRECISIONS
 from webmap.params import Param, Parameters
 
@@ -249,15 +251,26 @@ def _nearby_rows(data: BuildData, detail: dict[str, Any]) -> list[int]:
     return [positions[n["school_id"]] for n in detail["nearby"] if n["school_id"] in positions]
 
 
+def shown_columns() -> list[registry.Column]:
+    """Return the registry columns the page's "Details" table shows (its labels reach the catalog)."""
+    hidden = (*PLACE_FIELDS, *CONTACT_FIELDS, "name", "is_sample")
+    return [column for column in registry.api_school_columns() if column.name not in hidden]
+
+
 def _fields(school: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the school's public fields (geo.registry) in layer order, for the page's table."""
+    """Return the school's public fields (geo.registry) in layer order, in the page's language."""
     shown = []
-    for column in registry.api_school_columns():
-        if column.name in (*PLACE_FIELDS, *CONTACT_FIELDS, "name", "is_sample"):
-            continue
+    for column in shown_columns():
         value = school.get(column.name)
+        if isinstance(value, str) and value.replace("_", " ") in TERMS:
+            value = translate_term(value)  # a stored word: "suburban", "given", "derived"
         shown.append(
-            {"name": column.name, "label": column.title, "description": column.description, "value": value}
+            {
+                "name": column.name,
+                "label": gettext(column.title),
+                "description": gettext(column.description) if column.description else "",
+                "value": value,
+            }
         )
     return shown
 

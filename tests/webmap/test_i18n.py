@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "webmap" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 
 #: Every public page the Spanish catalog covers, one line each: (name, URL). ``{state}`` is a
-#: state of the build with schools and desert counties, ``{partner}`` a partner's id. Add the
-#: school page and the census form here when they exist.
+#: state of the build with schools and desert counties, ``{partner}`` a partner's id, ``{school}``
+#: the first school of the build.
 PAGES: list[tuple[str, str]] = [
     ("home", "/"),
     ("states", "/states/"),
@@ -45,6 +45,15 @@ PAGES: list[tuple[str, str]] = [
     ("embedded map", "/embed/map"),
     ("embedded state", "/embed/states/{state}"),
     ("fact sheet (the PDF's HTML)", "factsheet:{state}"),
+    ("school", "/schools/{school}"),
+    ("school, unknown id", "/schools/ZZ-no-such-school"),
+    ("census form", "/count"),
+    ("census form, a correction", "/count?school_id={school}"),
+    ("planner", "/plan"),
+    ("planner, target mode form", "/plan?mode=target"),
+    ("planner, target mode", "/plan?mode=target&target_children=50000&state={state}"),
+    ("planner, what-if by place", "/plan?state={state}&place=Springfield%2C+{state}"),
+    ("planner, target page (redirects)", "/plan/target?target_children=20000"),
 ]
 
 #: Words that are the same in English and Spanish, or names that are not translated.
@@ -64,6 +73,9 @@ SAME_IN_BOTH = {
     "UTC",
     "ZIP",
     "SAMPLE",  # the tag's class names; the visible tag is translated (checked by the catalog)
+    "no",
+    "ZCTA",
+    "Total",
 }
 
 #: Elements whose text is not prose to translate: code, scripts, styles, and the data the map reads.
@@ -76,8 +88,9 @@ VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "li
 class VisibleText(HTMLParser):
     """Collect the visible text nodes and spoken attributes of a page, whitespace-normalized.
 
-    Text inside :data:`SKIPPED_ELEMENTS`, and inside any element marked ``lang="en"`` (English on
-    purpose, such as the server's own error detail), is left out.
+    Text inside :data:`SKIPPED_ELEMENTS`, inside any element marked ``lang="en"`` (English on
+    purpose, such as the server's own error detail), and inside any marked ``translate="no"`` (a
+    name from the data, such as a planner site's place), is left out.
     """
 
     def __init__(self) -> None:
@@ -90,7 +103,11 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        hides = tag in SKIPPED_ELEMENTS or (values.get("lang") == "en" and tag != "html")
+        hides = (
+            tag in SKIPPED_ELEMENTS
+            or (values.get("lang") == "en" and tag != "html")
+            or values.get("translate") == "no"
+        )
         if not self._hidden() and not hides:
             for name in SPOKEN_ATTRIBUTES:
                 if values.get(name):
@@ -128,8 +145,8 @@ PARTS = re.compile(r"[,;·—–()\[\]/:|“”\"'<>.#→↗›▲▼⇅…]+|\s
 
 def is_data(node: str, data_words: set[str]) -> bool:
     """Whether ``node`` holds only data: numbers, names and codes of the build, or shared words."""
-    if node in data_words or node in SAME_IN_BOTH:
-        return True
+    if node in data_words or node in SAME_IN_BOTH or node.strip(" :,;·—–|") in data_words:
+        return True  # the last: a name after a separator, e.g. the find list's hidden ": {name}"
     for part in PARTS.split(node):
         part = part.strip()
         if not part or not re.search(r"[^\W\d_]", part):
@@ -164,14 +181,31 @@ def data_words(site_app) -> set[str]:
         for code, row in pd_.state_rows(data).items():
             words.update({code, str(row.get("name"))})
         schools = data.schools
-        for column in ("name", "city", "district", "address", "state", "zip", "grades", "geocode_note"):
+        for column in (
+            "school_id",
+            "name",
+            "city",
+            "district",
+            "address",
+            "state",
+            "zip",
+            "grades",
+            "geocode_note",
+        ):
             if column in schools:
                 words.update(str(v) for v in schools[column].dropna().unique())
         counties = data.layer("county_metrics")
         words.update(str(v) for v in counties["name"].dropna().unique())
         for name in TABLES:
             frame = table(data, name)
-            for column in ("name", "coalition_name", "lead_organization", "lead_organizations", "district"):
+            for column in (
+                "name",
+                "coalition_name",
+                "lead_organization",
+                "lead_organizations",
+                "district",
+                "contact_email",
+            ):
                 if column in frame:
                     words.update(str(v) for v in frame[column].dropna().unique())
             if "website" in frame:
@@ -209,7 +243,8 @@ def page_urls(site_app) -> dict[str, str]:
             if pd_.state_deserts(data, code)
         )
         partner = str(table(data, "partners")["partner_id"].iloc[0])
-    return {name: url.format(state=state, partner=partner) for name, url in PAGES}
+        school = str(data.schools["school_id"].iloc[0])
+    return {name: url.format(state=state, partner=partner, school=school) for name, url in PAGES}
 
 
 def _render(site_app, url: str, language: str) -> str:
@@ -220,7 +255,9 @@ def _render(site_app, url: str, language: str) -> str:
 
         with site_app.test_request_context(f"/?lang={language}"):
             return factsheet_html(get_data(), url.split(":", 1)[1], site="http://127.0.0.1")
-    response = client.get(url, headers={"Accept-Language": language, "Accept": "text/html"})
+    response = client.get(
+        url, headers={"Accept-Language": language, "Accept": "text/html"}, follow_redirects=True
+    )
     assert response.status_code in (200, 400, 404), (url, response.status_code)
     assert response.mimetype == "text/html"
     return response.get_data(as_text=True)

@@ -6,6 +6,8 @@
 
   var map = null;
   var marker = null;
+  /* The page's words (csmap-common.js reads the csmap-i18n blob; webmap.i18n.SCRIPT_MESSAGES). */
+  var t = window.csmap.t;
 
   function config() {
     var node = document.getElementById("count-config");
@@ -43,19 +45,20 @@
       var input = form.elements[name];
       query.set(name, input ? input.value.trim().slice(0, 200) : "");
     });
-    result.textContent = "Placing the school…";
+    result.textContent = t("Placing the school…");
     fetch(settings.locate_url + "?" + query.toString(), {headers: {Accept: "application/json"}, credentials: "same-origin"})
       .then(function (response) {
         return response.json().then(function (body) { return {ok: response.ok, body: body}; });
       })
       .then(function (answer) {
-        if (!answer.ok) { result.textContent = answer.body.description || "The address could not be placed."; return; }
+        if (!answer.ok) { result.textContent = answer.body.description || t("The address could not be placed."); return; }
         var place = answer.body;
-        result.textContent = "Is this your school? We placed it at " + place.lat.toFixed(4) + ", " + place.lon.toFixed(4) +
-          " (" + place.precision + " precision" + (place.note ? "; " + place.note : "") + "). If it is far off, correct the address.";
+        result.textContent = t("Is this your school? We placed it at {lat}, {lon} ({precision} precision{note}). If it is far off, correct the address.", {
+          lat: place.lat.toFixed(4), lon: place.lon.toFixed(4), precision: t(place.precision), note: place.note ? "; " + place.note : ""
+        });
         show(place, settings);
       })
-      .catch(function () { result.textContent = "The place could not be checked just now; you can still send the form."; });
+      .catch(function () { result.textContent = t("The place could not be checked just now; you can still send the form."); });
   }
 
   function start() {

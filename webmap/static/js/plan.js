@@ -11,7 +11,7 @@
   "use strict";
 
   var config = csmap.readConfig("plan-config");
-  var el = csmap.el, figureTable = csmap.figureTable, getJSON = csmap.getJSON;
+  var el = csmap.el, figureTable = csmap.figureTable, getJSON = csmap.getJSON, t = csmap.t;
   var map = window[config.map];
   var root = document.documentElement;
   var query = config.query;
@@ -26,7 +26,7 @@
   var layer = csmap.layerGetter(config);
   /* Leaflet makes the map itself a Tab stop (arrow keys pan it): give that stop a name. */
   map.getContainer().setAttribute("role", "group");
-  map.getContainer().setAttribute("aria-label", "Map of the sites: arrow keys move it, plus and minus zoom");
+  map.getContainer().setAttribute("aria-label", t("Map of the sites: arrow keys move it, plus and minus zoom"));
 
   function count(value) { return csmap.fmt(value, "count"); }
 
@@ -34,11 +34,11 @@
 
   function siteFigures(pick) {
     return figureTable([
-      ["Gain: " + config.objective_label, count(pick.gain)],
-      ["All unserved children newly reached", count(pick.children_newly_reached)],
-      ["ZCTAs newly reached", count(pick.zctas_newly_reached)],
-      ["Running total", count(pick.cumulative)],
-      ["Location", pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4)]
+      [t("Gain: {objective}", {objective: config.objective_label}), count(pick.gain)],
+      [t("All unserved children newly reached"), count(pick.children_newly_reached)],
+      [t("ZCTAs newly reached"), count(pick.zctas_newly_reached)],
+      [t("Running total"), count(pick.cumulative)],
+      [t("Location"), pick.lat.toFixed(4) + ", " + pick.lon.toFixed(4)]
     ]);
   }
 
@@ -59,9 +59,9 @@
     var box = el("div", "csmap-tooltip");
     box.appendChild(el("strong", null, "ZCTA " + zcta.zcta + (zcta.stusps ? " (" + zcta.stusps + ")" : "")));
     box.appendChild(figureTable([
-      ["Children", count(zcta.children)],
-      ["High-poverty area", zcta.high_poverty ? "yes" : "no"],
-      ["Newly reached by", kind + " " + zcta.order]
+      [t("Children"), count(zcta.children)],
+      [t("High-poverty area"), zcta.high_poverty ? t("yes") : t("no")],
+      [t("Newly reached by"), kind + " " + zcta.order]
     ]));
     return box;
   }
@@ -92,14 +92,14 @@
   /* ---------------------------------------------------------------- the plan */
 
   function drawPlan() {
-    drawReached(layer("reached"), config.reached, REACHED_STYLE, "site");
+    drawReached(layer("reached"), config.reached, REACHED_STYLE, t("site"));
     config.picks.forEach(function (pick) {
       var marker = numberedMarker(pick.lat, pick.lon, "csmap-result-icon plan-pick-icon", String(pick.order),
                                   pick.order + ". " + pick.name);
       marker.bindTooltip(el("span", null, pick.order + ". " + pick.name + ": +" + count(pick.gain)));
       marker.bindPopup(function () {
         var box = el("div", "csmap-popup");
-        box.appendChild(el("strong", "csmap-popup-name", "Proposed site " + pick.order + ": " + pick.name));
+        box.appendChild(el("strong", "csmap-popup-name", t("Proposed site {order}: {name}", {order: pick.order, name: pick.name})));
         box.appendChild(siteFigures(pick));
         return box;
       }, {maxWidth: 320});
@@ -126,7 +126,7 @@
       }
       root.setAttribute("data-land-drawn", String(layers[0].features.length));
     }).catch(function (error) {
-      status("The state outlines could not be drawn (" + error.message + ").", true);
+      status(t("The state outlines could not be drawn ({error}).", {error: error.message}), true);
     });
   }
 
@@ -140,7 +140,7 @@
       }
       root.setAttribute("data-schools-drawn", String(data.count));
     }).catch(function (error) {
-      status("The existing schools could not be drawn (" + error.message + ").", true);
+      status(t("The existing schools could not be drawn ({error}).", {error: error.message}), true);
     });
   }
 
@@ -200,20 +200,20 @@
     var picks = answer ? answer.picks : [];
     sites.forEach(function (site, i) {
       var pick = picks[i];
-      var title = "Your site " + (i + 1) + (pick ? ": +" + count(pick.gain) : " (computing…)");
+      var title = pick ? t("Your site {n}: +{gain}", {n: i + 1, gain: count(pick.gain)}) : t("Your site {n} (computing…)", {n: i + 1});
       var marker = numberedMarker(site[0], site[1], "plan-site-icon", String(i + 1), title);
       marker.bindTooltip(el("span", null, title));
       if (pick) {
         marker.bindPopup(function () {
           var box = el("div", "csmap-popup");
-          box.appendChild(el("strong", "csmap-popup-name", "Your site " + (i + 1)));
+          box.appendChild(el("strong", "csmap-popup-name", t("Your site {n}", {n: i + 1})));
           box.appendChild(siteFigures(pick));
           return box;
         }, {maxWidth: 320});
       }
       marker.addTo(group);
     });
-    if (answer) { drawReached(group, answer.reached, MY_REACHED_STYLE, "your site"); }
+    if (answer) { drawReached(group, answer.reached, MY_REACHED_STYLE, t("your site")); }
     root.setAttribute("data-whatif-sites", String(sites.length));
     undoButton.hidden = clearButton.hidden = sites.length === 0;
   }
@@ -222,10 +222,9 @@
   function gainNote(pick) {
     if (pick.gain > 0) { return ""; }
     if (!pick.zctas_newly_reached) {
-      return "Gain 0: every ZIP area within reach of this site is already within reach of a school " +
-        "(or of one of your earlier sites).";
+      return t("Gain 0: every ZIP area within reach of this site is already within reach of a school (or of one of your earlier sites).");
     }
-    return "Gain 0: the ZIP areas it newly reaches have no " + config.objective_label + ".";
+    return t("Gain 0: the ZIP areas it newly reaches have no {objective}.", {objective: config.objective_label});
   }
 
   function renderResult(answer) {
@@ -234,7 +233,7 @@
     var table = el("table", "picks");
     table.id = "whatif-table";
     var head = el("tr");
-    ["#", "Your site (nearest place)", "Gain", "ZCTAs"].forEach(function (name) {
+    ["#", t("Your site (nearest place)"), t("Gain"), "ZCTAs"].forEach(function (name) {
       var th = el("th", null, name);
       th.scope = "col";
       head.appendChild(th);
@@ -262,13 +261,15 @@
     var shareKey = poverty ? "high_poverty_share_within_reach" : "share_within_reach";
     var total = el("p", "plan-summary");
     total.id = "whatif-total";
-    total.textContent = "Together your sites would bring " + count(answer.gain[key]) + " more " +
-      config.objective_label + " within reach: reach goes from " + share(answer.before[shareKey]) +
-      " to " + share(answer.after[shareKey]) + " of " + (poverty ? "high-poverty " : "") + "children.";
+    var figures = {gain: count(answer.gain[key]), objective: config.objective_label,
+                   before: share(answer.before[shareKey]), after: share(answer.after[shareKey])};
+    total.textContent = poverty
+      ? t("Together your sites would bring {gain} more {objective} within reach: reach goes from {before} to {after} of high-poverty children.", figures)
+      : t("Together your sites would bring {gain} more {objective} within reach: reach goes from {before} to {after} of children.", figures);
     resultBox.appendChild(total);
     var links = el("p", "downloads");
     [["GeoJSON", answer.links.geojson], ["CSV", answer.links.csv]].forEach(function (pair) {
-      var a = el("a", null, "Download your sites (" + pair[0] + ")");
+      var a = el("a", null, t("Download your sites ({format})", {format: pair[0]}));
       a.href = pair[1];
       a.setAttribute("download", "");
       links.appendChild(a);
@@ -287,7 +288,7 @@
       return;
     }
     var ticket = ++latest;
-    status("Computing what your " + (sites.length === 1 ? "site adds" : sites.length + " sites add") + "…", false);
+    status(sites.length === 1 ? t("Computing what your site adds…") : t("Computing what your {n} sites add…", {n: sites.length}), false);
     root.setAttribute("data-whatif-state", "loading");
     fetch(config.api_url + "?" + params().toString(), {credentials: "same-origin"}).then(function (response) {
       return response.json().then(function (body) {
@@ -302,14 +303,14 @@
       root.setAttribute("data-whatif-state", "done");
     }).catch(function (error) {
       if (ticket !== latest) { return; }
-      status("Could not compute the what-if: " + error.message, true);
+      status(t("Could not compute the what-if: {error}", {error: error.message}), true);
       root.setAttribute("data-whatif-state", "error");
     });
   }
 
   map.on("click", function (event) {
     if (sites.length >= config.max_sites) {
-      status("At most " + config.max_sites + " sites; remove one first.", true);
+      status(t("At most {max} sites; remove one first.", {max: config.max_sites}), true);
       return;
     }
     var point = event.latlng.wrap();
