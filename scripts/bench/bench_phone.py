@@ -30,17 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from _server import ChildServer, free_port, prepared_data_dir, serve_args, served_parser
+from bench_pages import CHROMIUM, CHROMIUM_ARGS  # type: ignore[import-not-found]  # a sibling script
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 3,
