@@ -125,10 +125,9 @@ def approve_as_new(
         session.rollback()
         msg = f"a school with id {school_id!r} is already on the list (record {taken}); merge into it instead"
         raise DuplicateSchoolError(msg)
-    record = SchoolRecord(school_id=school_id, deleted=False, version=1)
-    records._set(record, values, f"census submission {submission_id}", actor)
-    session.add(record)
-    records._history(session, record, actor)
+    record = records.add_one(
+        session, school_id, values, source=f"census submission {submission_id}", actor=actor
+    )
     session.execute(
         update(Submission)
         .where(Submission.id == submission_id)

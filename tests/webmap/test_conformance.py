@@ -25,17 +25,15 @@ cannot describe, is documented in words and tested in tests/webmap/test_plan.py.
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.serve_support import csmap_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Cases per operation and phase, and the seed: small and fixed, so the run is bounded and repeatable.
@@ -43,57 +41,12 @@ MAX_EXAMPLES = 8
 SEED = 17
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _status(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def served_port(built_data_dir, tmp_path_factory):
     """Port of a ``csmap serve`` (gunicorn) child serving the session's build; stopped by its PID."""
-    csmap = shutil.which("csmap", path=str(Path(sys.executable).parent))
-    if csmap is None:
-        pytest.fail("csmap is not installed in this environment (make installs it)")
-    port = _free_port()
     log = tmp_path_factory.mktemp("conformance") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [csmap, "serve", "--data-dir", str(built_data_dir), "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if _status(port, "/healthz") == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-            yield port
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with csmap_serve(built_data_dir, log, "--workers", "2") as (port, _):
+        yield port
 
 
 @pytest.mark.parametrize("document", ["/api/openapi.json", "/ogcapi/api?f=json"])

@@ -127,7 +127,7 @@ def record_list(table: str):
         hits = frame.apply(lambda row: row.str.contains(q, case=False, regex=False).any(), axis=1)
         frame = frame[hits] if len(frame) else frame
     shown = frame.head(200)
-    columns = [c for c in frame.columns if c not in CARRIED_COLUMNS][:6]
+    columns = _fields(frame)[:6]
     return render_template(
         "staff/record_list.html",
         table=table,
@@ -154,24 +154,30 @@ def record_export(table: str):
     )
 
 
-def _edit_form(table: str, key: str | None, values: dict[str, str], version: str, **extra):  # noqa: ANN202
-    fields = [c for c in _frame(table).columns if c not in CARRIED_COLUMNS]
+def _fields(frame) -> list[str]:  # noqa: ANN001  (DataFrame)
+    """Return the columns a form shows: every column but those carried unseen (``is_sample``)."""
+    return [c for c in frame.columns if c not in CARRIED_COLUMNS]
+
+
+def _edit_form(
+    table: str, frame, key: str | None, values: dict[str, str], version: str | None = None, **extra
+):
+    """Render a row's form; ``version`` defaults to the version of ``frame``, the table as read."""
     return render_template(
         "staff/record_edit.html",
         table=table,
         title=TITLES[table],
         key=key,
         key_column=ROW_KEYS[table],
-        fields=fields,
+        fields=_fields(frame),
         help=_help(table),
         values=values,
-        version=version,
+        version=version if version is not None else table_version(frame),
         **extra,
     )
 
 
-def _row(table: str, key: str) -> dict[str, str]:
-    frame = _frame(table)
+def _row(table: str, frame, key: str) -> dict[str, str]:  # noqa: ANN001  (DataFrame)
     found = frame[frame[ROW_KEYS[table]] == key]
     if not len(found):
         abort(404, description=f"no {table} row with {ROW_KEYS[table]} {key!r}")
@@ -189,15 +195,16 @@ def _editable(table: str) -> str:
 def record_new(table: str):
     """Show an empty form for a new row."""
     table = _editable(table)
-    return _edit_form(table, None, {}, table_version(_frame(table)))
+    return _edit_form(table, _frame(table), None, {})
 
 
 @bp.route("/records/<table>/row/<key>")
 def record_edit(table: str, key: str):
     """One row's form."""
     table = _editable(table)
-    row = _row(table, key)
-    return _edit_form(table, key, row, table_version(_frame(table)), may_edit=_may_edit(table, row))
+    frame = _frame(table)
+    row = _row(table, frame, key)
+    return _edit_form(table, frame, key, row, may_edit=_may_edit(table, row))
 
 
 @bp.route("/records/<table>/new", methods=["POST"])
@@ -225,9 +232,9 @@ def record_remove(table: str, key: str):
 
 
 def _save(table: str, key: str | None, *, remove: bool):  # noqa: ANN202
-    fields = [c for c in _frame(table).columns if c not in CARRIED_COLUMNS]
-    values = {name: (request.form.get(name) or "").strip()[:2000] for name in fields}
-    before = _row(table, key) if key is not None else None
+    frame = _frame(table)
+    values = {name: (request.form.get(name) or "").strip()[:2000] for name in _fields(frame)}
+    before = _row(table, frame, key) if key is not None else None
     target = f"{table} {key or values.get(ROW_KEYS[table]) or values.get('name', '')}"
     for row in (before, None if remove else values):
         if row is not None and not _may_edit(table, row):
@@ -243,9 +250,9 @@ def _save(table: str, key: str | None, *, remove: bool):  # noqa: ANN202
         edit = edit_row(data_dir(), table, key, None if remove else values, expected_version=version)
     except RecordConflictError as exc:
         audit("record.conflict", target, state=values.get("stusps", ""), after=values, detail=str(exc))
-        return _edit_form(table, key, values, table_version(_frame(table)), conflict=str(exc)), 409
+        return _edit_form(table, _frame(table), key, values, conflict=str(exc)), 409  # the table as it is now
     except RecordRowError as exc:
-        return _edit_form(table, key, values, version, error=f"Not saved: {exc}"), 400
+        return _edit_form(table, frame, key, values, version, error=f"Not saved: {exc}"), 400
     action = "record.remove" if remove else ("record.add" if key is None else "record.edit")
     state = (edit.after or edit.before or {}).get("stusps", "")
     audit(action, f"{table} {edit.key}", state=state, before=edit.before, after=edit.after)
