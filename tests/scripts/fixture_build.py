@@ -10,6 +10,7 @@ print ``PAUSED <point>`` on stdout and wait to be killed: the tests of issue 11 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -77,6 +78,10 @@ def _install_pauses() -> None:
 if __name__ == "__main__":
     from scripts.cli import cli
 
+    # Ctrl-C as at a terminal: a shell without job control starts background commands with
+    # SIGINT ignored (`pytest &`), every child inherits that, and Python then never raises
+    # KeyboardInterrupt, so the Ctrl-C test would wait forever for an exit that cannot come.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     use_fixture_reference()
     _install_pauses()
     cli(sys.argv[1:], prog_name="csmap")
