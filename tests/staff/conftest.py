@@ -48,11 +48,16 @@ def _add_staff(url: str, data: Path) -> None:
     db.dispose_engines()  # a template database must have no open sessions to be copied
 
 
+#: What a served app may have added to the shared session build (another worker's census form
+#: makes ``secret_key`` there): never copied, so each staff test starts without it.
+_NOT_THE_BUILD = shutil.ignore_patterns("secret_key")
+
+
 @pytest.fixture(scope="session")
 def _seeded_data_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session build, plus the list the staff records were seeded from (written beside it)."""
     target = tmp_path_factory.mktemp("staff-seeded") / "data"
-    shutil.copytree(built_data_dir, target, symlinks=True, copy_function=os.link)
+    shutil.copytree(built_data_dir, target, symlinks=True, copy_function=os.link, ignore=_NOT_THE_BUILD)
     return target
 
 
@@ -99,7 +104,7 @@ def staff_data_dir(_seeded_data_dir: Path, tmp_path: Path) -> Path:
     Builds never change a file in place, so hard links are safe; new builds and files are private.
     """
     target = tmp_path / "data"
-    shutil.copytree(_seeded_data_dir, target, symlinks=True, copy_function=os.link)
+    shutil.copytree(_seeded_data_dir, target, symlinks=True, copy_function=os.link, ignore=_NOT_THE_BUILD)
     return target
 
 
