@@ -143,6 +143,41 @@ def test_national_map_has_insets_state_labels_and_a_neutral_cluster_key(
     screenshot(page, "orient_national")
 
 
+#: Installed before the page's scripts: the time (ms from navigation) of the first drawn shape in
+#: the main map's overlay pane, and of the first basemap tile image, each taken as it appears.
+FIRST_SHAPE_AND_TILE = """(() => {
+    window.csmapSeen = {};
+    const seen = (key, found) => {
+        if (!(key in window.csmapSeen) && found) { window.csmapSeen[key] = performance.now(); }
+    };
+    new MutationObserver(() => {
+        const pane = document.querySelector('.leaflet-overlay-pane');
+        seen('shape', pane && pane.querySelector('path[d]:not([d="M0 0"])'));
+        seen('tile', document.querySelector('.leaflet-tile-pane img'));
+    }).observe(document, {childList: true, subtree: true});
+})();"""
+
+
+@pytest.mark.parametrize("path", ["/", "/states/OH"])
+def test_the_shapes_come_before_the_basemap_which_then_loads(site, page, page_log, console_errors, path):
+    # Issue 15, point 8: the page's own shapes are drawn before the basemap's tiles are asked for,
+    # and the basemap, with its attribution, still comes.
+    page.add_init_script(FIRST_SHAPE_AND_TILE)
+    page.goto(f"{site}{path}", wait_until="load")
+    page.wait_for_function(
+        "() => [...document.images].some(i => i.src.includes('/tiles/')"
+        " && i.complete && i.naturalWidth === 256)",
+        timeout=20_000,
+    )
+    seen = page.evaluate("() => window.csmapSeen")
+    assert set(seen) == {"shape", "tile"} and seen["shape"] < seen["tile"], seen
+    assert page.get_attribute("html", "data-schools-drawn") is not None  # the schools come first too
+    assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
+    tiles = [url for url in page_log.requests if "/tiles/" in url]
+    assert tiles and all(url.startswith(site) for url in tiles)
+    assert console_errors == [] and page_log.failed_requests == []
+
+
 def test_legend_starts_folded_on_a_phone(browser, site):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     try:

@@ -504,7 +504,13 @@
     map.getPane("coalitions").style.pointerEvents = "none";
     addStates(states.features, legends[0]);
     map.on("zoomend", updateDetail);
-    var insets = csmap.insets ? csmap.insets(map, states.features, metricStyle(legends[0])) : null;
+    // The insets (three small maps of their own) are built once the states and schools are on screen:
+    // they were a third of the work before the first paint on a phone (issue 15, point 8).
+    var shown = legends[0];
+    var insets = null;
+    later.push(function () {
+      if (csmap.insets) { insets = csmap.insets(map, states.features, metricStyle(shown)); }
+    });
     var legendBox = legendControl();
     var coalitionKey = states.features.some(function (f) { return Boolean(f.properties.coalition_status); }) ?
       [["csmap-key-existing", t("coalition: existing")], ["csmap-key-developing", t("coalition: developing")]] :
@@ -514,6 +520,7 @@
     map.on("baselayerchange", function (event) {
       var legend = byLayer[L.stamp(event.layer)];
       if (legend) {
+        shown = legend;
         fillMetric(legend);
         legendBox.show(legend, coalitionKey.concat(SCHOOL_KEY));
         if (insets) { insets.restyle(metricStyle(legend)); }
@@ -557,9 +564,29 @@
 
   /* ---------------------------------------------------------------- start */
 
-  /* Loads the page's areas (states or counties) and its schools, and draws both in one task, so the
-   * browser lays out and paints the map once rather than once per layer. Either failing still lets
-   * the other be drawn. */
+  /* Runs `draw` in a task of its own once the browser has painted what is drawn so far: a frame
+   * callback runs just before a paint, and a task it queues runs after that paint. A hidden page
+   * paints no frames, so there it runs at once. */
+  function afterPaint(draw) {
+    if (document.hidden || !window.requestAnimationFrame) { setTimeout(draw, 0); return; }
+    requestAnimationFrame(function () { setTimeout(draw, 0); });
+  }
+
+  /* The national and state maps leave their basemap (webmap/maps.py, role "basemap") until their own
+   * shapes are on screen; the tiles then load behind them. */
+  function addBasemap() {
+    var basemap = config.layers.basemap && layer("basemap");
+    if (basemap && !map.hasLayer(basemap)) { basemap.addTo(map); }
+  }
+
+  function nextPaint() { return new Promise(function (painted) { afterPaint(painted); }); }
+
+  var later = [];  // what the areas' drawing leaves until the areas and the schools are on screen
+
+  /* Loads the page's areas (states or counties) and its schools, draws the areas, and draws the
+   * schools once the areas are on screen: on a phone the areas show some 200 ms sooner than when
+   * both were drawn in one task, and the schools follow a frame later (issue 15, point 8). Either
+   * failing still lets the other be drawn. */
   function drawAreasAndSchools(areasUrl, drawAreas, areasName) {
     function loaded(url, what) {
       return getJSON(url).catch(function (error) {
@@ -577,7 +604,13 @@
     }
     return Promise.all([loaded(areasUrl, areasName), loaded(config.schools_url, "schools")]).then(function (data) {
       drawn(drawAreas, data[0], areasName);
-      drawn(function (schools) { addSchools(layer("schools"), schools); }, data[1], "schools");
+      return nextPaint().then(function () {
+        drawn(function (schools) { addSchools(layer("schools"), schools); }, data[1], "schools");
+        return nextPaint();
+      }).then(function () {
+        addBasemap();
+        later.splice(0).forEach(function (draw) { drawn(draw, true, areasName); });
+      });
     });
   }
 
