@@ -57,3 +57,36 @@ def data_dir_copy(built_data_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(built_data_dir, target, symlinks=True)
     return target
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect the users of ``served_sample`` next to each other, where the first one stood.
+
+    ``make test`` runs ``--dist worksteal``, which hands each worker a contiguous run of
+    the collection: adjacent, they most likely land on one worker, which then starts one
+    server for all of them instead of one each. Their order among themselves is kept.
+    """
+    users = [item for item in items if "served_sample" in getattr(item, "fixturenames", ())]
+    if len(users) < 2:
+        return
+    first = items.index(users[0])
+    chosen = {id(item) for item in users}
+    others = [item for item in items if id(item) not in chosen]
+    items[:] = others[:first] + users + others[first:]
+
+
+@pytest.fixture(scope="session")
+def served_sample(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One ``csmap serve`` (gunicorn, two web workers) over the session's build: (port, log path).
+
+    Shared by the tests that only send it requests (tests/webmap/test_conformance.py,
+    tests/scripts/test_cmd_serve.py), so a worker starts it once rather than once per
+    module. Stopped by its PID when the session ends, and that stop must be clean.
+    """
+    from tests.serve_support import csmap_serve, log_tail
+
+    log = tmp_path_factory.mktemp("served-sample") / "server.log"
+    with csmap_serve(built_data_dir, log, "--workers", "2") as (port, process):
+        yield port, log
+    assert process.returncode == 0, log_tail(log)  # a clean stop of front and pools
