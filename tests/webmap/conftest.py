@@ -40,20 +40,24 @@ def _kept_read_only(app):
 
 
 @pytest.fixture(scope="session")
-def _session_app(built_data_dir: Path):
-    """One app over the session's build: its loaded layers and cached pages serve every reader."""
+def shared_app(built_data_dir: Path):
+    """One app over the session's build: its loaded layers and cached pages serve every reader.
+
+    Tests take it through ``app``, which checks they left it as it was; module fixtures
+    that only read it may take it directly.
+    """
     return _new_app(built_data_dir)
 
 
 @pytest.fixture
-def app(_session_app):
+def app(shared_app):
     """The app serving the session's build, shared by the tests that only read it.
 
     Building an app and loading the national sample into it costs far more than most
     tests that use it, so the tests share one (each gets its own test client). Tests
     that change the app, or that count what it computes afresh, take ``fresh_app``.
     """
-    with _kept_read_only(_session_app) as shared:
+    with _kept_read_only(shared_app) as shared:
         yield shared
 
 
@@ -301,14 +305,15 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _session_tiny_app(tiny_data_dir: Path):
+def shared_tiny_app(tiny_data_dir: Path):
+    """One app over the tiny build (see ``shared_app``)."""
     return _new_app(tiny_data_dir)
 
 
 @pytest.fixture
-def tiny_app(_session_tiny_app):
+def tiny_app(shared_tiny_app):
     """The app serving the tiny build, shared by the tests that only read it (see ``app``)."""
-    with _kept_read_only(_session_tiny_app) as shared:
+    with _kept_read_only(shared_tiny_app) as shared:
         yield shared
 
 
