@@ -61,19 +61,19 @@ def data_dir_copy(built_data_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Collect the users of ``served_sample`` next to each other, where the first one stood.
+    """Run the users of ``served_sample`` first, side by side, in their own order.
 
-    ``make test`` runs ``--dist worksteal``, which hands each worker a contiguous run of
-    the collection: adjacent, they most likely land on one worker, which then starts one
-    server for all of them instead of one each. Their order among themselves is kept.
+    ``make test`` runs ``--dist worksteal``: each worker gets a contiguous run of the
+    collection and an idle worker steals from the *end* of another's. At the very
+    front, the users go to one worker, which starts one server for all of them (not
+    one per module) and is past them before anyone steals; and the longest tests of
+    the suite (the Schemathesis runs) start first, which also evens out the workers.
     """
     users = [item for item in items if "served_sample" in getattr(item, "fixturenames", ())]
     if len(users) < 2:
         return
-    first = items.index(users[0])
     chosen = {id(item) for item in users}
-    others = [item for item in items if id(item) not in chosen]
-    items[:] = others[:first] + users + others[first:]
+    items[:] = users + [item for item in items if id(item) not in chosen]
 
 
 @pytest.fixture(scope="session")
