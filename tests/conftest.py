@@ -57,3 +57,36 @@ def data_dir_copy(built_data_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(built_data_dir, target, symlinks=True)
     return target
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the users of ``served_sample`` first, side by side, in their own order.
+
+    ``make test`` runs ``--dist worksteal``: each worker gets a contiguous run of the
+    collection and an idle worker steals from the *end* of another's. At the very
+    front, the users go to one worker, which starts one server for all of them (not
+    one per module) and is past them before anyone steals; and the longest tests of
+    the suite (the Schemathesis runs) start first, which also evens out the workers.
+    """
+    users = [item for item in items if "served_sample" in getattr(item, "fixturenames", ())]
+    if len(users) < 2:
+        return
+    chosen = {id(item) for item in users}
+    items[:] = users + [item for item in items if id(item) not in chosen]
+
+
+@pytest.fixture(scope="session")
+def served_sample(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One ``csmap serve`` (gunicorn, two web workers) over the session's build: (port, log path).
+
+    Shared by the tests that only send it requests (tests/webmap/test_conformance.py,
+    tests/scripts/test_cmd_serve.py), so a worker starts it once rather than once per
+    module. Stopped by its PID when the session ends, and that stop must be clean.
+    """
+    from tests.serve_support import csmap_serve, log_tail
+
+    log = tmp_path_factory.mktemp("served-sample") / "server.log"
+    with csmap_serve(built_data_dir, log, "--workers", "2") as (port, process):
+        yield port, log
+    assert process.returncode == 0, log_tail(log)  # a clean stop of front and pools

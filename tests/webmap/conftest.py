@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,18 +10,73 @@ import pytest
 # ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
 
 
-@pytest.fixture
-def app(built_data_dir: Path):
-    """The app serving the session's build."""
+def _new_app(data_dir: Path):
     from webmap import create_app
 
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+    return create_app({"TESTING": True, "DATA_DIR": str(data_dir)})
+
+
+def _settings(app) -> dict:
+    """The app's config, less the secret key that the app itself reads on its first /staff request."""
+    return {key: value for key, value in app.config.items() if key != "SECRET_KEY"}
+
+
+@contextmanager
+def _kept_read_only(app):
+    """Lend the shared ``app`` to one test, then check that the test left it as it was.
+
+    A test that changes the app's config, adds a route or swaps the build it holds
+    takes ``fresh_app`` (or ``fresh_tiny_app``) instead: otherwise what it changed
+    would reach every later test on the same worker.
+    """
+    config = _settings(app)
+    rules = len(list(app.url_map.iter_rules()))
+    holder = app.extensions["csmap_data"]
+    data = holder.data
+    yield app
+    assert _settings(app) == config, "a test changed the shared app's config: give it fresh_app"
+    assert len(list(app.url_map.iter_rules())) == rules, "a test added a route to the shared app"
+    assert data is None or holder.data is data, "a test swapped the shared app's build: give it fresh_app"
+
+
+@pytest.fixture(scope="session")
+def shared_app(built_data_dir: Path):
+    """One app over the session's build: its loaded layers and cached pages serve every reader.
+
+    Tests take it through ``app``, which checks they left it as it was; module fixtures
+    that only read it may take it directly.
+    """
+    return _new_app(built_data_dir)
+
+
+@pytest.fixture
+def app(shared_app):
+    """The app serving the session's build, shared by the tests that only read it.
+
+    Building an app and loading the national sample into it costs far more than most
+    tests that use it, so the tests share one (each gets its own test client). Tests
+    that change the app, or that count what it computes afresh, take ``fresh_app``.
+    """
+    with _kept_read_only(shared_app) as shared:
+        yield shared
 
 
 @pytest.fixture
 def client(app):
-    """A Flask test client of ``app``."""
+    """A Flask test client of ``app`` (its own cookie jar)."""
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_app(built_data_dir: Path):
+    """An app of this test's own over the session's build: free to change, and with empty caches."""
+    return _new_app(built_data_dir)
+
+
+@pytest.fixture
+def fresh_client(fresh_app):
+    """A test client of ``fresh_app``."""
+    return fresh_app.test_client()
 
 
 # --------------------------------------------------------------------------
@@ -248,18 +304,35 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def tiny_app(tiny_data_dir: Path):
-    """The app serving the tiny build."""
-    from webmap import create_app
+@pytest.fixture(scope="session")
+def shared_tiny_app(tiny_data_dir: Path):
+    """One app over the tiny build (see ``shared_app``)."""
+    return _new_app(tiny_data_dir)
 
-    return create_app({"TESTING": True, "DATA_DIR": str(tiny_data_dir)})
+
+@pytest.fixture
+def tiny_app(shared_tiny_app):
+    """The app serving the tiny build, shared by the tests that only read it (see ``app``)."""
+    with _kept_read_only(shared_tiny_app) as shared:
+        yield shared
 
 
 @pytest.fixture
 def tiny_client(tiny_app):
     """A test client of ``tiny_app``."""
     return tiny_app.test_client()
+
+
+@pytest.fixture
+def fresh_tiny_app(tiny_data_dir: Path):
+    """An app of this test's own over the tiny build: free to change, and with empty caches."""
+    return _new_app(tiny_data_dir)
+
+
+@pytest.fixture
+def fresh_tiny_client(fresh_tiny_app):
+    """A test client of ``fresh_tiny_app``."""
+    return fresh_tiny_app.test_client()
 
 
 @pytest.fixture(scope="session")

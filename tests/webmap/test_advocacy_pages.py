@@ -129,11 +129,11 @@ def test_state_school_list_refuses_bad_parameters_with_a_400(client, query, para
     assert "&#39;" in text  # quotes the value
 
 
-def test_state_with_no_schools_says_so_plainly(client, monkeypatch):
+def test_state_with_no_schools_says_so_plainly(fresh_client, monkeypatch):
     from webmap import state_schools
 
     monkeypatch.setattr(state_schools, "_state_table", lambda data, code: [])
-    html = client.get("/states/WY").get_data(as_text=True)
+    html = fresh_client.get("/states/WY").get_data(as_text=True)
     assert 'id="no-schools"' in html
     assert "no Community Schools on the map in Wyoming" in html
     assert 'id="school-list"' not in html

@@ -33,20 +33,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve_support import csmap_serve
-
 ROOT = Path(__file__).resolve().parents[2]
 #: Cases per operation and phase, and the seed: small and fixed, so the run is bounded and repeatable.
 MAX_EXAMPLES = 8
 SEED = 17
 
 
-@pytest.fixture(scope="module")
-def served_port(built_data_dir, tmp_path_factory):
-    """Port of a ``csmap serve`` (gunicorn) child serving the session's build; stopped by its PID."""
-    log = tmp_path_factory.mktemp("conformance") / "server.log"
-    with csmap_serve(built_data_dir, log, "--workers", "2") as (port, _):
-        yield port
+@pytest.fixture
+def served_port(served_sample):
+    """Port of the session's ``csmap serve`` (gunicorn) child over its build (tests/conftest.py)."""
+    return served_sample[0]
 
 
 @pytest.mark.parametrize("document", ["/api/openapi.json", "/ogcapi/api?f=json"])

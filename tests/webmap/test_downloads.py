@@ -268,7 +268,7 @@ def test_real_build_downloads(client, built_data_dir):
     assert undocumented == []
 
 
-def test_filtered_files_are_cached_per_build_and_bounded(tiny_client, monkeypatch):
+def test_filtered_files_are_cached_per_build_and_bounded(fresh_tiny_client, monkeypatch):
     """A filtered file is made once per build and filters; the cache drops the least recently used."""
     from webmap import downloads
 
@@ -280,14 +280,14 @@ def test_filtered_files_are_cached_per_build_and_bounded(tiny_client, monkeypatc
         return serialize(data, download, filters)
 
     monkeypatch.setattr(downloads, "_serialize", counting)
-    first = fetch(tiny_client, "/downloads/schools.csv?state=IL")
-    again = fetch(tiny_client, "/downloads/schools.csv?state=IL")
+    first = fetch(fresh_tiny_client, "/downloads/schools.csv?state=IL")
+    again = fetch(fresh_tiny_client, "/downloads/schools.csv?state=IL")
     assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
     assert made == ["schools.csv?{'state': 'IL'}"]
-    other = fetch(tiny_client, "/downloads/schools.geojson?state=IL")
+    other = fetch(fresh_tiny_client, "/downloads/schools.geojson?state=IL")
     assert len(made) == 2 and json.loads(other.data)["type"] == "FeatureCollection"
     assert (
-        tiny_client.get(
+        fresh_tiny_client.get(
             "/downloads/schools.csv?state=IL", headers={"If-None-Match": first.headers["ETag"]}
         ).status_code
         == 304

@@ -20,9 +20,15 @@ from webmap.health import public_manifest, staff_manifest
 BASE = "https://schools.example.org/csmap"
 
 
+@pytest.fixture(scope="module")
+def based_app(tiny_data_dir):
+    """The tiny build's app behind a public origin; its tests only read it."""
+    return create_app({"DATA_DIR": str(tiny_data_dir), "BASE_URL": BASE})
+
+
 @pytest.fixture
-def based_client(tiny_data_dir):
-    return create_app({"DATA_DIR": str(tiny_data_dir), "BASE_URL": BASE}).test_client()
+def based_client(based_app):
+    return based_app.test_client()
 
 
 # --------------------------------------------------------------------------

@@ -66,7 +66,8 @@ def test_pages_still_answer_errors_as_pages(client):
         (domain.NoBuildError("no build yet"), 503),
     ],
 )
-def test_domain_errors_carry_their_status_and_map_in_one_place(client, error, status):
+def test_domain_errors_carry_their_status_and_map_in_one_place(fresh_client, error, status):
+    client = fresh_client  # it adds a route
     app = client.application
 
     @app.get("/_raise_" + type(error).__name__)
@@ -78,7 +79,8 @@ def test_domain_errors_carry_their_status_and_map_in_one_place(client, error, st
     assert response.get_json() == error_document(status, str(error), getattr(error, "parameter", None))
 
 
-def test_an_unexpected_domain_error_is_a_logged_500_without_its_message(client):
+def test_an_unexpected_domain_error_is_a_logged_500_without_its_message(fresh_client):
+    client = fresh_client  # it adds a route
     app = client.application
 
     @app.get("/_raise_build_error")

@@ -20,15 +20,15 @@ def loader_note() -> str:
 
 
 @pytest.fixture
-def flagged_app(app):
-    """The session's app, its first school carrying the loader's note."""
-    holder = app.extensions["csmap_data"]
+def flagged_app(fresh_app):
+    """An app of its own over the session's build, its first school carrying the loader's note."""
+    holder = fresh_app.extensions["csmap_data"]
     data = holder.get()
     schools = data.schools.copy()
     schools["geocode_note"] = schools["geocode_note"].astype(object)
     schools.iloc[0, schools.columns.get_loc("geocode_note")] = loader_note()
     holder.data = dataclasses.replace(data, schools=schools, cache={})
-    return app, schools
+    return fresh_app, schools
 
 
 def test_find_results_show_the_note(flagged_app):

@@ -161,10 +161,9 @@ def is_data(node: str, data_words: set[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def site_app(built_data_dir: Path):
-    from webmap import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+def site_app(shared_app):
+    """The session's shared app (tests/webmap/conftest.py); this module only reads it."""
+    return shared_app
 
 
 @pytest.fixture(scope="module")

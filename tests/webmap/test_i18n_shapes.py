@@ -8,8 +8,6 @@ English on a Spanish page.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from geo.census import CENSUS_FIELDS, SECTIONS, check_census, choice_label
@@ -33,10 +31,9 @@ BAD_ANSWERS = [
 
 
 @pytest.fixture(scope="module")
-def site_app(built_data_dir: Path):
-    from webmap import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+def site_app(shared_app):
+    """The session's shared app (tests/webmap/conftest.py); this module only reads it."""
+    return shared_app
 
 
 def _census_messages() -> list[str]:

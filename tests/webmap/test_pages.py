@@ -100,15 +100,15 @@ def test_nonce_changes_per_request(client):
 
 
 @pytest.mark.parametrize("url", ["/", "/states/TX"])
-def test_cached_pages_render_once_per_build_with_a_nonce_per_answer(client, app, monkeypatch, url):
+def test_cached_pages_render_once_per_build_with_a_nonce_per_answer(fresh_client, monkeypatch, url):
     """The landing and state pages are rendered once per build; only the CSP nonce differs."""
     from webmap import pages
 
     calls = []
     render = pages.render_template
     monkeypatch.setattr(pages, "render_template", lambda *a, **k: calls.append(a[0]) or render(*a, **k))
-    answers = [client.get(url) for _ in range(3)]
-    assert len(calls) == 1  # each test has an app, and so a build cache, of its own
+    answers = [fresh_client.get(url) for _ in range(3)]
+    assert len(calls) == 1  # this test's own app, and so a build cache of its own
     nonces = []
     for response in answers:
         html = response.get_data(as_text=True)
@@ -372,9 +372,9 @@ def test_docs_render_and_unknown_docs_are_404(client):
 
 
 @pytest.fixture
-def evil_client(app):
+def evil_client(fresh_app):
     """The app with a school, a state name and a coalition name set to an HTML-injection attempt."""
-    holder = app.extensions["csmap_data"]
+    holder = fresh_app.extensions["csmap_data"]
     data = holder.get()
     schools = data.schools.copy()
     for column in ("name", "grades", "lead_partner", "address"):
@@ -387,7 +387,7 @@ def evil_client(app):
         "pages/coalitions/TX": [{"coalition_name": EVIL, "status": "existing", "area_type": "state"}],
     }
     holder.data = dataclasses.replace(data, schools=schools, cache=cache)
-    yield app.test_client(), schools.iloc[0]
+    yield fresh_app.test_client(), schools.iloc[0]
     holder.data = data
 
 

@@ -27,10 +27,9 @@ FORMULA = '=HYPERLINK("http://example.invalid","click")'
 
 
 @pytest.fixture(scope="module")
-def plan_app(built_data_dir):
-    from webmap import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+def plan_app(shared_app):
+    """The session's shared app (tests/webmap/conftest.py); this module only reads it."""
+    return shared_app
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from tests.webmap.test_plan import page_config, page_parts
 
 
 @pytest.fixture(scope="module")
-def client(built_data_dir):
-    from webmap import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)}).test_client()
+def client(shared_app):
+    """A client of the session's shared app (tests/webmap/conftest.py); this module only reads it."""
+    return shared_app.test_client()
 
 
 def get_json(client, url: str, status: int = 200) -> dict:

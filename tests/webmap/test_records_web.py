@@ -82,9 +82,9 @@ def test_landing_page_goal_and_state_sections(client):
     assert client.get("/map/communities.geojson?state=IL").get_json()["type"] == "FeatureCollection"
 
 
-def test_goal_is_configurable(app):
-    app.config.update(GOAL_SCHOOLS="10000", GOAL_CHILDREN="5000000")
-    page = app.test_client().get("/").get_data(as_text=True)
+def test_goal_is_configurable(fresh_app):
+    fresh_app.config.update(GOAL_SCHOOLS="10000", GOAL_CHILDREN="5000000")
+    page = fresh_app.test_client().get("/").get_data(as_text=True)
     assert "of 10,000 Community Schools" in page and "of 5,000,000 children" in page
 
 

@@ -24,11 +24,9 @@ def _haversine(lat1, lon1, lat2, lon2) -> float:
 
 
 @pytest.fixture(scope="module")
-def ohio(built_data_dir):
-    """The API records of a few Ohio schools, and every school by id (one app for the module)."""
-    from webmap import create_app
-
-    client = create_app({"DATA_DIR": str(built_data_dir), "TESTING": True}).test_client()
+def ohio(shared_app):
+    """The API records of a few Ohio schools, and every school by id (the session's shared app)."""
+    client = shared_app.test_client()
     schools = client.get(OHIO_FIRST).get_json()["schools"]
     everything = {}
     offset = 0
@@ -236,10 +234,10 @@ def test_state_coalition_box_shows_a_contact_only_when_public(client):
             assert f'href="{html.escape(row["join_url"])}"' in box
 
 
-def test_page_links_a_contact_only_to_safe_targets(app, client, ohio):
+def test_page_links_a_contact_only_to_safe_targets(fresh_app, ohio):
     """A list's contact reaches the page as text; only a dialable phone, an email and http(s) are links."""
     sid = ohio[0][0]["school_id"]
-    with app.app_context():
+    with fresh_app.app_context():
         from webmap.data import get_data
         from webmap.school_page import find_school, school_detail
 
@@ -250,7 +248,7 @@ def test_page_links_a_contact_only_to_safe_targets(app, client, ohio):
             "website": "javascript:alert(1)",
             "email": "office@lincoln.example.org",
         }
-    page = client.get(f"/schools/{sid}").get_data(as_text=True)
+    page = fresh_app.test_client().get(f"/schools/{sid}").get_data(as_text=True)
     assert 'href="tel:3125550100"' in page and 'href="mailto:office@lincoln.example.org"' in page
     assert "javascript:alert(1)" in page and 'href="javascript' not in page
     assert "No contact on file" not in page

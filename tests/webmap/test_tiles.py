@@ -39,12 +39,16 @@ def test_rows_are_flipped_from_tms_to_xyz(tmp_path: Path):
     assert store.tile(1, 2, 0) is None and store.tile(1, 0, -1) is None  # outside the grid
 
 
+@pytest.fixture(scope="module")
+def tiles_app(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The app over a small basemap file; its tests only read it."""
+    basemap = write_mbtiles(tmp_path_factory.mktemp("basemap") / "b.db")
+    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir), "BASEMAP_PATH": basemap})
+
+
 @pytest.fixture
-def tiles_client(built_data_dir: Path, tmp_path: Path):
-    app = create_app(
-        {"TESTING": True, "DATA_DIR": str(built_data_dir), "BASEMAP_PATH": write_mbtiles(tmp_path / "b.db")}
-    )
-    return app.test_client()
+def tiles_client(tiles_app):
+    return tiles_app.test_client()
 
 
 def test_tile_route_serves_png_with_etag_and_long_cache(tiles_client):
