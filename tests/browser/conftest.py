@@ -122,6 +122,27 @@ def console_errors(page, page_log: PageLog) -> list[str]:
     return page_log.console_errors
 
 
+def _serve(app_or_directory: object) -> tuple[str, Callable[[], None]]:
+    """Serve a WSGI app or a directory on a free 127.0.0.1 port in a thread; return its URL and a stop."""
+    if isinstance(app_or_directory, (str, Path)):
+        directory = Path(app_or_directory)
+        if not directory.is_dir():
+            raise NotADirectoryError(f"cannot serve {str(directory)!r}: not a directory")
+        app = SharedDataMiddleware(NotFound(), {"/": str(directory)})
+    else:
+        app = app_or_directory
+    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-server-{server.port}", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://{LOCAL_HOST}:{server.port}", stop
+
+
 @pytest.fixture
 def live_server() -> Iterator[Callable[[object], str]]:
     """Serve a WSGI app (e.g. a Flask app) or a directory on 127.0.0.1; return its base URL.
@@ -129,27 +150,16 @@ def live_server() -> Iterator[Callable[[object], str]]:
     Each server listens on a free port in a background thread and is shut down when
     the test ends.
     """
-    running = []
+    stops = []
 
     def serve(app_or_directory: object) -> str:
-        if isinstance(app_or_directory, (str, Path)):
-            directory = Path(app_or_directory)
-            if not directory.is_dir():
-                raise NotADirectoryError(f"cannot serve {str(directory)!r}: not a directory")
-            app = SharedDataMiddleware(NotFound(), {"/": str(directory)})
-        else:
-            app = app_or_directory
-        server = make_server(LOCAL_HOST, 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name=f"live-server-{server.port}", daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return f"http://{LOCAL_HOST}:{server.port}"
+        url, stop = _serve(app_or_directory)
+        stops.append(stop)
+        return url
 
     yield serve
-    for server, thread in running:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    for stop in stops:
+        stop()
 
 
 @pytest.fixture
@@ -165,10 +175,25 @@ def screenshot() -> Callable[[object, str], Path]:
     return take
 
 
-@pytest.fixture
-def site(csmap_app, live_server) -> str:
-    """Base URL of the whole app (``csmap_app``) served on 127.0.0.1."""
-    return live_server(csmap_app)
+@pytest.fixture(scope="session")
+def shared_app(built_data_dir: Path):
+    """One app for the session (per xdist worker) serving the session's build: READ-ONLY.
+
+    Its caches warm up once (the national map's layers cost seconds to serialize on a
+    fresh app), so every test that only reads pages shares it through ``site``. A test
+    that changes the app's data or configuration takes ``csmap_app`` instead.
+    """
+    from webmap import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+
+
+@pytest.fixture(scope="session")
+def site(shared_app) -> Iterator[str]:
+    """Base URL of ``shared_app`` served on 127.0.0.1 for the whole session (read-only)."""
+    url, stop = _serve(shared_app)
+    yield url
+    stop()
 
 
 # ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
@@ -176,7 +201,7 @@ def site(csmap_app, live_server) -> str:
 
 @pytest.fixture
 def csmap_app(built_data_dir: Path):
-    """The web app serving the session's build (flaskr-style factory)."""
+    """A fresh app of its own serving the session's build, for a test that changes its data."""
     from webmap import create_app
 
     return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})

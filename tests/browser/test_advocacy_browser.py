@@ -105,11 +105,16 @@ def test_embed_is_framed_by_another_site_but_pages_are_not(browser, site, live_s
 
     denied = live_server(_frame_page(tmp_path / ".." / tmp_path.name, site + "/states/OH"))
     blocked = context.new_page()
-    blocked.goto(denied + "/partner.html")
-    blocked.wait_for_timeout(1500)
-    inner = [f for f in blocked.frames if f is not blocked.main_frame]
-    assert inner, "the iframe is missing"
-    assert inner[0].evaluate("() => document.querySelector('.site-header') === null")
+
+    # Wait for the iframe's own navigation to end (refused, Chromium shows its error page there).
+    def iframe_navigated(frame) -> bool:
+        return frame is not blocked.main_frame and frame.url not in ("", "about:blank")
+
+    with blocked.expect_event("framenavigated", iframe_navigated, timeout=20_000) as navigated:
+        blocked.goto(denied + "/partner.html")
+    inner = navigated.value
+    inner.wait_for_load_state("load")
+    assert inner.evaluate("() => document.querySelector('.site-header') === null")
     context.close()
 
 
