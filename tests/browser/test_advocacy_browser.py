@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS_DIR
+from tests.browser.conftest import ARTIFACTS_DIR, keep_local
 from tests.browser.test_pages_browser import uncovered_point_of_state
 
 pytestmark = pytest.mark.browser
@@ -39,12 +39,7 @@ OVERFLOW = """() => {
 
 def _context(browser, viewport, **options):
     context = browser.new_context(viewport=viewport, **options)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if "127.0.0.1" in route.request.url else route.abort("blockedbyclient")
-        ),
-    )
+    keep_local(context)
     return context
 
 
