@@ -177,6 +177,35 @@ def screenshot() -> Callable[[object, str], Path]:
     return take
 
 
+#: The sizes every changed page is looked at in (house rule): desktop and phone.
+SHOT_SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def shoot_both_sizes(browser, screenshot) -> Iterator[Callable[..., None]]:
+    """Screenshot a URL at each of ``SHOT_SIZES`` as ``<name>_<size>.png``, signed in or not.
+
+    One context per size serves every shot of the test (a context per shot cost a second
+    each); before each shot its cookies are replaced by those of ``storage_state``.
+    """
+    pages: dict[str, object] = {}
+
+    def take(url: str, name: str, storage_state: dict | None = None) -> None:
+        for size, viewport in SHOT_SIZES.items():
+            if size not in pages:
+                pages[size] = browser.new_context(viewport=viewport).new_page()
+            shot = pages[size]
+            shot.context.clear_cookies()
+            if storage_state:
+                shot.context.add_cookies(storage_state["cookies"])
+            shot.goto(url)
+            screenshot(shot, f"{name}_{size}")
+
+    yield take
+    for shot in pages.values():
+        shot.context.close()
+
+
 @pytest.fixture(scope="session")
 def shared_app(built_data_dir: Path):
     """One app for the session (per xdist worker) serving the session's build: READ-ONLY.
