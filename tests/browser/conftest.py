@@ -10,6 +10,7 @@ records each request so a test can assert that nothing tried to leave the machin
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOST = "127.0.0.1"
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
+#: Any URL not addressed to 127.0.0.1. Playwright's driver matches a pattern itself, so a local
+#: request never waits on a round trip to this Python process (a handler for every request did).
+NOT_LOCAL = re.compile(r"^(?!https?://127\.0\.0\.1(?::\d+)?(?:[/?#]|$))")
 
 
 def _under_ci() -> bool:
@@ -74,6 +78,11 @@ class PageLog:
         ]
 
 
+def keep_local(context) -> None:
+    """Abort every request of a browser context that is not addressed to 127.0.0.1."""
+    context.route(NOT_LOCAL, lambda route: route.abort("blockedbyclient"))
+
+
 @pytest.fixture
 def page_log() -> PageLog:
     return PageLog()
@@ -87,14 +96,7 @@ def page(browser, page_log: PageLog) -> Iterator[object]:
     reaches for a CDN fails fast and visibly instead of hanging on DNS.
     """
     context = browser.new_context(viewport={"width": 1000, "height": 700})
-
-    def keep_local(route) -> None:
-        if urlsplit(route.request.url).hostname == LOCAL_HOST:
-            route.continue_()
-        else:
-            route.abort("blockedbyclient")
-
-    context.route("**/*", keep_local)
+    keep_local(context)
     new_page = context.new_page()
 
     def record_bad_response(response) -> None:
@@ -122,6 +124,27 @@ def console_errors(page, page_log: PageLog) -> list[str]:
     return page_log.console_errors
 
 
+def _serve(app_or_directory: object) -> tuple[str, Callable[[], None]]:
+    """Serve a WSGI app or a directory on a free 127.0.0.1 port in a thread; return its URL and a stop."""
+    if isinstance(app_or_directory, (str, Path)):
+        directory = Path(app_or_directory)
+        if not directory.is_dir():
+            raise NotADirectoryError(f"cannot serve {str(directory)!r}: not a directory")
+        app = SharedDataMiddleware(NotFound(), {"/": str(directory)})
+    else:
+        app = app_or_directory
+    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-server-{server.port}", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://{LOCAL_HOST}:{server.port}", stop
+
+
 @pytest.fixture
 def live_server() -> Iterator[Callable[[object], str]]:
     """Serve a WSGI app (e.g. a Flask app) or a directory on 127.0.0.1; return its base URL.
@@ -129,27 +152,16 @@ def live_server() -> Iterator[Callable[[object], str]]:
     Each server listens on a free port in a background thread and is shut down when
     the test ends.
     """
-    running = []
+    stops = []
 
     def serve(app_or_directory: object) -> str:
-        if isinstance(app_or_directory, (str, Path)):
-            directory = Path(app_or_directory)
-            if not directory.is_dir():
-                raise NotADirectoryError(f"cannot serve {str(directory)!r}: not a directory")
-            app = SharedDataMiddleware(NotFound(), {"/": str(directory)})
-        else:
-            app = app_or_directory
-        server = make_server(LOCAL_HOST, 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name=f"live-server-{server.port}", daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return f"http://{LOCAL_HOST}:{server.port}"
+        url, stop = _serve(app_or_directory)
+        stops.append(stop)
+        return url
 
     yield serve
-    for server, thread in running:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    for stop in stops:
+        stop()
 
 
 @pytest.fixture
@@ -165,10 +177,54 @@ def screenshot() -> Callable[[object, str], Path]:
     return take
 
 
+#: The sizes every changed page is looked at in (house rule): desktop and phone.
+SHOT_SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
 @pytest.fixture
-def site(csmap_app, live_server) -> str:
-    """Base URL of the whole app (``csmap_app``) served on 127.0.0.1."""
-    return live_server(csmap_app)
+def shoot_both_sizes(browser, screenshot) -> Iterator[Callable[..., None]]:
+    """Screenshot a URL at each of ``SHOT_SIZES`` as ``<name>_<size>.png``, signed in or not.
+
+    One context per size serves every shot of the test (a context per shot cost a second
+    each); before each shot its cookies are replaced by those of ``storage_state``.
+    """
+    pages: dict[str, object] = {}
+
+    def take(url: str, name: str, storage_state: dict | None = None) -> None:
+        for size, viewport in SHOT_SIZES.items():
+            if size not in pages:
+                pages[size] = browser.new_context(viewport=viewport).new_page()
+            shot = pages[size]
+            shot.context.clear_cookies()
+            if storage_state:
+                shot.context.add_cookies(storage_state["cookies"])
+            shot.goto(url)
+            screenshot(shot, f"{name}_{size}")
+
+    yield take
+    for shot in pages.values():
+        shot.context.close()
+
+
+@pytest.fixture(scope="session")
+def shared_app(built_data_dir: Path):
+    """One app for the session (per xdist worker) serving the session's build: READ-ONLY.
+
+    Its caches warm up once (the national map's layers cost seconds to serialize on a
+    fresh app), so every test that only reads pages shares it through ``site``. A test
+    that changes the app's data or configuration takes ``csmap_app`` instead.
+    """
+    from webmap import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+
+
+@pytest.fixture(scope="session")
+def site(shared_app) -> Iterator[str]:
+    """Base URL of ``shared_app`` served on 127.0.0.1 for the whole session (read-only)."""
+    url, stop = _serve(shared_app)
+    yield url
+    stop()
 
 
 # ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
@@ -176,7 +232,7 @@ def site(csmap_app, live_server) -> str:
 
 @pytest.fixture
 def csmap_app(built_data_dir: Path):
-    """The web app serving the session's build (flaskr-style factory)."""
+    """A fresh app of its own serving the session's build, for a test that changes its data."""
     from webmap import create_app
 
     return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS_DIR
+from tests.browser.conftest import ARTIFACTS_DIR, keep_local
 from tests.browser.test_pages_browser import uncovered_point_of_state
 
 pytestmark = pytest.mark.browser
@@ -39,12 +39,7 @@ OVERFLOW = """() => {
 
 def _context(browser, viewport, **options):
     context = browser.new_context(viewport=viewport, **options)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if "127.0.0.1" in route.request.url else route.abort("blockedbyclient")
-        ),
-    )
+    keep_local(context)
     return context
 
 
@@ -105,11 +100,16 @@ def test_embed_is_framed_by_another_site_but_pages_are_not(browser, site, live_s
 
     denied = live_server(_frame_page(tmp_path / ".." / tmp_path.name, site + "/states/OH"))
     blocked = context.new_page()
-    blocked.goto(denied + "/partner.html")
-    blocked.wait_for_timeout(1500)
-    inner = [f for f in blocked.frames if f is not blocked.main_frame]
-    assert inner, "the iframe is missing"
-    assert inner[0].evaluate("() => document.querySelector('.site-header') === null")
+
+    # Wait for the iframe's own navigation to end (refused, Chromium shows its error page there).
+    def iframe_navigated(frame) -> bool:
+        return frame is not blocked.main_frame and frame.url not in ("", "about:blank")
+
+    with blocked.expect_event("framenavigated", iframe_navigated, timeout=20_000) as navigated:
+        blocked.goto(denied + "/partner.html")
+    inner = navigated.value
+    inner.wait_for_load_state("load")
+    assert inner.evaluate("() => document.querySelector('.site-header') === null")
     context.close()
 
 

@@ -15,23 +15,16 @@ pytestmark = pytest.mark.browser
 NAME = "Qwerty Census Community School"
 
 
-def _shoot(browser, url: str, name: str, screenshot, storage_state=None) -> None:
-    for size, viewport in SIZES.items():
-        context = browser.new_context(viewport=viewport, storage_state=storage_state)
-        shot = context.new_page()
-        shot.goto(url)
-        screenshot(shot, f"census_{name}_{size}")
-        context.close()
-
-
 def test_fill_the_form_approve_publish_and_find_it_on_the_map(
     browser,
     page,
+    shoot_both_sizes,
     staff_site,  # noqa: F811  (the staff browser flow's fixture)
     screenshot,
     console_errors,
 ) -> None:
     base, _data = staff_site
+    shoot = shoot_both_sizes
     page.goto(f"{base}/")
     page.click("nav >> text=Be counted")
     assert page.url.endswith("/count")
@@ -46,7 +39,7 @@ def test_fill_the_form_approve_publish_and_find_it_on_the_map(
     lat, lon = map(float, page.get_attribute("#count-map", "data-placed").split(","))
     assert 41.8 < lat < 42.0 and -87.8 < lon < -87.5
     page.wait_for_selector("#count-map img.leaflet-tile-loaded")
-    _shoot(browser, f"{base}/count", "form", screenshot)
+    shoot(f"{base}/count", "census_form")
     screenshot(page, "census_form_placed")
     page.fill("#f-contact_name", "Ada Lovelace")
     page.fill("#f-contact_email", "not an e-mail")
@@ -96,10 +89,10 @@ def test_fill_the_form_approve_publish_and_find_it_on_the_map(
     page.click("button[type=submit]")
     page.wait_for_selector("#submission-results")
     storage = page.context.storage_state()
-    _shoot(browser, f"{base}/staff/submissions", "moderation_list", screenshot, storage)
+    shoot(f"{base}/staff/submissions", "census_moderation_list", storage)
     page.click(f"#submission-results >> text={NAME}")
     page.wait_for_selector("#submission-fields")
-    _shoot(browser, page.url, "moderation_one", screenshot, storage)
+    shoot(page.url, "census_moderation_one", storage)
     page.click("#approve-new")
     page.wait_for_selector("text=Approved")
 

@@ -16,10 +16,14 @@ pytestmark = pytest.mark.browser
 
 
 def map_call(page, expression: str):
-    """Evaluate ``expression`` with ``map`` bound to the page's Leaflet map."""
+    """Evaluate ``expression`` with ``map`` bound to the page's Leaflet map.
+
+    Leaflet's setters return the map itself, which Playwright would serialize node by node
+    (several seconds of CPU for a whole map); such a result comes back as None.
+    """
     return page.evaluate(
         "(expr) => { const config = JSON.parse(document.getElementById('csmap-config').textContent);"
-        " const map = window[config.map]; return eval(expr); }",
+        " const map = window[config.map]; const value = eval(expr); return value === map ? null : value; }",
         expression,
     )
 
@@ -65,12 +69,24 @@ def test_place_labels_at_zooms_4_8_and_12_never_overlap(site, page, console_erro
                    const mark = () => { map.getContainer().dataset.zoomLaid = String(map.getZoom()); };
                    map.on('moveend', () => setTimeout(mark, 0)); }"""
     )
+    # The places of 50,000 people or more, which the page loads first; the full gazetteer follows.
+    major = page.evaluate(
+        "async () => (await (await fetch(JSON.parse(document.getElementById('csmap-config').textContent)"
+        ".places_major_url)).json()).name"
+    )
     seen = {}
     for zoom in (4, 8, 12):
-        # At zoom 8 and beyond the full gazetteer loads once; wait for it to be laid out.
         names = labels_at(page, zoom, (39.9612, -82.9988))
+        if zoom == 8:
+            # From zoom 7 the full gazetteer loads once and the labels are laid out again with it:
+            # wait until a place smaller than the major ones is labelled.
+            page.wait_for_function(
+                "(major) => [...document.querySelectorAll('.csmap-label-place')]"
+                ".some(e => !major.includes(e.textContent))",
+                arg=major,
+                timeout=10_000,
+            )
         if zoom >= 8:
-            page.wait_for_timeout(1500)
             map_call(page, "map.fire('moveend')")
             names = page.eval_on_selector_all(".csmap-label-place", "els => els.map(e => e.textContent)")
         assert names, f"no place labels at zoom {zoom}"
@@ -132,13 +148,19 @@ def test_national_map_has_insets_state_labels_and_a_neutral_cluster_key(
         ".marker-cluster div div", "els => [...new Set(els.map(e => getComputedStyle(e).backgroundColor))]"
     )
     assert len(colours) == 1  # one neutral colour whatever the size
+    # The labels are laid out again at moveend, once the zoom animation ends: mark the moveend in Hawaii.
+    map_call(
+        page,
+        "map.on('moveend', () => { if (map.getBounds().contains([21.3, -157.8])) {"
+        " setTimeout(() => { map.getContainer().dataset.moved = '1'; }); } })",
+    )
     page.click(".csmap-inset >> nth=1")  # Hawaii
     page.wait_for_function(
         "() => { const c = JSON.parse(document.getElementById('csmap-config').textContent);"
         " const b = window[c.map].getBounds(); return b.contains([21.3, -157.8]) && b.getWest() > -165; }",
         timeout=5_000,
     )
-    page.wait_for_timeout(1_000)  # the zoom animation ends and the labels are laid out again
+    page.wait_for_selector(".leaflet-container[data-moved]", timeout=5_000)
     assert console_errors == []
     screenshot(page, "orient_national")
 
@@ -215,19 +237,30 @@ def test_legend_classes_and_symbols_stay_distinct_under_deuteranopia(site, page,
     pil = pytest.importorskip("PIL.Image")
     page.goto(f"{site}/", wait_until="load")
     page.wait_for_selector("html[data-states-drawn] .csmap-legend-row", timeout=20_000)
-    session = page.context.new_cdp_session(page)
-    session.send("Emulation.setEmulatedVisionDeficiency", {"type": "deuteranopia"})
-    page.wait_for_timeout(300)
     # The five classes and "no data" (rows 1-6), the school dot and the cluster symbol.
     selectors = [f".csmap-legend .csmap-legend-row:nth-of-type({i}) .csmap-swatch" for i in range(1, 7)]
     selectors += [".csmap-legend .csmap-key-school", ".csmap-legend .csmap-key-cluster"]
-    image = pil.open(io.BytesIO(page.screenshot())).convert("RGB")
-    colours = {}
+    centres = []
     for selector in selectors:
         box = page.locator(selector).first.bounding_box()
         assert box, selector
-        x, y = int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2)
-        colours[selector] = _srgb_to_lab(image.getpixel((x, y)))
+        centres.append((int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2)))
+
+    def swatches() -> list[tuple[int, int, int]]:
+        image = pil.open(io.BytesIO(page.screenshot())).convert("RGB")
+        return [image.getpixel(centre) for centre in centres]
+
+    normal = swatches()
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.setEmulatedVisionDeficiency", {"type": "deuteranopia"})
+    # The emulation shows from the next frame drawn: take screenshots until the swatches change.
+    seen = swatches()
+    for _ in range(20):
+        if seen != normal:
+            break
+        seen = swatches()
+    assert seen != normal, "the deuteranopia emulation never showed"
+    colours = {selector: _srgb_to_lab(rgb) for selector, rgb in zip(selectors, seen, strict=True)}
     screenshot(page, "orient_deuteranopia")
     session.send("Emulation.setEmulatedVisionDeficiency", {"type": "none"})
     # 10 CIE76 units: clearly different side by side (2.3 is the just-noticeable difference).

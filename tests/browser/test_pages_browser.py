@@ -114,10 +114,8 @@ def uncovered_point_of_state(page, code: str) -> tuple[float, float]:
     return point[0], point[1]
 
 
-def test_national_map_draws_states_and_clusters(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
-    base = live_server(csmap_app)
+def test_national_map_draws_states_and_clusters(site, shared_app, page, page_log, console_errors, screenshot):
+    base = site
     page.goto(f"{base}/", wait_until="load")
     state = wait_for_national_map(page)
     screenshot(page, "pages_national")
@@ -126,8 +124,8 @@ def test_national_map_draws_states_and_clusters(
     assert state["states"] == 52
     assert state["paths"] >= 52  # the choropleth's state polygons (plus any lone schools)
     assert state["coalitionPaths"] > 0
-    with csmap_app.app_context():
-        total = len(csmap_app.extensions["csmap_data"].get().schools)
+    with shared_app.app_context():
+        total = len(shared_app.extensions["csmap_data"].get().schools)
     assert state["schools"] == total
     national = school_clusters(page)
     assert_every_school_clustered(national, total)
@@ -199,10 +197,8 @@ def test_national_map_draws_states_and_clusters(
     assert page_log.non_local_requests() == []
 
 
-def test_clicking_a_state_leads_to_its_page(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
-    base = live_server(csmap_app)
+def test_clicking_a_state_leads_to_its_page(site, shared_app, page, page_log, console_errors, screenshot):
+    base = site
     page.goto(f"{base}/", wait_until="load")
     wait_for_national_map(page)
 
@@ -216,18 +212,16 @@ def test_clicking_a_state_leads_to_its_page(
     assert page.inner_text("#state-name") == "Kansas"
     drawn = page.evaluate("() => ({...document.documentElement.dataset})")
     assert int(drawn["countiesDrawn"]) == 105  # Kansas has 105 counties (Census 2016)
-    with csmap_app.app_context():
+    with shared_app.app_context():
         from webmap import page_data
 
-        expected = page_data.metrics_document(csmap_app.extensions["csmap_data"].get())["states"]["KS"]
+        expected = page_data.metrics_document(shared_app.extensions["csmap_data"].get())["states"]["KS"]
     assert int(drawn["schoolsDrawn"]) == expected["community_schools"]
     assert console_errors == [] and page_log.failed_requests == [] and page_log.non_local_requests() == []
 
 
-def test_find_by_zip_lists_schools_by_distance(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
-    base = live_server(csmap_app)
+def test_find_by_zip_lists_schools_by_distance(site, page, page_log, console_errors, screenshot):
+    base = site
     page.goto(f"{base}/find", wait_until="load")
     page.fill("#find-q", "78701")
     page.select_option("#find-radius", "25")
@@ -270,8 +264,8 @@ def test_find_by_zip_lists_schools_by_distance(
     assert console_errors == [] and page_log.failed_requests == [] and page_log.non_local_requests() == []
 
 
-def test_use_my_location(live_server, csmap_app, browser, screenshot):
-    base = live_server(csmap_app)
+def test_use_my_location(site, browser, screenshot):
+    base = site
     context = browser.new_context(
         geolocation={"latitude": 30.27, "longitude": -97.74},
         permissions=["geolocation"],
@@ -288,8 +282,8 @@ def test_use_my_location(live_server, csmap_app, browser, screenshot):
         context.close()
 
 
-def test_phone_viewport(live_server, csmap_app, browser, screenshot):
-    base = live_server(csmap_app)
+def test_phone_viewport(site, browser, screenshot):
+    base = site
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True, has_touch=True
     )
@@ -309,8 +303,8 @@ def test_phone_viewport(live_server, csmap_app, browser, screenshot):
         context.close()
 
 
-def test_gap_table_sorts_in_the_browser(live_server, csmap_app, page, console_errors):
-    base = live_server(csmap_app)
+def test_gap_table_sorts_in_the_browser(site, page, console_errors):
+    base = site
     page.goto(f"{base}/gaps", wait_until="load")
     page.click('a.sort[data-key="unserved_children"]')
     assert page.get_attribute('th[data-key="unserved_children"]', "aria-sort") == "descending"

@@ -35,10 +35,8 @@ def container_point(page, lat: float, lon: float) -> tuple[float, float]:
     return point[0], point[1]
 
 
-def test_plan_page_draws_sites_and_runs_a_what_if(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
-    base = live_server(csmap_app)
+def test_plan_page_draws_sites_and_runs_a_what_if(site, page, page_log, console_errors, screenshot):
+    base = site
     page.goto(f"{base}/plan?state=TX&k=5", wait_until="load")
     page.wait_for_selector("html[data-plan-drawn='5'][data-schools-drawn][data-land-drawn]", timeout=20_000)
 
@@ -102,11 +100,9 @@ def test_plan_page_draws_sites_and_runs_a_what_if(
     assert page_log.non_local_requests() == []
 
 
-def test_plan_page_keeps_excludes_and_adds_a_typed_place(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
+def test_plan_page_keeps_excludes_and_adds_a_typed_place(site, page, page_log, console_errors, screenshot):
     """Issue 16: keep/exclude toggles re-run the plan; a typed place becomes a what-if site (no mouse)."""
-    base = live_server(csmap_app)
+    base = site
     page.goto(f"{base}/plan?state=RI&k=3", wait_until="load")
     page.wait_for_selector("html[data-plan-drawn='3'][data-land-drawn]", timeout=20_000)
     picks = page.eval_on_selector_all("#picks-table tbody tr", "rows => rows.map(r => r.dataset.id)")

@@ -10,10 +10,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_communities_layer_draws_and_toggles(
-    live_server, csmap_app, page, page_log, console_errors, screenshot
-):
-    base = live_server(csmap_app)
+def test_communities_layer_draws_and_toggles(site, page, page_log, console_errors, screenshot):
+    base = site
     communities = page.request.get(f"{base}/api/communities").json()["communities"]
     state = max(communities, key=lambda c: c["school_count"])["stusps"]
     expected = sum(c["stusps"] == state for c in communities)
@@ -33,8 +31,8 @@ def test_communities_layer_draws_and_toggles(
     assert console_errors == [] and page_log.non_local_requests() == []
 
 
-def test_partner_page_maps_its_schools(live_server, csmap_app, page, page_log, console_errors, screenshot):
-    base = live_server(csmap_app)
+def test_partner_page_maps_its_schools(site, page, page_log, console_errors, screenshot):
+    base = site
     partners = page.request.get(f"{base}/api/partners").json()["partners"]
     partner = max(partners, key=lambda p: p["school_count"])
     page.goto(f"{base}/partners?q={partner['name'].split()[1]}", wait_until="load")

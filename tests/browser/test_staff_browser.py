@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import SHOT_SIZES
+
 pytestmark = pytest.mark.browser
 
 ADMIN = ("admin@example.org", "admin password 1")
@@ -25,7 +27,7 @@ MESSY = (
     "Hoboken Community School,,Hoboken,NY,,40.744,-74.032\n"
     "Boston Latin Partners,,Boston,MA,2108,,\n"
 )
-SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+SIZES = SHOT_SIZES
 
 
 @pytest.fixture
@@ -41,15 +43,6 @@ def staff_site(built_data_dir: Path, tmp_path: Path, live_server) -> tuple[str, 
         accounts.add_user(session, *ADMIN, "admin")
     app = create_app({"TESTING": True, "DATA_DIR": str(data), "DATABASE_URL": url, "SECRET_KEY": "browser"})
     return live_server(app), data
-
-
-def _shoot(browser, url: str, name: str, screenshot, storage_state) -> None:
-    for size, viewport in SIZES.items():
-        context = browser.new_context(viewport=viewport, storage_state=storage_state)
-        shot = context.new_page()
-        shot.goto(url)
-        screenshot(shot, f"staff_{name}_{size}")
-        context.close()
 
 
 def _map_schools(page) -> dict:
@@ -70,12 +63,13 @@ def _api_names(page, base: str) -> set[str]:
 
 
 def test_sign_in_upload_publish_see_it_and_roll_back(
-    browser, page, staff_site, screenshot, console_errors, tmp_path
+    page, staff_site, shoot_both_sizes, console_errors, tmp_path
 ) -> None:
     base, data = staff_site
+    shoot = shoot_both_sizes
     page.goto(f"{base}/staff/")
     assert "/staff/login" in page.url
-    _shoot(browser, f"{base}/staff/login", "login", screenshot, None)
+    shoot(f"{base}/staff/login", "staff_login", None)
     page.fill("input[name=email]", ADMIN[0])
     page.fill("input[name=password]", ADMIN[1])
     page.click("button[type=submit]")
@@ -96,7 +90,7 @@ def test_sign_in_upload_publish_see_it_and_roll_back(
     flagged = page.inner_text("#upload-flagged")
     assert "Swapped Coordinates Academy" in flagged and "Hoboken Community School" in flagged
     storage = page.context.storage_state()
-    _shoot(browser, page.url, "upload_report", screenshot, storage)
+    shoot(page.url, "staff_upload_report", storage)
 
     # Publish it; the builds page shows progress until the job is done.
     page.click("#upload-publish")
@@ -104,7 +98,7 @@ def test_sign_in_upload_publish_see_it_and_roll_back(
     page.wait_for_selector(".job-succeeded", timeout=240_000)
     published = os.readlink(data / "current").rsplit("/", 1)[-1]
     assert published != original
-    _shoot(browser, f"{base}/staff/builds", "builds", screenshot, page.context.storage_state())
+    shoot(f"{base}/staff/builds", "staff_builds", page.context.storage_state())
 
     # The public map and the API show the new list, no longer labelled sample.
     page.goto(f"{base}/")
@@ -125,6 +119,6 @@ def test_sign_in_upload_publish_see_it_and_roll_back(
     audit = page.inner_text("#audit-events")
     for action in ("login", "upload.check", "upload.apply", "publish.done", "rollback.done"):
         assert action in audit
-    _shoot(browser, f"{base}/staff/audit", "audit", screenshot, page.context.storage_state())
-    _shoot(browser, f"{base}/staff/schools?q=Lincoln", "schools", screenshot, page.context.storage_state())
+    shoot(f"{base}/staff/audit", "staff_audit", page.context.storage_state())
+    shoot(f"{base}/staff/schools?q=Lincoln", "staff_schools", page.context.storage_state())
     assert console_errors == []
