@@ -62,49 +62,94 @@ def _seeded_data_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, _seeded_data_dir: Path) -> Path:
-    """One migrated, seeded SQLite file with the two accounts, copied by each test."""
-    path = tmp_path_factory.mktemp("staff-template") / "staff.sqlite"
-    _add_staff(f"sqlite:///{path}", _seeded_data_dir)
-    return path
+def _fixture_world_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated sample built on the tiny fixture world (tests/scripts/fixture_build.py).
+
+    For tests whose claim needs real builds but not the national sample: a publish here
+    takes a fraction of a second where the national sample takes seconds.
+    """
+    from geo.build import run_build
+    from tests.scripts import fixture_build
+
+    target = tmp_path_factory.mktemp("staff-fixture-world") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        fixture_build.use_fixture_reference(patch)
+        run_build(target)
+    return target
+
+
+class _Templates:
+    """Migrated, seeded databases with the two accounts, one per seeded data folder, made on first use."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.sqlite_files: dict[Path, Path] = {}
+        self.postgres_names: dict[Path, str] = {}
+
+    def sqlite(self, seed: Path) -> Path:
+        """Return the SQLite template of ``seed``, each test's copy's source."""
+        if seed not in self.sqlite_files:
+            path = self.tmp_path_factory.mktemp("staff-template") / "staff.sqlite"
+            _add_staff(f"sqlite:///{path}", seed)
+            self.sqlite_files[seed] = path
+        return self.sqlite_files[seed]
+
+    def postgres(self, seed: Path) -> str:
+        """Return the name of the PostgreSQL template database of ``seed``."""
+        if seed not in self.postgres_names:
+            name, url = create_database("csmap_template")
+            self.postgres_names[seed] = name
+            _add_staff(url, seed)
+        return self.postgres_names[seed]
 
 
 @pytest.fixture(scope="session")
-def _migrated_postgres(_seeded_data_dir: Path) -> Iterator[str]:
-    """One migrated, seeded PostgreSQL database with the two accounts, the template of each test's."""
-    name, url = create_database("csmap_template")
-    _add_staff(url, _seeded_data_dir)
-    yield name
-    drop_database(name)
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    templates = _Templates(tmp_path_factory)
+    yield templates
+    for name in templates.postgres_names.values():
+        drop_database(name)
+
+
+@pytest.fixture
+def staff_seed(_seeded_data_dir: Path) -> Path:
+    """The data folder every staff fixture starts from: the session build of the national sample.
+
+    A module whose claims hold in the fixture world overrides this with
+    ``_fixture_world_data_dir`` (and makes its builds use that world).
+    """
+    return _seeded_data_dir
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def migrated_url(
+    request: pytest.FixtureRequest, tmp_path: Path, staff_seed: Path, _templates
+) -> Iterator[str]:
     """A database of its own: migrated, an admin and an editor for IL and IN, records seeded.
 
-    The records hold the session build's list, as after the first signed-in visit.
+    The records hold the list of ``staff_seed``'s build, as after the first signed-in visit.
     """
     if request.param == "sqlite":
         path = tmp_path / "staff.sqlite"
-        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        shutil.copyfile(_templates.sqlite(staff_seed), path)
         yield f"sqlite:///{path}"
         return
     from webmap.db import dispose_engines
 
-    name, url = create_database("csmap_test", template=request.getfixturevalue("_migrated_postgres"))
+    name, url = create_database("csmap_test", template=_templates.postgres(staff_seed))
     yield url
     dispose_engines()
     drop_database(name)
 
 
 @pytest.fixture
-def staff_data_dir(_seeded_data_dir: Path, tmp_path: Path) -> Path:
-    """A private data folder sharing the session build's files by hard link (cheap to make).
+def staff_data_dir(staff_seed: Path, tmp_path: Path) -> Path:
+    """A private data folder sharing ``staff_seed``'s files by hard link (cheap to make).
 
     Builds never change a file in place, so hard links are safe; new builds and files are private.
     """
     target = tmp_path / "data"
-    shutil.copytree(_seeded_data_dir, target, symlinks=True, copy_function=os.link, ignore=_NOT_THE_BUILD)
+    shutil.copytree(staff_seed, target, symlinks=True, copy_function=os.link, ignore=_NOT_THE_BUILD)
     return target
 
 
