@@ -23,8 +23,17 @@ from webmap.staff import publisher
 
 @pytest.fixture
 def staff_seed(_fixture_world_data_dir, monkeypatch: pytest.MonkeyPatch):
-    """The fixture world's sample (tests/staff/conftest.py), and every build of the test made there."""
+    """The fixture world's sample (tests/staff/conftest.py), and every build of the test made there.
+
+    The staff pages and the publisher read their reference layers through
+    ``webmap.staff.loading.reference_for``, which keeps them for the whole process: it is
+    replaced too, so the fixture world is used here and never left in that cache for others.
+    """
+    from webmap.staff import loading
+
     fixture_build.use_fixture_reference(monkeypatch)
+    world = fixture_build.reference()
+    monkeypatch.setattr(loading, "reference_for", lambda root: world)
     return _fixture_world_data_dir
 
 
