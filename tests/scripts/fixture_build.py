@@ -18,6 +18,8 @@ from geo import build, store
 from tests.geo import schools_fixture as fx
 
 PAUSE_ENV = "CSMAP_TEST_PAUSE"
+#: The list in force in the published build of tests/scripts/conftest.py's ``old_list_data``.
+OLD_LIST = "Name,Zip\nOld School,67001\n"
 
 
 def reference():

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from geo import build, store
-from geo.school_list import load_school_list
 from scripts.cmd_load import load_command, sample_command
 from tests.geo import schools_fixture as fx
 from tests.scripts import fixture_build as fb
@@ -20,18 +19,16 @@ GOOD = (
     "School Name,ZIP,Latitude,Longitude\n"
     "Alpha Elementary,67001,,\n=cmd|' /C calc'!A0,,38.1,-99.1\nNowhere,99999,,\n"
 )
-OLD = "Name,Zip\nOld School,67001\n"
+OLD = fb.OLD_LIST
 
 
 @pytest.fixture
-def world(monkeypatch, tmp_path):
-    """A data folder whose published build used the list OLD; builds run for real on the fixture world."""
-    fb.use_fixture_reference(monkeypatch)
-    data = tmp_path / "data"
-    old = tmp_path / "old.csv"
-    old.write_text(OLD, encoding="utf-8")
-    build.run_build(data, schools=load_school_list(old))
-    return {"data": data, "old": store.current_build_dir(data)}
+def world(old_list_data):
+    """A data folder whose published build used the list OLD; builds run for real on the fixture world.
+
+    A copy of one build per session (tests/scripts/conftest.py), not a build per test.
+    """
+    return {"data": old_list_data, "old": store.current_build_dir(old_list_data)}
 
 
 def run(*args):

@@ -18,13 +18,16 @@ from tests.scripts import fixture_build as fb
 LIST = "Name,Zip\nAlpha School,67001\nGamma School,68001\n"
 
 
-@pytest.fixture
-def real_list_build(monkeypatch, tmp_path):
-    fb.use_fixture_reference(monkeypatch)
-    source = tmp_path / "real.csv"
+@pytest.fixture(scope="module")
+def real_list_build(tmp_path_factory):
+    """One build of a real list with no coalitions table; its two tests only read it."""
+    root = tmp_path_factory.mktemp("real-list")
+    source = root / "real.csv"
     source.write_text(LIST, encoding="utf-8")
-    data = tmp_path / "data"
-    return data, build.run_build(data, schools=load_school_list(source))
+    data = root / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        fb.use_fixture_reference(patch)
+        return data, build.run_build(data, schools=load_school_list(source))
 
 
 def test_real_list_without_coalitions_table_leaves_them_out(real_list_build):

@@ -1,8 +1,9 @@
 """Past one machine: two ``csmap serve`` replicas on one PostgreSQL and one data folder, behind nginx.
 
-docs/DEPLOY.md's nginx configuration (as run by test_deploy_nginx.py) fronts two
-replicas that share a PostgreSQL database (``$CSMAP_TEST_POSTGRES_URL``; each
-run gets a database of its own) and a data folder. A staff edit published
+docs/DEPLOY.md's nginx configuration (the deployment test_deploy_nginx.py runs too:
+tests/scripts/conftest.py's ``deployment``) fronts two replicas that share a
+PostgreSQL database (``$CSMAP_TEST_POSTGRES_URL``; each run gets a database of
+its own) and a data folder. A staff edit published
 through replica A must be served by replica B, and through nginx, within
 15 s, while a bounded polling loop against B and nginx sees 0 failed
 requests. The staff session and the sign-in throttle, both kept in the
@@ -18,21 +19,24 @@ import http.client
 import json
 import os
 import re
-import shutil
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.postgres_support import create_database, drop_database
-from tests.scripts.test_deploy_nginx import run_deployment
-from tests.serve_support import free_port
+from tests.scripts.deploy_support import find_nginx
+from tests.serve_support import request, stop
 from tests.staff.staff_support import ADMIN, EDITOR, audit_events
+
+if find_nginx() is None:
+    if os.environ.get("CI") == "true":
+        pytest.fail("nginx is missing in CI: .ci/run must install it (apt-get install nginx)", pytrace=False)
+    pytest.skip(
+        "nginx is not installed (apt-get install nginx, or make deploy-deps)", allow_module_level=True
+    )
 
 #: The issue's promise: an edit published on A is served by B within this many seconds.
 SWITCH_SECONDS = 15.0
@@ -79,39 +83,15 @@ class Browser:
         ]
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A new, migrated PostgreSQL database with the staff tests' admin and editor."""
-    from webmap import accounts, db
+@pytest.fixture
+def replicas(deployment):
+    """The shared deployment (tests/scripts/conftest.py), which these tests need on PostgreSQL.
 
-    name, url = create_database("csmap_replicas")
-    db.upgrade(url)
-    with db.session_scope(url) as session:
-        accounts.add_user(session, ADMIN[0], ADMIN[1], "admin")
-        accounts.add_user(session, EDITOR[0], EDITOR[1], "editor", "IL,IN")
-    yield url
-    db.dispose_engines()
-    drop_database(name)
-
-
-@pytest.fixture(scope="module")
-def replicas(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, postgres_url: str):
-    """nginx in front of two replicas sharing ``postgres_url`` and one data folder.
-
-    Yields (nginx port, [replica A port, replica B port], data folder).
+    Returns (nginx port, [replica A port, replica B port], data folder, database URL).
     """
-    tmp_path = tmp_path_factory.mktemp("replicas")
-    data = tmp_path / "data"  # shares the session build's files by hard link; new builds are private
-    shutil.copytree(built_data_dir, data, symlinks=True, copy_function=os.link)
-    port = free_port()
-    env = dict(
-        os.environ,
-        CSMAP_DATABASE_URL=postgres_url,
-        CSMAP_BASE_URL=f"http://127.0.0.1:{port}",
-    )
-    env.pop("CSMAP_SECRET_KEY", None)  # the replicas must agree on the key generated in the data folder
-    with run_deployment(data, tmp_path, env, port) as (_, ports, _, _):
-        yield port, ports, data
+    if deployment.database_url is None:
+        pytest.skip(deployment.no_postgres)
+    return deployment.port, deployment.replica_ports, deployment.data_dir, deployment.database_url
 
 
 class Poller(threading.Thread):
@@ -168,8 +148,8 @@ def _il_record(url: str):
     return record
 
 
-def test_an_edit_published_on_a_is_served_by_b_within_15_s(replicas, postgres_url) -> None:
-    port, (port_a, port_b), data = replicas
+def test_an_edit_published_on_a_is_served_by_b_within_15_s(replicas) -> None:
+    port, (port_a, port_b), data, postgres_url = replicas
     a, b = Browser(port_a), Browser(port_b)
     assert a.sign_in(ADMIN) == 302
     assert a.send("GET", "/staff/")[0] == 200  # the first visit imports the live list into PostgreSQL
@@ -233,9 +213,20 @@ def test_the_sign_in_throttle_holds_across_replicas(replicas) -> None:
 
     Runs after the publish test (same deployment): the throttle also counts per address.
     """
-    _, (port_a, port_b), _ = replicas
+    _, (port_a, port_b), _, _ = replicas
     assert Browser(port_b).sign_in(EDITOR) == 302  # not throttled yet
     a = Browser(port_a)
     for _ in range(5):
         assert a.sign_in((EDITOR[0], "a wrong password")) == 401
     assert Browser(port_b).sign_in(EDITOR) == 429
+
+
+def test_a_replica_down_loses_no_get(deployment):
+    """docs/DEPLOY.md's nginx: with replica 0 stopped, nginx sends its share to replica 1.
+
+    Runs last (it needs no PostgreSQL); should another test come after it in the same
+    process, the ``deployment`` fixture starts replica 0 again first.
+    """
+    stop(deployment.processes[0])
+    statuses = [request(deployment.port, "GET", path)[0] for path in ["/healthz", "/api/states"] * 10]
+    assert statuses == [200] * 20

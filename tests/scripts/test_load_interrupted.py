@@ -18,21 +18,16 @@ from pathlib import Path
 import pytest
 
 from geo import build, store
-from geo.school_list import load_school_list
 from tests.scripts import fixture_build as fb
 
 ROOT = Path(__file__).resolve().parents[2]
-OLD = "Name,Zip\nOld School,67001\n"
 NEW = "School Name,ZIP\nNew School,68001\nOther New School,67002\n"
 
 
 @pytest.fixture
-def world(monkeypatch, tmp_path):
-    fb.use_fixture_reference(monkeypatch)
-    data = tmp_path / "data"
-    old = tmp_path / "old.csv"
-    old.write_text(OLD, encoding="utf-8")
-    build.run_build(data, schools=load_school_list(old))
+def world(old_list_data, tmp_path):
+    """A copy of the session's build of the list ``old.csv`` (tests/scripts/conftest.py), and a new list."""
+    data = old_list_data
     new = tmp_path / "big.csv"
     new.write_text(NEW, encoding="utf-8")
     return {"data": data, "old": store.current_build_dir(data), "new": new}
