@@ -10,13 +10,13 @@ and the HTTP status.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from geopy import exc as geopy_exc
-from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from geopy.location import Location
 
@@ -113,7 +113,7 @@ def nominatim_geocoder(
     timeout : float
         Seconds to wait for each answer.
     min_delay_seconds : float
-        Least time between the starts of two requests (geopy ``RateLimiter``).
+        Least time from one answer (or failure) to the next request.
     country_codes : tuple of str
         ISO 3166-1 alpha-2 codes sent as ``countrycodes``.
 
@@ -134,16 +134,23 @@ def nominatim_geocoder(
     )
     # No retries and no swallowed errors: a failure stops the run with a clear
     # message, and the cache lets the next run resume where this one stopped.
-    limited = RateLimiter(
-        geolocator.geocode,
-        min_delay_seconds=min_delay_seconds,
-        max_retries=0,
-        swallow_exceptions=False,
-    )
+    # The pause is counted from the end of the previous answer, not from the start of the
+    # previous request as geopy's RateLimiter counts it: then no delay on the way (a busy
+    # machine, a slow network) can bring two requests to the server less than
+    # ``min_delay_seconds`` apart, which Nominatim's usage policy forbids.
+    last_answer: list[float] = []
+
+    def limited(query: Mapping[str, str] | str) -> Location | None:
+        if last_answer:
+            time.sleep(max(0.0, min_delay_seconds - (time.monotonic() - last_answer[0])))
+        try:
+            return geolocator.geocode(query, exactly_one=True, country_codes=list(country_codes))
+        finally:
+            last_answer[:] = [time.monotonic()]
 
     def lookup(query: Mapping[str, str] | str) -> Location | None:
         try:
-            return limited(query, exactly_one=True, country_codes=list(country_codes))
+            return limited(query)
         except geopy_exc.GeocoderQueryError as exc:
             msg = f"nominatim at {base_url!r} rejected query {query!r}: {_describe(exc)}"
             raise RejectedQuery(msg) from exc

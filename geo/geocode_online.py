@@ -45,9 +45,8 @@ CENSUS_MAX_BATCH = 10_000
 #: A full batch can take several minutes to answer; do not cut it short.
 CENSUS_TIMEOUT_SECONDS = 600.0
 #: OSMF Nominatim usage policy: an absolute maximum of 1 request per second. The
-#: limiter spaces the *starts* of calls; the extra 0.1 s absorbs connection and
-#: scheduling jitter so that arrivals at the server are also >= 1 s apart (we
-#: measured 0.991 s between arrivals with a delay of exactly 1 s).
+#: pause runs from the end of one answer to the next request (geo/_http.py), so
+#: arrivals at the server are more than 1 s apart; the extra 0.1 s is a margin.
 NOMINATIM_MIN_DELAY_SECONDS = 1.1
 NOMINATIM_TIMEOUT_SECONDS = 30.0
 #: Community Schools are in the US; Canadian partner sites are mapped too.
