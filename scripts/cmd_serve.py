@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -44,6 +45,10 @@ PLANNER_THREADS = 8
 PLANNER_MAX_BODY = 5 * 1024 * 1024
 #: Niceness of the planner pool: plans yield the CPU to the front and the web pool.
 PLANNER_NICENESS = 10
+#: prctl(2) option: the signal a child gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+#: The front's PID, set before its pools are started (a pool's child checks it before exec).
+FRONT_PID = [0]
 #: gunicorn's default access-log line, with the client address the front forwards
 #: (gunicorn sees only its Unix socket).
 ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
@@ -127,16 +132,18 @@ def serve_command(
     env.setdefault("CSMAP_LOG_LEVEL", "INFO")
     sockets = Path(tempfile.mkdtemp(prefix="csmap-serve-"))
     pools: dict[str, subprocess.Popen] = {}
+    FRONT_PID[0] = os.getpid()
     try:
         paths = {"web": sockets / "web.sock", "planner": sockets / "planner.sock"}
         pools["web"] = subprocess.Popen(
             gunicorn_command(gunicorn, paths["web"], workers=workers, threads=threads),
             env=dict(env, CSMAP_WARM="1"),
+            preexec_fn=_die_with_front,
         )
         pools["planner"] = subprocess.Popen(
             gunicorn_command(gunicorn, paths["planner"], workers=planner_workers, threads=PLANNER_THREADS),
             env=dict(env, CSMAP_WARM="0"),
-            preexec_fn=_lower_priority,
+            preexec_fn=_planner_child,
         )
         _wait_listening(paths, pools)
         click.echo(
@@ -152,8 +159,23 @@ def serve_command(
         raise SystemExit(code)
 
 
-def _lower_priority() -> None:
-    """Run in the planner pool's child before exec: a lower CPU priority."""
+def _die_with_front() -> None:
+    """Run in a pool's child before exec: end with SIGTERM when the front process dies.
+
+    The front stops its pools on a clean exit; this covers the rest (SIGKILL, a crash), where
+    a pool would otherwise live on as an orphan holding its memory. Linux only (prctl).
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != FRONT_PID[0]:  # the front died before prctl took effect
+        os._exit(1)
+
+
+def _planner_child() -> None:
+    """Run in the planner pool's child before exec: end with the front, at a lower CPU priority."""
+    _die_with_front()
     os.nice(PLANNER_NICENESS)
 
 

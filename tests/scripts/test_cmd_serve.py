@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
 import socket
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.serve_support import request
+from tests.serve_support import csmap_serve, request
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -143,3 +147,43 @@ def test_the_planner_has_its_own_pool_and_answers_cors_free_posts(served):
     whole = log.read_text(errors="replace")
     assert "planner.sock" in whole and "web.sock" in whole
     assert pattern.search(text), text[-2000:]
+
+
+def _children(pid: int) -> list[int]:
+    """PIDs whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pools end with the front through prctl (Linux)")
+def test_the_pools_end_when_the_front_is_killed(built_data_dir, tmp_path):
+    # A front that dies without stopping its pools (SIGKILL, a crash) used to leave them running
+    # as orphans; each now gets SIGTERM from the kernel when the front goes (PR_SET_PDEATHSIG).
+    with csmap_serve(built_data_dir, tmp_path / "server.log", "--workers", "1") as (_, front):
+        pools = _children(front.pid)
+        assert len(pools) == 2 and all(_running(pid) for pid in pools)
+        front.kill()
+        front.wait(timeout=10)
+    deadline = time.monotonic() + 40  # gunicorn's graceful stop of its own workers
+    while any(_running(pid) for pid in pools) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in pools if _running(pid)]
+    for pid in left:  # leave no orphan behind when this fails
+        os.kill(pid, signal.SIGTERM)
+    assert not left
