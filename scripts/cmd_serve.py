@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import shutil
@@ -47,8 +48,6 @@ PLANNER_MAX_BODY = 5 * 1024 * 1024
 PLANNER_NICENESS = 10
 #: prctl(2) option: the signal a child gets when its parent dies.
 PR_SET_PDEATHSIG = 1
-#: The front's PID, set before its pools are started (a pool's child checks it before exec).
-FRONT_PID = [0]
 #: gunicorn's default access-log line, with the client address the front forwards
 #: (gunicorn sees only its Unix socket).
 ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
@@ -132,18 +131,17 @@ def serve_command(
     env.setdefault("CSMAP_LOG_LEVEL", "INFO")
     sockets = Path(tempfile.mkdtemp(prefix="csmap-serve-"))
     pools: dict[str, subprocess.Popen] = {}
-    FRONT_PID[0] = os.getpid()
     try:
         paths = {"web": sockets / "web.sock", "planner": sockets / "planner.sock"}
         pools["web"] = subprocess.Popen(
             gunicorn_command(gunicorn, paths["web"], workers=workers, threads=threads),
             env=dict(env, CSMAP_WARM="1"),
-            preexec_fn=_die_with_front,
+            preexec_fn=functools.partial(_die_with_front, os.getpid()),
         )
         pools["planner"] = subprocess.Popen(
             gunicorn_command(gunicorn, paths["planner"], workers=planner_workers, threads=PLANNER_THREADS),
             env=dict(env, CSMAP_WARM="0"),
-            preexec_fn=_planner_child,
+            preexec_fn=functools.partial(_planner_child, os.getpid()),
         )
         _wait_listening(paths, pools)
         click.echo(
@@ -159,7 +157,7 @@ def serve_command(
         raise SystemExit(code)
 
 
-def _die_with_front() -> None:
+def _die_with_front(front: int) -> None:
     """Run in a pool's child before exec: end with SIGTERM when the front process dies.
 
     The front stops its pools on a clean exit; this covers the rest (SIGKILL, a crash), where
@@ -169,13 +167,13 @@ def _die_with_front() -> None:
         return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != FRONT_PID[0]:  # the front died before prctl took effect
+    if os.getppid() != front:  # the front (PID ``front``) died before prctl took effect
         os._exit(1)
 
 
-def _planner_child() -> None:
+def _planner_child(front: int) -> None:
     """Run in the planner pool's child before exec: end with the front, at a lower CPU priority."""
-    _die_with_front()
+    _die_with_front(front)
     os.nice(PLANNER_NICENESS)
 
 

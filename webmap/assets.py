@@ -68,9 +68,9 @@ MAP_STYLES = ("css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet.fulls
 #: The records' map layer (Coalition Communities; docs/RECORDS.md) rides in the same bundle: it
 #: waits for the page's load and does nothing on a page without its placeholder.
 RECORDS_SCRIPT = "js/csmap-records.js"
-#: Map context (labels, outlines, insets), the find page's script and the maps' keyboard access
-#: (csmap.a11y) ride in the same bundle (issues 15 and 16).
-MAP_PAGE_SCRIPTS = ("js/csmap-context.js", "js/csmap-find.js", "js/csmap-a11y.js")
+#: The school clusters (csmap.SchoolIndex), map context (labels, outlines, insets), the find page's
+#: script and the maps' keyboard access (csmap.a11y) ride in the same bundle (issues 15 and 16).
+MAP_PAGE_SCRIPTS = ("js/csmap-clusters.js", "js/csmap-context.js", "js/csmap-find.js", "js/csmap-a11y.js")
 MAP_SCRIPTS = (
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet.fullscreen/Control.FullScreen.js",
