@@ -63,7 +63,9 @@
       marker.bindTooltip(el("span", null, (i + 1) + ". " + school.name + " — " +
         t(distance, {distance: school.distance_mi.toLocaleString(csmap.lang, {minimumFractionDigits: 1, maximumFractionDigits: 1})})));
       // Keep the popup clear of the zoom buttons at the top left (they sit above popups).
-      marker.bindPopup(tools.schoolPopup, {maxWidth: 300, autoPanPaddingTopLeft: [56, 12]});
+      // On a phone, narrower too, so the popup and its close button fit beside that padding.
+      marker.bindPopup(tools.schoolPopup, {maxWidth: Math.min(300, map.getSize().x - 100),
+                                           autoPanPaddingTopLeft: [56, 12]});
       marker.on("popupopen", function () { highlight(i, true); });
       marker.on("popupclose", function () { highlight(i, false); });
       marker.on("mouseover", function () { var row = rowOf(i); if (row) { row.classList.add("is-hover"); } });
