@@ -15,12 +15,13 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.serve_support import free_port, serve_args, start, stop, wait_healthy
+from tests.serve_support import free_port, request, serve_args, start, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "DEPLOY.md"
@@ -84,14 +85,26 @@ class Deployment:
     no_postgres: str | None = None
     nginx: subprocess.Popen | None = field(default=None, repr=False)
 
-    def restart_stopped_replicas(self) -> None:
-        """Start again any replica a test stopped (same port, data and log), and wait until it answers."""
+    def restart_stopped_replicas(self, timeout: float = 30) -> None:
+        """Start again any replica a test stopped (same port, data and log), and wait until nginx uses it.
+
+        nginx leaves a failed replica out for its ``fail_timeout`` (docs/DEPLOY.md), so a replica
+        that answers its own port may still get nothing through nginx for a few seconds: a test
+        that counts on both replicas (round robin) would then fail, depending on the order of tests.
+        """
         for number, process in enumerate(self.processes):
-            if process.poll() is not None:
-                port, log = self.replica_ports[number], self.logs[number]
-                args = serve_args(self.data_dir, port, *REPLICA_OPTIONS)
-                self.processes[number] = start(args, log, self.env)
-                wait_healthy(port, self.processes[number], log)
+            if process.poll() is None:
+                continue
+            port, log = self.replica_ports[number], self.logs[number]
+            args = serve_args(self.data_dir, port, *REPLICA_OPTIONS)
+            self.processes[number] = start(args, log, self.env)
+            wait_healthy(port, self.processes[number], log)
+            answered = log.stat().st_size
+            deadline = time.monotonic() + timeout
+            while log.stat().st_size == answered:  # its access log grows once nginx sends it one
+                assert time.monotonic() < deadline, f"nginx sent nothing to the restarted replica {number}"
+                request(self.port, "GET", "/healthz")
+                time.sleep(0.2)
 
 
 @contextmanager
