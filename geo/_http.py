@@ -138,15 +138,16 @@ def nominatim_geocoder(
     # previous request as geopy's RateLimiter counts it: then no delay on the way (a busy
     # machine, a slow network) can bring two requests to the server less than
     # ``min_delay_seconds`` apart, which Nominatim's usage policy forbids.
-    last_answer: list[float] = []
+    last_answer: float | None = None
 
     def limited(query: Mapping[str, str] | str) -> Location | None:
-        if last_answer:
-            time.sleep(max(0.0, min_delay_seconds - (time.monotonic() - last_answer[0])))
+        nonlocal last_answer
+        if last_answer is not None:
+            time.sleep(max(0.0, min_delay_seconds - (time.monotonic() - last_answer)))
         try:
             return geolocator.geocode(query, exactly_one=True, country_codes=list(country_codes))
         finally:
-            last_answer[:] = [time.monotonic()]
+            last_answer = time.monotonic()
 
     def lookup(query: Mapping[str, str] | str) -> Location | None:
         try:

@@ -51,6 +51,20 @@ def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def shared_app(built_data_dir: Path):
+    """One app over the session's build, per test process: READ-ONLY.
+
+    Building an app and loading the national sample into it costs seconds, and its caches
+    (the national map's layers among them) warm up once, so the web tests (through
+    tests/webmap's ``app``, which checks they left it as it was) and the browser tests
+    (through ``site``) share it. A test that changes an app takes one of its own.
+    """
+    from webmap import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
+
+
 @pytest.fixture
 def data_dir_copy(built_data_dir: Path, tmp_path: Path) -> Path:
     """A private copy of the session's data folder (symlinks kept), safe to rebuild or break."""

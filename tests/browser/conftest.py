@@ -207,21 +207,11 @@ def shoot_both_sizes(browser, screenshot) -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture(scope="session")
-def shared_app(built_data_dir: Path):
-    """One app for the session (per xdist worker) serving the session's build: READ-ONLY.
-
-    Its caches warm up once (the national map's layers cost seconds to serialize on a
-    fresh app), so every test that only reads pages shares it through ``site``. A test
-    that changes the app's data or configuration takes ``csmap_app`` instead.
-    """
-    from webmap import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(built_data_dir)})
-
-
-@pytest.fixture(scope="session")
 def site(shared_app) -> Iterator[str]:
-    """Base URL of ``shared_app`` served on 127.0.0.1 for the whole session (read-only)."""
+    """Base URL of ``shared_app`` (tests/conftest.py) served on 127.0.0.1 for the whole session.
+
+    Read-only: a test that changes the app's data or configuration takes ``csmap_app`` instead.
+    """
     url, stop = _serve(shared_app)
     yield url
     stop()

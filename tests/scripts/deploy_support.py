@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -30,10 +31,8 @@ REPLICA_OPTIONS = ("--workers", "1", "--threads", "4", "--planner-workers", "1")
 
 
 def find_nginx() -> str | None:
-    """Return the nginx executable, or None when it is not installed."""
-    import shutil
-
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+    """Return the nginx executable (on PATH, or Debian's /usr/sbin), or None when it is not installed."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def deploy_config() -> str:

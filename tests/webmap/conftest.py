@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-# ``built_data_dir`` (one real build per session) comes from tests/conftest.py.
+# ``built_data_dir`` (one real build per session) and ``shared_app`` come from tests/conftest.py.
 
 
 def _new_app(data_dir: Path):
@@ -39,19 +39,9 @@ def _kept_read_only(app):
     assert data is None or holder.data is data, "a test swapped the shared app's build: give it fresh_app"
 
 
-@pytest.fixture(scope="session")
-def shared_app(built_data_dir: Path):
-    """One app over the session's build: its loaded layers and cached pages serve every reader.
-
-    Tests take it through ``app``, which checks they left it as it was; module fixtures
-    that only read it may take it directly.
-    """
-    return _new_app(built_data_dir)
-
-
 @pytest.fixture
 def app(shared_app):
-    """The app serving the session's build, shared by the tests that only read it.
+    """The app serving the session's build (tests/conftest.py), shared by the tests that only read it.
 
     Building an app and loading the national sample into it costs far more than most
     tests that use it, so the tests share one (each gets its own test client). Tests

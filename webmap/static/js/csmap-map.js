@@ -470,12 +470,14 @@
 
   /* ---------------------------------------------------------------- start */
 
-  /* Runs `draw` in a task of its own once the browser has painted what is drawn so far: a frame
+  /* Resolves in a task of its own once the browser has painted what is drawn so far: a frame
    * callback runs just before a paint, and a task it queues runs after that paint. A hidden page
-   * paints no frames, so there it runs at once. */
-  function afterPaint(draw) {
-    if (document.hidden || !window.requestAnimationFrame) { setTimeout(draw, 0); return; }
-    requestAnimationFrame(function () { setTimeout(draw, 0); });
+   * paints no frames, so there it resolves at once. */
+  function nextPaint() {
+    return new Promise(function (painted) {
+      if (document.hidden || !window.requestAnimationFrame) { setTimeout(painted, 0); return; }
+      requestAnimationFrame(function () { setTimeout(painted, 0); });
+    });
   }
 
   /* The national and state maps leave their basemap (webmap/maps.py, role "basemap") until their own
@@ -484,8 +486,6 @@
     var basemap = config.layers.basemap && layer("basemap");
     if (basemap && !map.hasLayer(basemap)) { basemap.addTo(map); }
   }
-
-  function nextPaint() { return new Promise(function (painted) { afterPaint(painted); }); }
 
   var soon = [];  // what the areas' drawing leaves until the areas are on screen (drawn with the schools)
   var later = [];  // what it leaves until the areas and the schools are on screen
